@@ -45,7 +45,7 @@ fonts:
 	fi
 
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
 	$(TEST_ENV) $(PY) -m pytest --doctest-modules course_utils tests $(NBVAL) notebooks

@@ -52,6 +52,8 @@ def test_jupyterlab_serves_the_course(repo_root, tmp_path):
         f"--IdentityProvider.token={token}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]  # fmt: skip
+    if os.geteuid() == 0:  # containers and CI machines often run as root
+        command.append("--allow-root")
     log = tmp_path / "lab.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)

@@ -1,0 +1,108 @@
+"""The exercise checkers: silence for nothing, a helpful hint for wrong answers, and "correct"
+only for correct ones."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from course_utils import exercises as ex
+
+
+def feedback(capsys, check, answer) -> str:
+    assert check(answer) is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1, "one line of feedback"
+    return out.strip()
+
+
+def _merge(ids, pair, new_id):
+    out, i = [], 0
+    while i < len(ids):
+        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
+
+
+def good_bpe_encode(text, merges):
+    ids = list(text.encode("utf-8"))
+    while len(ids) >= 2:
+        pair = min(zip(ids, ids[1:]), key=lambda p: merges.get(p, float("inf")))
+        if pair not in merges:
+            return ids
+        ids = _merge(ids, pair, merges[pair])
+    return ids
+
+
+def bpe_encode_in_dict_order(text, merges):
+    ids = list(text.encode("utf-8"))
+    for pair, new_id in reversed(list(merges.items())):  # wrong: ignores the merge ranks
+        ids = _merge(ids, pair, new_id)
+    return ids
+
+
+def good_count_pairs(chunk_counts):
+    counts = Counter()
+    for chunk, n in chunk_counts.items():
+        for pair in zip(chunk, chunk[1:]):
+            counts[pair] += n
+    return counts
+
+
+def unweighted_count_pairs(chunk_counts):
+    return Counter(pair for chunk in chunk_counts for pair in zip(chunk, chunk[1:]))
+
+
+def good_decode(ids, vocab):
+    return b"".join(vocab[i] for i in ids).decode("utf-8", errors="replace")
+
+
+def decode_token_by_token(ids, vocab):
+    return "".join(vocab[i].decode("utf-8") for i in ids)
+
+
+CHECKS = [
+    (ex.check_utf8_bytes, 21),
+    (ex.check_pretokenize, ["I", "'ll", " pay", " $", "1", ",", "000", " for", " 2", " cats", "!"]),
+    (ex.check_count_pairs, good_count_pairs),
+    (ex.check_bpe_encode, good_bpe_encode),
+    (ex.check_decode, good_decode),
+]
+
+
+@pytest.mark.parametrize(("check", "answer"), CHECKS, ids=lambda c: getattr(c, "__name__", ""))
+def test_right_answers_are_correct(capsys, check, answer):
+    assert feedback(capsys, check, answer).startswith("✓ correct")
+
+
+@pytest.mark.parametrize(("check", "answer"), CHECKS, ids=lambda c: getattr(c, "__name__", ""))
+def test_no_answer_is_not_attempted(capsys, check, answer):
+    assert feedback(capsys, check, None).startswith("… not attempted yet")
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "hint"),
+    [
+        (ex.check_utf8_bytes, 7, "number of characters"),
+        (ex.check_utf8_bytes, 14, "UTF-16"),
+        (ex.check_utf8_bytes, 20, "not quite"),
+        (ex.check_pretokenize, "I'll pay $1,000 for 2 cats!".split(" "), "join back"),
+        (ex.check_pretokenize, ["I", "'ll ", "pay", " $", "1", ",", "000", " for", " 2", " cats", "!"],
+         "spaces attach"),
+        (ex.check_pretokenize, ["I", "'ll", " pay", " $1", ",", "000", " for", " 2", " cats", "!"],
+         "first difference: you have ' $1'"),
+        (ex.check_count_pairs, unweighted_count_pairs, "expected"),
+        (ex.check_count_pairs, 42, "expected a function"),
+        (ex.check_bpe_encode, bpe_encode_in_dict_order, "bpe_encode('aaabdaaabac'"),
+        (ex.check_bpe_encode, lambda text, merges: 1 / 0, "raised ZeroDivisionError"),
+        (ex.check_decode, decode_token_by_token, "raised UnicodeDecodeError"),
+    ],
+)  # fmt: skip
+def test_wrong_answers_get_a_hint(capsys, check, answer, hint):
+    out = feedback(capsys, check, answer)
+    assert out.startswith("✗") and hint in out
