@@ -243,6 +243,7 @@ class BPETokenizer:
         if missing:
             raise ValueError(f"the vocab lacks single-byte tokens for bytes {missing[:10]}...")
         self._byte_ids = [id_of[bytes([b])] for b in range(256)]
+        self._id_of, self._special_ids = id_of, special_ids
         self._ranks: dict[Pair, tuple[int, int]] = {}  # (id_a, id_b) -> (rank, merged id)
         made = {bytes([b]) for b in range(256)}  # tokens that exist before merge `rank`
         for rank, (a, b) in enumerate(self.merges):
@@ -265,6 +266,46 @@ class BPETokenizer:
     def __repr__(self) -> str:
         return (f"BPETokenizer(vocab_size={self.vocab_size}, merges={len(self.merges)}, "
                 f"special_tokens={list(self.special_tokens)})")
+
+    def token_id(self, token: bytes) -> int:
+        """Return the id of a non-special token given as bytes.
+
+        >>> BPETokenizer.from_gpt2().token_id(b" the")
+        262
+        """
+        if not isinstance(token, bytes):
+            raise TypeError(f"token must be bytes, got {type(token).__name__}")
+        if token not in self._id_of:
+            raise ValueError(f"{token!r} is not a token of this vocab")
+        return self._id_of[token]
+
+    def truncated(self, vocab_size: int) -> BPETokenizer:
+        """Return the tokenizer made of the 256 bytes, the first merges and the special tokens.
+
+        BPE training is greedy, so this is exactly what training on the same text with the
+        smaller `vocab_size` gives (same merges, same ids) — a whole vocabulary-size sweep from
+        one training run. The special tokens move to the ids right after the kept merges.
+
+        >>> tok = BPETokenizer.train("aaabdaaabac", vocab_size=260, progress=False)
+        >>> small = tok.truncated(258)
+        >>> small.merges, small.special_tokens
+        ([(b'a', b'a')], {'<|endoftext|>': 257})
+        """
+        minimum = 256 + len(self.special_tokens)
+        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int):
+            raise TypeError(f"vocab_size must be an int, got {type(vocab_size).__name__}")
+        if not minimum <= vocab_size <= self.vocab_size:
+            raise ValueError(f"vocab_size must be between {minimum} and {self.vocab_size}, "
+                             f"got {vocab_size}")
+        merges = self.merges[: vocab_size - minimum]
+        kept = {bytes([b]) for b in range(256)} | {a + b for a, b in merges}
+        vocab = {i: t for i, t in self.vocab.items() if t in kept and i not in self._special_ids}
+        if sorted(vocab) != list(range(len(vocab))):
+            raise ValueError("truncated() needs merge i to have id 256 + i, as trained "
+                             "tokenizers and GPT-2 do")
+        specials = {name: len(vocab) + j for j, name in enumerate(self.special_tokens)}
+        vocab.update({i: name.encode("utf-8") for name, i in specials.items()})
+        return BPETokenizer(vocab, merges, specials, self.pattern)
 
     # ----------------------------------------------------------------------------- training
 

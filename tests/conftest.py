@@ -18,3 +18,12 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def pytest_configure(config):
+    # Hypothesis keeps example caches in ./.hypothesis; tests write only to temporary places.
+    import tempfile
+
+    from hypothesis import configuration
+
+    configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-"))

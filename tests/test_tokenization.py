@@ -143,6 +143,43 @@ def test_naive_and_fast_agree_on_shakespeare():
     assert train(text, 300, method="naive").merges == train(text, 300).merges
 
 
+def test_truncated_equals_training_with_the_smaller_vocab():
+    text = load_corpus("shakespeare", split="val")
+    big = train(text, vocab_size=400)
+    for vocab_size in (257, 300, 399, 400):
+        small = train(text, vocab_size=vocab_size)
+        cut = big.truncated(vocab_size)
+        assert (cut.vocab, cut.merges, cut.special_tokens) == (
+            small.vocab, small.merges, small.special_tokens)
+        assert cut.encode(text[:2000]) == small.encode(text[:2000])
+
+
+def test_truncated_gpt2_keeps_gpt2_ids(gpt2):
+    small = gpt2.truncated(1000)
+    assert small.special_tokens == {"<|endoftext|>": 999}
+    assert all(gpt2.vocab[i] == small.vocab[i] for i in range(999))
+    assert small.decode(small.encode("Hello world, 今天")) == "Hello world, 今天"
+
+
+@pytest.mark.parametrize(("vocab_size", "error"), [(256, ValueError), (281, ValueError),
+                                                   (270.0, TypeError), (True, TypeError)])
+def test_truncated_rejects_sizes_it_cannot_make(vocab_size, error):
+    tok = train("aaabdaaabac " * 50 + "the quick brown fox jumps", vocab_size=280)
+    with pytest.raises(error, match="vocab_size"):
+        tok.truncated(vocab_size)
+
+
+def test_token_id(gpt2):
+    assert gpt2.token_id(b"!") == 0 and gpt2.token_id(b" the") == 262
+    # GPT-2's first 188 ids are the printable bytes in order: 33-126 (ids 0-93), 161-172
+    # (94-105), 174-255 (106-187); byte 0xE5 = 229, the first byte of 好, is 106 + 55 = 161.
+    assert gpt2.token_id("好".encode()[:1]) == 161
+    with pytest.raises(ValueError, match="not a token"):
+        gpt2.token_id(b"<|endoftext|>")  # special tokens are looked up in special_tokens
+    with pytest.raises(TypeError, match="bytes"):
+        gpt2.token_id(" the")
+
+
 def _outcome(text: str, vocab_size: int, method: str) -> list | str:
     """The merges, or the error message when the text runs out of pairs."""
     try:
