@@ -126,13 +126,19 @@ def _special_regex(special_tokens: Iterable[str]) -> regex.Pattern[str] | None:
     return regex.compile("(" + "|".join(map(regex.escape, names)) + ")") if names else None
 
 
+def _progress_bar(steps: range, progress: bool) -> Iterable[int]:
+    """`steps` with a tqdm bar when `progress`; TQDM_DISABLE=1 in the environment (as under
+    the tests) still silences it, which an explicit `disable=False` would override."""
+    from tqdm import tqdm
+
+    return tqdm(steps, desc="BPE merges") if progress else steps
+
+
 def _train_naive(chunks: list[list[int]], freqs: list[int], num_merges: int,
                  progress: bool) -> list[Pair]:
     """Learn up to `num_merges` merges, recounting every pair of every chunk for each one."""
-    from tqdm import tqdm
-
     merged = []
-    for new_id in tqdm(range(256, 256 + num_merges), desc="BPE merges", disable=not progress):
+    for new_id in _progress_bar(range(256, 256 + num_merges), progress):
         counts: Counter[Pair] = Counter()
         for ids, freq in zip(chunks, freqs):
             for pair in zip(ids, ids[1:]):
@@ -157,8 +163,6 @@ def _train_fast(chunks: list[list[int]], freqs: list[int], num_merges: int,
     frequent pair comes from a heap of (-count, id_a, id_b), whose order is the naive
     tie-break; a count that changes gets a fresh entry, and outdated entries are skipped.
     """
-    from tqdm import tqdm
-
     counts: dict[Pair, int] = defaultdict(int)
     where: dict[Pair, set[int]] = defaultdict(set)
     for c, (ids, freq) in enumerate(zip(chunks, freqs)):
@@ -169,7 +173,7 @@ def _train_fast(chunks: list[list[int]], freqs: list[int], num_merges: int,
     heapq.heapify(heap)
 
     merged = []
-    for new_id in tqdm(range(256, 256 + num_merges), desc="BPE merges", disable=not progress):
+    for new_id in _progress_bar(range(256, 256 + num_merges), progress):
         # Pop until the top entry still tells the truth about its pair's count.
         while heap and counts.get((heap[0][1], heap[0][2])) != -heap[0][0]:
             heapq.heappop(heap)
