@@ -40,11 +40,14 @@ def cjk_font_name() -> str | None:
         return _cjk_font
     from matplotlib import font_manager
 
-    known = {font.name for font in font_manager.fontManager.ttflist}
+    def installed() -> set[str]:  # the cache may list fonts that were uninstalled since
+        return {f.name for f in font_manager.fontManager.ttflist if Path(f.fname).exists()}
+
+    known = installed()
     for path in CJK_FONT_FILES:
         if Path(path).exists() and not any(name in known for name in CJK_FAMILIES):
             font_manager.fontManager.addfont(path)
-            known = {font.name for font in font_manager.fontManager.ttflist}
+            known = installed()
     _cjk_font = next((name for name in CJK_FAMILIES if name in known), None)
     return _cjk_font
 
