@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from course_utils import exercises as ex
+from course_utils.tokenization import merge
 
 
 def feedback(capsys, check, answer) -> str:
@@ -17,32 +18,20 @@ def feedback(capsys, check, answer) -> str:
     return out.strip()
 
 
-def _merge(ids, pair, new_id):
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == pair:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
 def good_bpe_encode(text, merges):
     ids = list(text.encode("utf-8"))
     while len(ids) >= 2:
         pair = min(zip(ids, ids[1:]), key=lambda p: merges.get(p, float("inf")))
         if pair not in merges:
             return ids
-        ids = _merge(ids, pair, merges[pair])
+        ids = merge(ids, pair, merges[pair])
     return ids
 
 
 def bpe_encode_in_dict_order(text, merges):
     ids = list(text.encode("utf-8"))
     for pair, new_id in reversed(list(merges.items())):  # wrong: ignores the merge ranks
-        ids = _merge(ids, pair, new_id)
+        ids = merge(ids, pair, new_id)
     return ids
 
 
