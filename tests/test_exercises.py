@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
+import torch
 
 from course_utils import exercises as ex
 from course_utils.tokenization import merge
@@ -55,12 +57,31 @@ def decode_token_by_token(ids, vocab):
     return "".join(vocab[i].decode("utf-8") for i in ids)
 
 
+def stable_softmax(x):
+    z = np.exp(x - x.max(axis=-1, keepdims=True))
+    return z / z.sum(axis=-1, keepdims=True)
+
+
+def naive_softmax(x):
+    return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)
+
+
+def split_heads(x, n_head):
+    B, T, C = x.shape
+    return x.view(B, T, n_head, C // n_head).transpose(1, 2)
+
+
 CHECKS = [
     (ex.check_utf8_bytes, 21),
     (ex.check_pretokenize, ["I", "'ll", " pay", " $", "1", ",", "000", " for", " 2", " cats", "!"]),
     (ex.check_count_pairs, good_count_pairs),
     (ex.check_bpe_encode, good_bpe_encode),
     (ex.check_decode, good_decode),
+    (ex.check_attention_weights, [0.2741, 0.2741, 0.4519]),
+    (ex.check_stable_softmax, stable_softmax),
+    (ex.check_causal_mask, lambda T: torch.ones(T, T, dtype=torch.bool).tril()),
+    (ex.check_split_heads, split_heads),
+    (ex.check_gpt2_parameters, 124_439_808),
 ]
 
 
@@ -90,6 +111,21 @@ def test_no_answer_is_not_attempted(capsys, check, answer):
         (ex.check_bpe_encode, bpe_encode_in_dict_order, "bpe_encode('aaabdaaabac'"),
         (ex.check_bpe_encode, lambda text, merges: 1 / 0, "raised ZeroDivisionError"),
         (ex.check_decode, decode_token_by_token, "raised UnicodeDecodeError"),
+        (ex.check_attention_weights, [0.2119, 0.2119, 0.5761], "unscaled"),
+        (ex.check_attention_weights, [0.3, 0.3, 0.3], "sum to 0.900"),
+        (ex.check_attention_weights, [0.2, 0.3, 0.5], "not quite"),
+        (ex.check_attention_weights, [0.5, 0.5], "three weights"),
+        (ex.check_stable_softmax, naive_softmax, "softmax([1000.0, 1000.0]) returned [nan, nan]"),
+        (ex.check_stable_softmax, lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(),
+         "softmax([[0.0, 0.0], [1000.0, 0.0]])"),  # one max and one sum for the whole array
+        (ex.check_causal_mask, lambda T: torch.ones(T, T, dtype=torch.bool).triu(), "transposed"),
+        (ex.check_causal_mask, lambda T: ~torch.ones(T, T, dtype=torch.bool).tril(), "inverted"),
+        (ex.check_causal_mask, lambda T: torch.ones(T, T).tril(), "boolean"),
+        (ex.check_split_heads, lambda x, n: x.view(x.shape[0], n, x.shape[1], -1), "mixes tokens"),
+        (ex.check_split_heads, lambda x, n: x.view(x.shape[0], x.shape[1], n, -1), "expected shape"),
+        (ex.check_gpt2_parameters, 124_439_808 + 50257 * 768, "tied"),
+        (ex.check_gpt2_parameters, 124_439_808 - 1024 * 768, "wpe"),
+        (ex.check_gpt2_parameters, 124_000_000, "not quite"),
     ],
 )  # fmt: skip
 def test_wrong_answers_get_a_hint(capsys, check, answer, hint):
