@@ -1,0 +1,332 @@
+"""GPT-2, built from the course's attention: embeddings, pre-LayerNorm blocks, a tied output layer.
+
+`GPT` is the decoder-only transformer of GPT-2 (Radford et al., 2019), in nanoGPT's layout and
+with the parameter names of GPT-2's checkpoint (`transformer.h.0.attn.c_attn.weight`, ...), so
+moving weights to and from Hugging Face's `GPT2LMHeadModel` is a matter of names:
+
+- `GPT(GPTConfig(...), seed=0)` builds a model initialised like GPT-2, from `seed` only.
+- `model(idx)` maps token ids (B, T) to logits (B, T, vocab_size): a score for every possible
+  next token at every position.
+- `GPT.from_hf(hf_model)` / `model.to_hf()` convert to and from `GPT2LMHeadModel` (same logits);
+  `GPT.from_pretrained("gpt2")` loads OpenAI's weights from the Hugging Face hub.
+
+Each block's attention calls `course_utils.attention.scaled_dot_product_attention` with
+`is_causal=True`: position t sees positions 0..t only, so every position learns to predict the
+token after it. Left out for now: the loss, the KV cache and sampling (later modules).
+
+>>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=2, n_head=2, n_embd=16))
+>>> model(torch.tensor([[1, 2, 3]])).shape  # (B, T, vocab_size)
+torch.Size([1, 3, 10])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor, nn
+
+from course_utils.attention import merge_heads, scaled_dot_product_attention, split_heads
+
+if TYPE_CHECKING:
+    from transformers import GPT2LMHeadModel
+
+__all__ = ["GPTConfig", "GPT", "GPT2_NAMES"]
+
+GPT2_NAMES = ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl")  # 124M, 355M, 774M, 1.5B parameters
+# Hugging Face's GPT-2 uses Conv1D, whose weight is stored (in, out); nn.Linear's is (out, in).
+_CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
+                   "mlp.c_proj.weight")
+
+
+@dataclass
+class GPTConfig:
+    """Hyperparameters of a GPT. The defaults are GPT-2 small (124M parameters).
+
+    >>> config = GPTConfig()
+    >>> config.n_embd // config.n_head  # the size of one head, hs
+    64
+    """
+
+    vocab_size: int = 50257  # GPT-2's BPE: 256 bytes + 50,000 merges + <|endoftext|>
+    block_size: int = 1024  # the longest context in tokens (= number of position embeddings)
+    n_layer: int = 12  # transformer blocks
+    n_head: int = 12  # attention heads per block; each has n_embd // n_head dimensions
+    n_embd: int = 768  # width of the residual stream (embedding size)
+    dropout: float = 0.0  # GPT-2 was trained with 0.1; 0.0 for small models and evaluation
+    bias: bool = True  # biases in Linear and LayerNorm, like GPT-2 (False cannot go to_hf)
+    layer_norm_epsilon: float = 1e-5  # added to the variance in LayerNorm, as in GPT-2
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        if self.n_embd % self.n_head != 0:
+            heads = [h for h in range(1, self.n_embd + 1) if self.n_embd % h == 0]
+            raise ValueError(f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}; "
+                             f"use n_head in {heads[:12]} or n_embd a multiple of {self.n_head}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not self.layer_norm_epsilon > 0:
+            raise ValueError(f"layer_norm_epsilon must be positive, got {self.layer_norm_epsilon}")
+
+
+def gelu_new(x: Tensor) -> Tensor:
+    """GPT-2's GELU, the tanh approximation of x·Φ(x), written as in GPT-2's code.
+
+    This is the exact expression of transformers' "gelu_new", so logits match bit for bit;
+    `F.gelu(x, approximate="tanh")` is the same function but rounds differently (≤ 2.4e-7).
+
+    >>> gelu_new(torch.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.1588,  0.0000,  0.8412])
+    """
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi)
+                                       * (x + 0.044715 * torch.pow(x, 3.0))))
+
+
+class CausalSelfAttention(nn.Module):
+    """Masked multi-head self-attention with GPT-2's names: one `c_attn` makes q, k and v."""
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.n_head, self.dropout = config.n_head, config.dropout
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.resid_dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        C = x.size(-1)
+        q, k, v = self.c_attn(x).split(C, dim=2)  # each (B, T, C)
+        q, k, v = (split_heads(t, self.n_head) for t in (q, k, v))  # each (B, nh, T, hs)
+        dropout_p = self.dropout if self.training else 0.0
+        y = scaled_dot_product_attention(q, k, v, is_causal=True,  # t attends to 0..t only
+                                         dropout_p=dropout_p)  # (B, nh, T, hs)
+        return self.resid_dropout(self.c_proj(merge_heads(y)))  # (B, T, C)
+
+
+class MLP(nn.Module):
+    """Position-wise feed-forward layer: widen to 4·n_embd, GELU, project back."""
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.dropout(self.c_proj(gelu_new(self.c_fc(x))))  # (B, T, 4C) inside, (B, T, C) out
+
+
+class Block(nn.Module):
+    """One transformer block. Pre-LayerNorm (GPT-2's change from the original transformer):
+    each sublayer reads a normalised copy and adds its result to the residual stream x."""
+
+    def __init__(self, config: GPTConfig) -> None:
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = x + self.attn(self.ln_1(x))  # tokens exchange information
+        return x + self.mlp(self.ln_2(x))  # each token is processed on its own
+
+
+class GPT(nn.Module):
+    """GPT-2: token + position embeddings, n_layer blocks, a final LayerNorm, a tied lm_head.
+
+    All randomness comes from `seed` (see `init_weights`); the global RNG is left untouched.
+    """
+
+    def __init__(self, config: GPTConfig, *, seed: int = 0) -> None:
+        super().__init__()
+        if not isinstance(config, GPTConfig):
+            raise TypeError(f"config must be a GPTConfig, got {type(config).__name__}")
+        self.config = config
+        with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
+            self.transformer = nn.ModuleDict(dict(
+                wte=nn.Embedding(config.vocab_size, config.n_embd),  # token embeddings
+                wpe=nn.Embedding(config.block_size, config.n_embd),  # position embeddings
+                drop=nn.Dropout(config.dropout),
+                h=nn.ModuleList(Block(config) for _ in range(config.n_layer)),
+                ln_f=nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon, bias=config.bias),
+            ))
+            self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        # Weight tying (as in GPT-2): the output layer scores token t by the dot product with t's
+        # embedding, so tokens used alike get alike embeddings; it also saves vocab_size·n_embd.
+        self.lm_head.weight = self.transformer.wte.weight
+        self.init_weights(seed)
+
+    @torch.no_grad()
+    def init_weights(self, seed: int = 0) -> None:
+        """Re-initialise every parameter like GPT-2, from `seed` alone.
+
+        Weights ~ N(0, 0.02²), biases 0, LayerNorm gain 1. The projections that write into the
+        residual stream (`c_proj`) get std 0.02/√(2·n_layer): the stream sums 2·n_layer of them,
+        and this keeps its variance from growing with depth.
+        """
+        device = self.lm_head.weight.device
+        # On the meta device (shapes only, e.g. to count a big model's parameters) nothing is
+        # drawn, but a generator still has to live on a real device.
+        device = "cpu" if device.type == "meta" else device
+        generator = torch.Generator(device).manual_seed(seed)
+        for name, module in self.named_modules():
+            if isinstance(module, (nn.Linear, nn.Embedding)) and module is not self.lm_head:
+                std = 0.02 / math.sqrt(2 * self.config.n_layer) if name.endswith("c_proj") else 0.02
+                nn.init.normal_(module.weight, mean=0.0, std=std, generator=generator)
+            if isinstance(module, nn.LayerNorm):
+                nn.init.ones_(module.weight)
+            if getattr(module, "bias", None) is not None:
+                nn.init.zeros_(module.bias)
+
+    def num_parameters(self, non_embedding: bool = False) -> int:
+        """Return the number of parameters, counting the tied wte/lm_head matrix once.
+
+        non_embedding=True leaves out wte and wpe: the count that scaling laws use (Kaplan
+        et al., 2020), about 12·n_layer·n_embd².
+
+        >>> config = GPTConfig(vocab_size=10, block_size=4, n_layer=1, n_head=1, n_embd=4)
+        >>> GPT(config).num_parameters(), GPT(config).num_parameters(non_embedding=True)
+        (308, 252)
+        """
+        n = sum(p.numel() for p in self.parameters())  # parameters() yields a shared tensor once
+        if non_embedding:
+            n -= self.transformer.wte.weight.numel() + self.transformer.wpe.weight.numel()
+        return n
+
+    def forward(self, idx: Tensor) -> Tensor:
+        """Return the logits (B, T, vocab_size) for token ids idx (B, T)."""
+        self._check_idx(idx)
+        B, T = idx.shape
+        pos = torch.arange(T, device=idx.device)  # (T,)
+        x = self.transformer.wte(idx) + self.transformer.wpe(pos)  # (B, T, C) + (T, C)
+        x = self.transformer.drop(x)
+        for block in self.transformer.h:
+            x = block(x)  # (B, T, C)
+        return self.lm_head(self.transformer.ln_f(x))  # (B, T, vocab_size)
+
+    def _check_idx(self, idx: object) -> None:
+        if not isinstance(idx, Tensor) or idx.dtype not in (torch.int64, torch.int32):
+            what = idx.dtype if isinstance(idx, Tensor) else type(idx).__name__
+            raise TypeError(f"idx must be a LongTensor of token ids, got {what}; "
+                            f"use torch.tensor(ids, dtype=torch.long)")
+        if idx.dim() != 2 or idx.size(1) == 0:
+            raise ValueError(f"idx must have shape (B, T) with T >= 1, got {tuple(idx.shape)}; "
+                             f"for one sequence use idx[None]")
+        if idx.size(1) > self.config.block_size:
+            raise ValueError(f"sequence length T={idx.size(1)} exceeds block_size="
+                             f"{self.config.block_size}; keep only the last block_size tokens, "
+                             f"idx[:, -{self.config.block_size}:]")
+        low, high = idx.min().item(), idx.max().item()
+        if low < 0 or high >= self.config.vocab_size:
+            bad = low if low < 0 else high
+            V = self.config.vocab_size
+            raise ValueError(f"token id {bad} is out of range for vocab_size={V} "
+                             f"(ids must be in 0..{V - 1})")
+
+    @classmethod
+    def from_hf(cls, hf_model: GPT2LMHeadModel) -> GPT:
+        """Return a GPT (in eval mode) with the weights of a transformers `GPT2LMHeadModel`.
+
+        Same dtype and device as hf_model. Raises ValueError for a GPT-2 variant this model does
+        not implement (see the checks below).
+        """
+        from transformers import GPT2LMHeadModel
+
+        if not isinstance(hf_model, GPT2LMHeadModel):
+            raise TypeError(f"expected a transformers GPT2LMHeadModel, "
+                            f"got {type(hf_model).__name__}")
+        c = hf_model.config
+        unsupported = {
+            "activation_function": c.activation_function not in ("gelu_new", "gelu_pytorch_tanh"),
+            "scale_attn_weights=False": not c.scale_attn_weights,
+            "scale_attn_by_inverse_layer_idx": c.scale_attn_by_inverse_layer_idx,
+            "reorder_and_upcast_attn": c.reorder_and_upcast_attn,
+            "add_cross_attention": c.add_cross_attention,
+            "n_inner": c.n_inner is not None and c.n_inner != 4 * c.n_embd,
+            "different resid/embd/attn_pdrop": len({c.resid_pdrop, c.embd_pdrop, c.attn_pdrop}) > 1,
+            "untied lm_head": not torch.equal(hf_model.lm_head.weight,
+                                              hf_model.transformer.wte.weight),
+        }
+        if any(unsupported.values()):
+            found = [name for name, bad in unsupported.items() if bad]
+            raise ValueError(f"this GPT-2 variant has {found}, which GPT does not implement (it "
+                             f"is GPT-2 as released: gelu_new, n_inner=4·n_embd, tied embeddings)")
+        config = GPTConfig(vocab_size=c.vocab_size, block_size=c.n_positions, n_layer=c.n_layer,
+                           n_head=c.n_head, n_embd=c.n_embd, dropout=c.resid_pdrop,
+                           layer_norm_epsilon=c.layer_norm_epsilon)
+        weight = hf_model.transformer.wte.weight
+        model = cls(config).to(device=weight.device, dtype=weight.dtype)
+        _copy_weights(hf_model.state_dict(), model.state_dict())
+        return model.eval()
+
+    def to_hf(self) -> GPT2LMHeadModel:
+        """Return a transformers `GPT2LMHeadModel` (in eval mode) with this model's weights.
+
+        >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=2, n_embd=8))
+        >>> hf_model = model.to_hf()
+        >>> idx = torch.tensor([[1, 2, 3]])
+        >>> torch.allclose(model(idx), hf_model(idx).logits, atol=1e-6)
+        True
+        >>> torch.equal(GPT.from_hf(hf_model).lm_head.weight, model.lm_head.weight)
+        True
+        """
+        from transformers import GPT2Config, GPT2LMHeadModel
+
+        c = self.config
+        if not c.bias:
+            raise ValueError("GPT2LMHeadModel always has biases; to_hf needs GPTConfig(bias=True)")
+        eos = 50256 if c.vocab_size > 50256 else None  # <|endoftext|>, if the vocab has it
+        hf_config = GPT2Config(
+            vocab_size=c.vocab_size, n_positions=c.block_size, n_embd=c.n_embd, n_layer=c.n_layer,
+            n_head=c.n_head, n_inner=None, activation_function="gelu_new",
+            resid_pdrop=c.dropout, embd_pdrop=c.dropout, attn_pdrop=c.dropout,
+            layer_norm_epsilon=c.layer_norm_epsilon, tie_word_embeddings=True,
+            bos_token_id=eos, eos_token_id=eos)
+        with torch.random.fork_rng(devices=[]):  # its random init is overwritten below anyway
+            hf_model = GPT2LMHeadModel(hf_config)
+        weight = self.transformer.wte.weight
+        hf_model.to(device=weight.device, dtype=weight.dtype)
+        _copy_weights(self.state_dict(), hf_model.state_dict())
+        return hf_model.eval()
+
+    @classmethod
+    def from_pretrained(cls, name: str = "gpt2") -> GPT:
+        """Return OpenAI's GPT-2 (`name` in GPT2_NAMES) loaded from the Hugging Face hub.
+
+        The first call downloads the weights (0.5 to 6 GB) into Hugging Face's cache; later
+        calls read the cache. Raises OSError, saying what to do, when neither is possible.
+        """
+        short = name.removeprefix("openai-community/") if isinstance(name, str) else name
+        if short not in GPT2_NAMES:
+            raise ValueError(f"unknown GPT-2 model {name!r}; choose one of {list(GPT2_NAMES)}")
+        from transformers import GPT2LMHeadModel
+
+        repo = f"openai-community/{short}"
+        try:
+            hf_model = GPT2LMHeadModel.from_pretrained(repo)
+        except OSError as err:
+            raise OSError(
+                f"could not load {repo!r} from the Hugging Face hub or its local cache: {err}\n"
+                f"To fix it: connect to the internet once (the download is then cached), or "
+                f"unset HF_HUB_OFFLINE if it is set, or load a local copy of the model with "
+                f"GPT.from_hf(GPT2LMHeadModel.from_pretrained('/path/to/{short}'))") from err
+        return cls.from_hf(hf_model)
+
+
+@torch.no_grad()
+def _copy_weights(source: dict[str, Tensor], target: dict[str, Tensor]) -> None:
+    """Copy source into target by name (both GPT-2 checkpoint names), transposing Conv1D weights."""
+    missing, extra = sorted(target.keys() - source.keys()), sorted(source.keys() - target.keys())
+    if missing or extra:
+        raise ValueError(f"parameter names differ: missing {missing}, unexpected {extra}")
+    for name, tensor in target.items():
+        value = source[name].t() if name.endswith(_CONV1D_WEIGHTS) else source[name]
+        if value.shape != tensor.shape:
+            raise ValueError(f"{name}: shape {tuple(value.shape)} does not fit "
+                             f"{tuple(tensor.shape)}")
+        tensor.copy_(value)

@@ -1,0 +1,349 @@
+"""course_utils.attention against torch: SDPA and nn.MultiheadAttention, forward and gradients."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from course_utils.attention import (
+    MultiHeadAttention,
+    attention_weights,
+    causal_mask,
+    merge_heads,
+    scaled_dot_product_attention,
+    split_heads,
+)
+
+TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # max abs error allowed, per dtype
+DTYPES = list(TOL)
+
+
+def assert_close(actual, expected, dtype):
+    torch.testing.assert_close(actual, expected, atol=TOL[dtype], rtol=0)
+
+
+def randn(*shape, dtype=torch.float64, seed=0, requires_grad=False):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=g, dtype=dtype).requires_grad_(requires_grad)
+
+
+# (batch dims, L, S, E, Ev): no batch, 1, 2 dims; L != S; E != Ev; small and larger T
+SHAPES = [((), 3, 3, 4, 4), ((1,), 5, 7, 8, 3), ((2, 3), 6, 4, 16, 16),
+          ((2, 4), 64, 64, 32, 32), ((3,), 96, 128, 8, 12)]
+
+
+def make_mask(kind, batch, L, S, dtype, seed):
+    """Return (attn_mask, is_causal) of the given kind; no row is fully masked."""
+    g = torch.Generator().manual_seed(seed)
+    keep_first = torch.zeros(S, dtype=torch.bool)
+    keep_first[0] = True  # key 0 always visible, so every row attends to something
+    if kind == "none":
+        return None, False
+    if kind == "causal":
+        return None, True
+    if kind == "bool":
+        return (torch.rand(*batch, L, S, generator=g) > 0.5) | keep_first, False
+    if kind == "float":
+        return torch.randn(*batch, L, S, generator=g, dtype=dtype), False
+    if kind == "bool (L, S)":
+        return (torch.rand(L, S, generator=g) > 0.5) | keep_first, False
+    if kind == "float (1, 1, L, S)":  # as many leading 1s as q has batch dims (torch wants no more)
+        return torch.randn(*[1] * len(batch), L, S, generator=g, dtype=dtype), False
+    if kind == "padding (B, 1, 1, S)":  # the same keys hidden from every query
+        shape = (*batch[:1], *[1] * (len(batch) - 1), 1, S)  # (1, S), (B, 1, S), (B, 1, 1, S)
+        return (torch.rand(shape, generator=g) > 0.3) | keep_first, False
+    raise AssertionError(kind)
+
+
+MASKS = ["none", "causal", "bool", "float", "bool (L, S)", "float (1, 1, L, S)",
+         "padding (B, 1, 1, S)"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("mask_kind", MASKS)
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_sdpa_equals_torch(shape, mask_kind, dtype):
+    batch, L, S, E, Ev = shape
+    seed = 10 * SHAPES.index(shape) + MASKS.index(mask_kind)
+    q, k, v = (randn(*batch, n, d, dtype=dtype, seed=seed + i)
+               for i, (n, d) in enumerate([(L, E), (S, E), (S, Ev)]))
+    attn_mask, is_causal = make_mask(mask_kind, batch, L, S, dtype, seed)
+    ours = scaled_dot_product_attention(q, k, v, attn_mask, is_causal)
+    assert ours.shape == (*batch, L, Ev)
+    theirs = F.scaled_dot_product_attention(q, k, v, attn_mask, is_causal=is_causal)
+    assert_close(ours, theirs, dtype)
+
+
+@pytest.mark.parametrize("mask_kind", ["none", "causal", "bool", "float", "padding (B, 1, 1, S)"])
+@pytest.mark.parametrize("shape", SHAPES[1:4], ids=str)
+def test_sdpa_gradients_equal_torch(shape, mask_kind):
+    batch, L, S, E, Ev = shape
+    q, k, v = (randn(*batch, n, d, seed=i, requires_grad=True)
+               for i, (n, d) in enumerate([(L, E), (S, E), (S, Ev)]))
+    attn_mask, is_causal = make_mask(mask_kind, batch, L, S, torch.float64, seed=7)
+    weights = randn(*batch, L, Ev, seed=9)  # a loss that weighs every output differently
+    out = scaled_dot_product_attention(q, k, v, attn_mask, is_causal)
+    expected = F.scaled_dot_product_attention(q, k, v, attn_mask, is_causal=is_causal)
+    ours = torch.autograd.grad((out * weights).sum(), (q, k, v))
+    theirs = torch.autograd.grad((expected * weights).sum(), (q, k, v))
+    for a, b in zip(ours, theirs):
+        assert_close(a, b, torch.float64)
+
+
+def test_scale_and_broadcast_batch_dims_equal_torch():
+    q, k, v = randn(2, 1, 5, 8, seed=1), randn(1, 3, 6, 8, seed=2), randn(3, 6, 4, seed=3)
+    ours = scaled_dot_product_attention(q, k, v, scale=0.3)
+    assert ours.shape == (2, 3, 5, 4)
+    assert_close(ours, F.scaled_dot_product_attention(q, k, v, scale=0.3), torch.float64)
+
+
+def test_float32_mask_with_float64_inputs_is_accepted_like_torch():
+    q, k, v = randn(4, 8, seed=1), randn(6, 8, seed=2), randn(6, 3, seed=3)
+    mask = randn(4, 6, seed=4, dtype=torch.float32)
+    assert_close(scaled_dot_product_attention(q, k, v, mask),
+                 F.scaled_dot_product_attention(q, k, v, mask), torch.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_fully_masked_rows_give_zeros_like_torch(dtype):
+    # torch 2.13's SDPA returns 0 (not NaN) for a query that may attend to nothing; so do we,
+    # and the gradients stay finite (0 for that row) instead of spreading NaN.
+    q, k, v = (randn(2, n, 4, dtype=dtype, seed=i, requires_grad=True)
+               for i, n in enumerate([3, 5, 5]))
+    bool_mask = torch.ones(3, 5, dtype=torch.bool)
+    bool_mask[1] = False
+    float_mask = torch.zeros(3, 5, dtype=dtype).masked_fill(~bool_mask, float("-inf"))
+    for mask in (bool_mask, float_mask):
+        ours = scaled_dot_product_attention(q, k, v, mask)
+        theirs = F.scaled_dot_product_attention(q, k, v, mask)
+        assert_close(ours, theirs, dtype)
+        assert torch.equal(ours[:, 1], torch.zeros(2, 4, dtype=dtype))
+        assert torch.equal(attention_weights(q, k, mask)[:, 1], torch.zeros(2, 5, dtype=dtype))
+        grads = torch.autograd.grad(ours.sum(), (q, k, v))
+        expected = torch.autograd.grad(theirs.sum(), (q, k, v))
+        for a, b in zip(grads, expected):
+            assert torch.isfinite(a).all()
+            assert_close(a, b, dtype)
+    # no keys at all (S = 0): every row is fully masked
+    empty = scaled_dot_product_attention(q, k[:, :0], v[:, :0])
+    assert torch.equal(empty, F.scaled_dot_product_attention(q, k[:, :0], v[:, :0]))
+
+
+def test_hand_worked_example():
+    # Three tokens, d_k = 4, so scale = 1/√4 = 1/2. Each key is 2 times a one-hot vector:
+    #   k_0 = (2,0,0,0), k_1 = (0,2,0,0), k_2 = (0,0,2,0)
+    # so q_i · k_j / 2 = q_i[j]: the scores are just the first three entries of each query.
+    q = torch.tensor([[0., 0, 0, 0],
+                      [1., 1, 0, 0],
+                      [2., 0, 0, 0]])
+    k = 2 * torch.eye(3, 4)
+    v = torch.tensor([[1., 0], [0, 1], [1, 1]])
+    # Scores (row i = query i, column j = key j); the causal mask hides j > i (-inf):
+    #   [[0, -inf, -inf],
+    #    [1,    1, -inf],
+    #    [2,    0,    0]]
+    scores = torch.tensor([[0., 0, 0], [1, 1, 0], [2, 0, 0]])
+    assert torch.equal(q @ k.T / 2, scores)
+    # Softmax of each row over the visible keys:
+    #   row 0: e⁰/e⁰ = 1                                   -> (1, 0, 0)
+    #   row 1: e¹/(e¹ + e¹) = 1/2                           -> (1/2, 1/2, 0)
+    #   row 2: e²/(e² + 1 + 1) = 7.389/9.389 ≈ 0.787, and 1/9.389 ≈ 0.1065 for the other two
+    e2 = math.exp(2)
+    expected_weights = torch.tensor([[1., 0, 0],
+                                     [0.5, 0.5, 0],
+                                     [e2 / (e2 + 2), 1 / (e2 + 2), 1 / (e2 + 2)]])
+    weights = attention_weights(q, k, is_causal=True)
+    torch.testing.assert_close(weights, expected_weights, atol=1e-7, rtol=0)
+    assert torch.equal(weights[:2], expected_weights[:2])  # 1 and 1/2 are exact in floating point
+    # Output row = weights @ v, with v_0 = (1, 0), v_1 = (0, 1), v_2 = (1, 1):
+    #   row 0: v_0 = (1, 0)
+    #   row 1: (v_0 + v_1)/2 = (0.5, 0.5)
+    #   row 2: 0.787·(1, 0) + 0.1065·(0, 1) + 0.1065·(1, 1)
+    #          = ((e²+1)/(e²+2), 2/(e²+2)) ≈ (0.8935, 0.2130)
+    expected_out = torch.tensor([[1., 0], [0.5, 0.5], [(e2 + 1) / (e2 + 2), 2 / (e2 + 2)]])
+    out = scaled_dot_product_attention(q, k, v, is_causal=True)
+    torch.testing.assert_close(out, expected_out, atol=1e-7, rtol=0)
+    assert_close(out, F.scaled_dot_product_attention(q, k, v, is_causal=True), torch.float32)
+    # Without the mask, query 0 (all zeros) scores 0 against every key: uniform 1/3 each.
+    torch.testing.assert_close(attention_weights(q, k)[0], torch.full((3,), 1 / 3))
+
+
+@pytest.mark.parametrize("L, S", [(5, 5), (3, 6), (6, 3)])
+def test_attention_weights_rows_sum_to_one_and_causal_upper_triangle_is_zero(L, S):
+    weights = attention_weights(randn(2, L, 8, seed=1), randn(2, S, 8, seed=2), is_causal=True)
+    assert_close(weights.sum(-1), torch.ones(2, L, dtype=torch.float64), torch.float64)
+    assert torch.equal(weights * ~causal_mask(L, S), torch.zeros(2, L, S, dtype=torch.float64))
+    assert (weights[..., causal_mask(L, S)] > 0).all()
+
+
+def test_causal_mask_matches_torch_is_causal_alignment():
+    # torch aligns is_causal top-left: torch.ones(L, S).tril()
+    for L, S in [(4, 4), (2, 5), (5, 2)]:
+        assert torch.equal(causal_mask(L, S), torch.ones(L, S).tril().bool())
+    assert causal_mask(3).dtype == torch.bool
+
+
+def test_split_and_merge_heads_are_inverse():
+    x = randn(2, 5, 12)
+    heads = split_heads(x, 3)
+    assert heads.shape == (2, 3, 5, 4)
+    assert torch.equal(heads[:, 1], x[..., 4:8])  # head 1 is channels 4..7
+    assert torch.equal(merge_heads(heads), x)
+
+
+# ---------------------------------------------------------------- MultiHeadAttention
+
+
+def make_pair(embed_dim, num_heads, dtype, bias=True, seed=0):
+    torch.manual_seed(seed)  # nn.MultiheadAttention only draws from the global RNG
+    theirs = nn.MultiheadAttention(embed_dim, num_heads, bias=bias, batch_first=True, dtype=dtype)
+    with torch.no_grad():  # make the (zero-initialised) biases non-zero so they are tested too
+        for p in theirs.parameters():
+            p.add_(0.1 * torch.randn_like(p))
+    return MultiHeadAttention.from_torch(theirs), theirs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("cross", [False, True], ids=["self", "cross"])
+@pytest.mark.parametrize("mask_kind",
+                         ["none", "causal", "bool", "float", "padding", "bool+padding"])
+def test_multihead_attention_equals_torch(mask_kind, cross, bias, dtype):
+    B, L, C, nh = 3, 5, 16, 4
+    S = 7 if cross else L
+    ours, theirs = make_pair(C, nh, dtype, bias=bias)
+    query = randn(B, L, C, dtype=dtype, seed=1)
+    key, value = randn(B, S, C, dtype=dtype, seed=2), randn(B, S, C, dtype=dtype, seed=3)
+    if not cross:
+        key = value = query
+    g = torch.Generator().manual_seed(4)
+    keep = torch.rand(L, S, generator=g) > 0.4
+    keep[:, 0] = True  # no fully masked rows: torch's MHA gives NaN there, SDPA gives 0
+    pad = torch.rand(B, S, generator=g) > 0.3
+    pad[:, 0] = True
+    kwargs, torch_kwargs = {}, {}
+    # nn.MultiheadAttention's boolean masks mean the opposite: True = may NOT attend
+    if mask_kind == "causal":
+        kwargs = dict(is_causal=True)
+        torch_kwargs = dict(attn_mask=~causal_mask(L, S), is_causal=True)
+    if mask_kind in ("bool", "bool+padding"):
+        kwargs["attn_mask"], torch_kwargs["attn_mask"] = keep, ~keep
+    if mask_kind == "float":
+        float_mask = torch.randn(L, S, generator=g, dtype=dtype)
+        kwargs["attn_mask"] = torch_kwargs["attn_mask"] = float_mask
+    if mask_kind in ("padding", "bool+padding"):
+        kwargs["key_padding_mask"], torch_kwargs["key_padding_mask"] = pad, ~pad
+    out, weights = ours(query, key if cross else None, value if cross else None,
+                        need_weights=True, **kwargs)
+    expected, expected_weights = theirs(query, key, value, need_weights=True,
+                                        average_attn_weights=False, **torch_kwargs)
+    assert_close(out, expected, dtype)
+    assert_close(weights, expected_weights, dtype)
+    assert_close(ours(query, key, value, **kwargs), expected, dtype)  # need_weights=False path
+
+
+def test_multihead_attention_causal_with_padding_combines_both():
+    ours, theirs = make_pair(8, 2, torch.float64)
+    x = randn(2, 5, 8, seed=1)
+    pad = torch.tensor([[True] * 5, [True, True, True, False, False]])
+    combined = ~causal_mask(5) | ~pad[:, None, :]  # (B, L, S), torch's True = hidden
+    per_head = combined.repeat_interleave(2, dim=0)  # torch wants (B·nh, L, S)
+    expected = theirs(x, x, x, attn_mask=per_head, need_weights=False)[0]
+    assert_close(ours(x, is_causal=True, key_padding_mask=pad), expected, torch.float64)
+
+
+def test_multihead_attention_fully_masked_row_gives_the_bias():
+    ours, theirs = make_pair(8, 2, torch.float64)
+    x = randn(1, 3, 8, seed=1)
+    keep = torch.ones(3, 3, dtype=torch.bool)
+    keep[1] = False  # query 1 may attend to nothing
+    out = ours(x, attn_mask=keep)
+    assert torch.equal(out[0, 1], ours.out_proj.bias)  # zero attention output, then out_proj
+    # torch agrees when it goes through SDPA (need_weights=False); its need_weights=True path
+    # takes the softmax of a row of -inf and returns NaN there
+    assert_close(out, theirs(x, x, x, attn_mask=~keep, need_weights=False)[0], torch.float64)
+    assert torch.isnan(theirs(x, x, x, attn_mask=~keep)[0][0, 1]).all()
+
+
+def test_multihead_attention_per_head_mask_equals_torch_3d_mask():
+    B, nh, L, C = 2, 4, 5, 16
+    ours, theirs = make_pair(C, nh, torch.float64)
+    x = randn(B, L, C, seed=1)
+    keep = torch.rand(B, nh, L, L, generator=torch.Generator().manual_seed(0)) > 0.5
+    keep[..., 0] = True
+    expected = theirs(x, x, x, attn_mask=~keep.reshape(B * nh, L, L), need_weights=False)[0]
+    assert_close(ours(x, attn_mask=keep), expected, torch.float64)
+
+
+def test_multihead_attention_gradients_equal_torch():
+    ours, theirs = make_pair(8, 2, torch.float64)
+    x = randn(2, 4, 8, seed=1)
+    ours(x, is_causal=True).pow(2).sum().backward()
+    theirs(x, x, x, attn_mask=~causal_mask(4), need_weights=False)[0].pow(2).sum().backward()
+    in_grad = torch.cat([ours.q_proj.weight.grad, ours.k_proj.weight.grad, ours.v_proj.weight.grad])
+    assert_close(in_grad, theirs.in_proj_weight.grad, torch.float64)
+    assert_close(ours.out_proj.weight.grad, theirs.out_proj.weight.grad, torch.float64)
+
+
+def test_multihead_attention_init_is_seeded_and_leaves_global_rng_alone():
+    state = torch.random.get_rng_state()
+    a, b, c = (MultiHeadAttention(8, 2, seed=seed) for seed in (1, 1, 2))
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert not torch.equal(a.q_proj.weight, c.q_proj.weight)
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def qkv(q=(3, 4), k=(5, 4), v=(5, 2), dtype=torch.float32):
+    return torch.ones(q, dtype=dtype), torch.ones(k), torch.ones(v)
+
+
+BOOL = torch.bool
+
+
+@pytest.mark.parametrize("args, kwargs, error, match", [
+    (([[1.0]], torch.ones(2, 2), torch.ones(2, 2)), {}, TypeError, "q must be a torch.Tensor"),
+    (qkv(dtype=torch.long), {}, TypeError, "q must be a floating-point tensor"),
+    (qkv(dtype=torch.float64), {}, TypeError, "same dtype"),
+    (qkv(q=(4,), k=(4,), v=(4,)), {}, ValueError, "at least 2 dimensions"),
+    (qkv(k=(5, 3)), {}, ValueError, "same last dimension"),
+    (qkv(v=(6, 2)), {}, ValueError, "same number of keys"),
+    (qkv(q=(2, 3, 4), k=(3, 5, 4), v=(3, 5, 2)), {}, ValueError, "do not broadcast"),
+    (qkv(q=(2, 3, 4), k=(1, 5, 4), v=(3, 5, 2)), {}, ValueError, "and v .* do not broadcast"),
+    (qkv(), dict(attn_mask=torch.ones(4, 5, dtype=BOOL)), ValueError,
+     r"\(4, 5\) does not broadcast to the scores' shape \(3, 5\)"),
+    (qkv(), dict(attn_mask=torch.ones(1, 1, 3, 5, dtype=BOOL)), ValueError, "does not broadcast"),
+    (qkv(), dict(attn_mask=torch.ones(3, 5).long()), TypeError, "attn_mask must be bool"),
+    (qkv(), dict(attn_mask=[[True]]), TypeError, "attn_mask must be a torch.Tensor"),
+    (qkv(), dict(attn_mask=torch.ones(3, 5, dtype=BOOL), is_causal=True), ValueError, "not both"),
+    (qkv(), dict(dropout_p=1.0), ValueError, r"dropout_p must be in \[0, 1\)"),
+])
+def test_sdpa_rejects_bad_input(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        scaled_dot_product_attention(*args, **kwargs)
+
+
+def test_multihead_attention_rejects_bad_input():
+    with pytest.raises(ValueError, match="multiple of num_heads=3"):
+        MultiHeadAttention(8, 3)
+    mha = MultiHeadAttention(8, 2)
+    with pytest.raises(ValueError, match=r"\(B, T, 8\), got \(2, 5, 6\)"):
+        mha(torch.ones(2, 5, 6))
+    with pytest.raises(ValueError, match="share B"):
+        mha(torch.ones(2, 5, 8), torch.ones(3, 5, 8))
+    with pytest.raises(ValueError, match=r"key_padding_mask must be \(B, S\) = \(2, 5\)"):
+        mha(torch.ones(2, 5, 8), key_padding_mask=torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(TypeError, match="key_padding_mask must be a bool tensor"):
+        mha(torch.ones(2, 5, 8), key_padding_mask=torch.ones(2, 5))
+    with pytest.raises(TypeError, match="query must be a torch.Tensor"):
+        mha([[1.0] * 8])
+    with pytest.raises(TypeError, match="nn.MultiheadAttention"):
+        MultiHeadAttention.from_torch(nn.Linear(2, 2))
+    with pytest.raises(NotImplementedError, match="add_bias_kv"):
+        MultiHeadAttention.from_torch(nn.MultiheadAttention(8, 2, add_bias_kv=True))

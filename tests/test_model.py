@@ -1,0 +1,309 @@
+"""course_utils.model against transformers' GPT2LMHeadModel: same names, logits and gradients."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from course_utils import model as model_module
+from course_utils.model import GPT, GPTConfig
+
+TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # max abs error allowed on logits, per dtype
+DTYPES = list(TOL)
+# Hugging Face stores these (in, out), transposed from nn.Linear's (out, in)
+CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
+                  "mlp.c_proj.weight")
+
+# Small configs: 1-3 layers, 1-4 heads, odd vocab sizes; each is run at T = block_size.
+CONFIGS = [
+    GPTConfig(vocab_size=101, block_size=16, n_layer=1, n_head=1, n_embd=8),
+    GPTConfig(vocab_size=257, block_size=24, n_layer=2, n_head=4, n_embd=32),
+    GPTConfig(vocab_size=77, block_size=9, n_layer=3, n_head=3, n_embd=12, layer_norm_epsilon=1e-6),
+]
+
+
+def config_id(c: GPTConfig) -> str:
+    return f"V{c.vocab_size}-T{c.block_size}-L{c.n_layer}-H{c.n_head}-C{c.n_embd}"
+
+
+def hf_config(c: GPTConfig, **overrides):
+    from transformers import GPT2Config
+
+    return GPT2Config(vocab_size=c.vocab_size, n_positions=c.block_size, n_embd=c.n_embd,
+                      n_layer=c.n_layer, n_head=c.n_head, layer_norm_epsilon=c.layer_norm_epsilon,
+                      bos_token_id=None, eos_token_id=None, **overrides)
+
+
+@torch.no_grad()
+def perturb(module, seed):
+    """Add noise to every parameter, so zero biases and unit LayerNorm gains are tested too."""
+    g = torch.Generator().manual_seed(seed)
+    for p in module.parameters():
+        p.add_(0.05 * torch.randn(p.shape, generator=g, dtype=p.dtype))
+    return module
+
+
+def random_hf_model(c: GPTConfig, dtype, seed, **overrides):
+    from transformers import GPT2LMHeadModel
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)  # GPT2LMHeadModel draws its init from the global RNG
+        hf_model = GPT2LMHeadModel(hf_config(c, **overrides))
+    return perturb(hf_model.to(dtype), seed).eval()
+
+
+def random_idx(c: GPTConfig, B=3, T=None, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, c.vocab_size, (B, T or c.block_size), generator=g)
+
+
+def max_abs_error(a, b):
+    return (a - b).abs().max().item()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+def test_from_hf_logits_equal(config, dtype):
+    hf_model = random_hf_model(config, dtype, seed=1)
+    model = GPT.from_hf(hf_model)
+    assert not model.training and model.lm_head.weight.dtype == dtype
+    for T in (config.block_size, 3):
+        idx = random_idx(config, T=T)
+        logits = model(idx)
+        assert logits.shape == (3, T, config.vocab_size)
+        assert max_abs_error(logits, hf_model(idx).logits) <= TOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+def test_to_hf_logits_equal(config, dtype):
+    model = perturb(GPT(config, seed=2).to(dtype), seed=2).eval()
+    hf_model = model.to_hf()
+    assert not hf_model.training and hf_model.lm_head.weight.dtype == dtype
+    assert hf_model.config.activation_function == "gelu_new" and hf_model.config.n_inner is None
+    idx = random_idx(config, seed=1)
+    assert max_abs_error(model(idx), hf_model(idx).logits) <= TOL[dtype]
+
+
+def test_from_hf_accepts_gelu_pytorch_tanh():
+    # the same tanh formula evaluated by torch's kernel: equal up to float32 rounding
+    config = CONFIGS[1]
+    hf_model = random_hf_model(config, torch.float32, seed=3,
+                               activation_function="gelu_pytorch_tanh")
+    idx = random_idx(config)
+    assert max_abs_error(GPT.from_hf(hf_model)(idx), hf_model(idx).logits) <= TOL[torch.float32]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+def test_gradients_equal_hf_for_every_parameter(config):
+    hf_model = random_hf_model(config, torch.float64, seed=4)
+    model = GPT.from_hf(hf_model)
+    idx, targets = random_idx(config, seed=5), random_idx(config, seed=6)
+    for m in (model, hf_model):
+        logits = m(idx) if m is model else m(idx).logits
+        F.cross_entropy(logits.flatten(0, 1), targets.flatten()).backward()
+    ours, theirs = dict(model.named_parameters()), dict(hf_model.named_parameters())
+    assert ours.keys() == theirs.keys()  # named_parameters lists the tied matrix once, in both
+    for name, p in ours.items():
+        expected = theirs[name].grad.t() if name.endswith(CONV1D_WEIGHTS) else theirs[name].grad
+        torch.testing.assert_close(p.grad, expected, atol=1e-10, rtol=0, msg=name)
+
+
+def test_round_trip_gives_identical_state_dict():
+    model = perturb(GPT(CONFIGS[1], seed=7), seed=7)
+    back = GPT.from_hf(model.to_hf())
+    assert back.config == model.config
+    theirs = back.state_dict()
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, theirs[name]), name
+
+
+def test_local_copy_loads_as_the_offline_error_suggests(tmp_path):
+    from transformers import GPT2LMHeadModel
+
+    model = perturb(GPT(CONFIGS[1], seed=8), seed=8).eval()
+    model.to_hf().save_pretrained(tmp_path)
+    loaded = GPT.from_hf(GPT2LMHeadModel.from_pretrained(tmp_path))
+    idx = random_idx(CONFIGS[1])
+    assert torch.equal(loaded(idx), model(idx))
+
+
+def test_state_dict_names_are_gpt2_checkpoint_names():
+    # Weights transfer by name: the keys are exactly GPT2LMHeadModel's. (Older transformers also
+    # stored attn.bias / attn.masked_bias mask buffers in the state dict; 5.x does not.)
+    config = CONFIGS[2]
+    ours = GPT(config).state_dict()
+    theirs = random_hf_model(config, torch.float32, seed=0).state_dict()
+    assert list(ours) == list(theirs)
+    for name, tensor in ours.items():
+        shape = theirs[name].shape[::-1] if name.endswith(CONV1D_WEIGHTS) else theirs[name].shape
+        assert tensor.shape == shape, name
+
+
+def test_embeddings_are_tied():
+    model = GPT(CONFIGS[0])
+    assert model.lm_head.weight is model.transformer.wte.weight
+    model64 = GPT.from_hf(random_hf_model(CONFIGS[0], torch.float64, seed=0))
+    assert model64.lm_head.weight is model64.transformer.wte.weight
+
+
+def test_init_is_deterministic_for_a_seed_and_leaves_global_rng_alone():
+    state = torch.random.get_rng_state()
+    a, b, c = GPT(CONFIGS[1], seed=1), GPT(CONFIGS[1], seed=1), GPT(CONFIGS[1], seed=2)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    for name, tensor in a.state_dict().items():
+        assert torch.equal(tensor, b.state_dict()[name]), name
+    assert not torch.equal(a.transformer.wte.weight, c.transformer.wte.weight)
+    a.init_weights(seed=2)
+    assert torch.equal(a.transformer.h[1].mlp.c_fc.weight, c.transformer.h[1].mlp.c_fc.weight)
+
+
+def test_init_follows_gpt2():
+    config = GPTConfig(vocab_size=1000, block_size=64, n_layer=8, n_head=4, n_embd=128)
+    model = GPT(config)
+    block = model.transformer.h[0]
+    assert torch.equal(block.ln_1.weight, torch.ones(128))
+    assert torch.equal(block.ln_1.bias, torch.zeros(128))
+    assert torch.equal(block.attn.c_attn.bias, torch.zeros(3 * 128))
+    assert model.transformer.wte.weight.std().item() == pytest.approx(0.02, rel=0.02)
+    # residual projections are scaled down by 1/√(2·n_layer) = 1/4
+    assert block.mlp.c_proj.weight.std().item() == pytest.approx(0.02 / 4, rel=0.02)
+    assert block.attn.c_proj.weight.std().item() == pytest.approx(0.02 / 4, rel=0.05)
+
+
+def test_num_parameters_of_gpt2_small_equals_hf():
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    with torch.device("meta"):  # shapes only: nothing is allocated or drawn
+        ours = GPT(GPTConfig())
+        theirs = GPT2LMHeadModel(GPT2Config())
+    assert ours.num_parameters() == theirs.num_parameters() == 124_439_808
+    # without the 50257·768 token and 1024·768 position embeddings
+    non_embedding = ours.num_parameters(non_embedding=True)
+    assert non_embedding == 124_439_808 - 50257 * 768 - 1024 * 768 == 85_056_000
+
+
+def test_each_block_calls_the_course_attention(monkeypatch):
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("is_causal"))
+        return scaled_dot_product_attention(*args, **kwargs)
+
+    scaled_dot_product_attention = model_module.scaled_dot_product_attention
+    monkeypatch.setattr(model_module, "scaled_dot_product_attention", spy)
+    GPT(CONFIGS[2])(random_idx(CONFIGS[2]))
+    assert calls == [True] * CONFIGS[2].n_layer
+
+
+def test_future_tokens_do_not_change_past_logits():
+    model = GPT(CONFIGS[1]).eval()
+    idx = random_idx(CONFIGS[1], B=1)
+    changed = idx.clone()
+    changed[0, 10:] = (changed[0, 10:] + 1) % CONFIGS[1].vocab_size
+    torch.testing.assert_close(model(idx)[:, :10], model(changed)[:, :10], atol=0, rtol=0)
+
+
+def test_dropout_is_active_only_in_training():
+    config = GPTConfig(vocab_size=50, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.5)
+    model, idx = GPT(config), random_idx(config)
+    assert not torch.equal(model.train()(idx), model(idx))
+    assert torch.equal(model.eval()(idx), model(idx))
+
+
+# ---------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_embd=10, n_head=3),
+     r"n_embd=10 is not divisible by n_head=3; use n_head in \[1, 2, 5, 10\]"),
+    (dict(vocab_size=0), "vocab_size must be a positive int"),
+    (dict(n_layer=2.0), "n_layer must be a positive int"),
+    (dict(dropout=1.0), r"dropout must be in \[0, 1\)"),
+    (dict(layer_norm_epsilon=0.0), "layer_norm_epsilon must be positive"),
+])
+def test_config_rejects_bad_values(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        GPTConfig(**kwargs)
+
+
+@pytest.mark.parametrize("idx, error, match", [
+    ([[1, 2]], TypeError, "LongTensor"),
+    (torch.ones(1, 2), TypeError, "LongTensor"),
+    (torch.ones(4, dtype=torch.long), ValueError, r"shape \(B, T\).*idx\[None\]"),
+    (torch.ones(2, 0, dtype=torch.long), ValueError, r"shape \(B, T\) with T >= 1"),
+    (torch.ones(1, 17, dtype=torch.long), ValueError, "T=17 exceeds block_size=16"),
+    (torch.tensor([[1, 101]]), ValueError, r"token id 101 is out of range for vocab_size=101"),
+    (torch.tensor([[-1, 3]]), ValueError, r"token id -1 is out of range"),
+])
+def test_forward_rejects_bad_idx(idx, error, match):
+    with pytest.raises(error, match=match):
+        GPT(CONFIGS[0])(idx)
+
+
+def test_int32_ids_are_accepted():
+    model, idx = GPT(CONFIGS[0]), random_idx(CONFIGS[0])
+    assert torch.equal(model(idx.int()), model(idx))
+
+
+@pytest.mark.parametrize("overrides, match", [
+    (dict(activation_function="relu"), "activation_function"),
+    (dict(scale_attn_weights=False), "scale_attn_weights=False"),
+    (dict(scale_attn_by_inverse_layer_idx=True), "scale_attn_by_inverse_layer_idx"),
+    (dict(reorder_and_upcast_attn=True), "reorder_and_upcast_attn"),
+    (dict(n_inner=16), "n_inner"),
+    (dict(attn_pdrop=0.0), "pdrop"),
+    (dict(tie_word_embeddings=False), "untied lm_head"),
+])
+def test_from_hf_rejects_variants_it_cannot_represent(overrides, match):
+    hf_model = random_hf_model(CONFIGS[0], torch.float32, seed=0, **overrides)
+    with pytest.raises(ValueError, match=match):
+        GPT.from_hf(hf_model)
+
+
+def test_conversions_reject_what_they_cannot_convert():
+    with pytest.raises(TypeError, match="GPT2LMHeadModel"):
+        GPT.from_hf(GPT(CONFIGS[0]))
+    with pytest.raises(ValueError, match="bias=True"):
+        GPT(GPTConfig(vocab_size=10, block_size=4, n_layer=1, n_head=1, n_embd=4,
+                      bias=False)).to_hf()
+    with pytest.raises(TypeError, match="GPTConfig"):
+        GPT(dict(vocab_size=10))
+
+
+def test_from_pretrained_rejects_unknown_names():
+    names = r"choose one of \['gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl'\]"
+    with pytest.raises(ValueError, match=names):
+        GPT.from_pretrained("gpt3")
+
+
+@pytest.mark.parametrize("name", ["gpt2", "openai-community/gpt2-xl"])
+def test_from_pretrained_offline_fails_fast_with_the_fix(name, monkeypatch, tmp_path):
+    import huggingface_hub.constants
+
+    # huggingface_hub reads HF_HUB_OFFLINE and its cache path once, at import; patch the values
+    # it uses, and point the cache at an empty folder so a copy cached on this machine is not found.
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+    start = time.perf_counter()
+    with pytest.raises(OSError) as info:
+        GPT.from_pretrained(name)
+    assert time.perf_counter() - start < 5
+    message = str(info.value)
+    assert "openai-community/gpt2" in message
+    for fix in ("connect to the internet once", "unset HF_HUB_OFFLINE",
+                "GPT.from_hf(GPT2LMHeadModel.from_pretrained("):
+        assert fix in message
+
+
+def test_importing_the_model_does_not_import_transformers():
+    code = ("import sys, course_utils.attention, course_utils.model; "
+            "print('transformers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
