@@ -63,6 +63,7 @@ check: setup
 
 benchmarks: setup
 	$(TEST_ENV) $(PY) benchmarks/bpe.py
+	$(TEST_ENV) $(PY) benchmarks/attention.py
 
 # Re-execute notebooks top to bottom and store their outputs (do this after editing one):
 #   make execute-notebooks NBS=notebooks/01_tokenization.ipynb
