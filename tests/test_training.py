@@ -1,0 +1,375 @@
+"""course_utils.training: schedule and batches by hand, learning, exact resume, safe checkpoints."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from course_utils import training
+from course_utils.model import GPT, GPTConfig
+from course_utils.training import (
+    MODEL_FILE,
+    OPTIMIZER_FILE,
+    STATE_FILE,
+    TrainConfig,
+    TrainHistory,
+    bits_per_byte,
+    evaluate,
+    get_batch,
+    load_checkpoint,
+    lr_at,
+    make_optimizer,
+    save_checkpoint,
+    train,
+)
+
+TINY = GPTConfig(vocab_size=8, block_size=8, n_layer=1, n_head=2, n_embd=16)
+PATTERN = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1] * 30)  # 420 predictable tokens
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Models this small gain nothing from a second thread, and when another process keeps the
+    CPU busy, torch's threads wait on each other and a test takes 20x longer."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_config(**overrides):
+    settings = dict(batch_size=4, block_size=8, num_steps=20, lr=1e-2, min_lr=1e-3,
+                    warmup_steps=4, eval_interval=5, eval_batches=2, progress=False)
+    return TrainConfig(**{**settings, **overrides})
+
+
+def assert_same_parameters(model_a, model_b):
+    for (name, a), b in zip(model_a.state_dict().items(), model_b.state_dict().values(),
+                            strict=True):
+        assert torch.equal(a, b), name
+
+
+# --- the schedule, batches, the loss in bits per byte -------------------------------------------
+
+def test_lr_at_by_hand():
+    # warmup 4: (step + 1)/5 of lr; cosine over steps 4..14; at 9 half way: (1 + 0.1)/2.
+    config = TrainConfig(lr=1.0, min_lr=0.1, warmup_steps=4, num_steps=14)
+    assert [lr_at(step, config) for step in range(5)] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert lr_at(9, config) == pytest.approx(0.55)
+    assert lr_at(14, config) == lr_at(15, config) == lr_at(1000, config) == 0.1
+    lrs = [lr_at(step, config) for step in range(4, 15)]
+    assert all(a > b for a, b in zip(lrs, lrs[1:]))  # strictly decreasing after warmup
+
+
+def test_lr_at_edge_schedules():
+    no_warmup = TrainConfig(lr=2.0, min_lr=0.0, warmup_steps=0, num_steps=4)
+    assert [lr_at(step, no_warmup) for step in range(5)] == pytest.approx(
+        [2.0, 1 + math.sqrt(0.5), 1.0, 1 - math.sqrt(0.5), 0.0])
+    all_warmup = TrainConfig(lr=1.0, min_lr=0.5, warmup_steps=3, num_steps=3)
+    assert [lr_at(step, all_warmup) for step in range(4)] == pytest.approx([0.25, 0.5, 0.75, 0.5])
+    with pytest.raises(ValueError, match="step"):
+        lr_at(-1, no_warmup)
+
+
+def test_get_batch_windows_shift_and_determinism():
+    data = torch.arange(50)
+    x, y = get_batch(data, 6, 5, torch.Generator().manual_seed(3))
+    assert x.shape == y.shape == (6, 5) and x.dtype == y.dtype == torch.long
+    assert torch.equal(y, x + 1)  # data = arange: each window is consecutive, y one step ahead
+    assert x.min() >= 0 and y.max() <= 49
+    again = get_batch(data, 6, 5, torch.Generator().manual_seed(3))
+    other = get_batch(data, 6, 5, torch.Generator().manual_seed(4))
+    assert torch.equal(again[0], x) and not torch.equal(other[0], x)
+
+
+def test_get_batch_with_exactly_one_window():
+    x, y = get_batch(torch.tensor([5, 6, 7]), 2, 2, torch.Generator())
+    assert x.tolist() == [[5, 6], [5, 6]] and y.tolist() == [[6, 7], [6, 7]]
+
+
+@pytest.mark.parametrize("data, error", [
+    (torch.tensor([1, 2, 3]), ValueError),  # 3 tokens < block_size + 1 = 4
+    (torch.tensor([], dtype=torch.long), ValueError),
+    (torch.zeros(2, 10, dtype=torch.long), ValueError),  # 2-D
+    (torch.arange(10.0), TypeError),  # floats are not token ids
+    ([1, 2, 3, 4, 5], TypeError),
+])
+def test_get_batch_bad_data(data, error):
+    with pytest.raises(error, match="data"):
+        get_batch(data, 2, 3, torch.Generator())
+
+
+def test_get_batch_needs_a_generator():
+    with pytest.raises(TypeError, match="torch.Generator"):
+        get_batch(torch.arange(10), 2, 3, 0)
+
+
+def test_bits_per_byte_by_hand():
+    assert bits_per_byte(math.log(2), num_tokens=10, num_bytes=10) == 1.0  # ln 2 nats = 1 bit
+    assert bits_per_byte(2 * math.log(2), num_tokens=3, num_bytes=12) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        bits_per_byte(-1.0, 10, 10)
+    with pytest.raises(ValueError):
+        bits_per_byte(1.0, 10, 0)
+
+
+def test_evaluate_restores_mode_and_is_deterministic():
+    model = GPT(dataclasses.replace(TINY, dropout=0.5))
+    config = tiny_config()
+    rng = torch.get_rng_state()
+    for mode in (True, False):
+        model.train(mode)
+        losses = [evaluate(model, PATTERN, config, torch.Generator().manual_seed(1))
+                  for _ in range(2)]
+        assert model.training is mode
+        assert losses[0] == losses[1]  # eval mode: no dropout, so the same batches give the same
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
+def test_make_optimizer_decays_matrices_only():
+    model = GPT(TINY)
+    decay, no_decay = make_optimizer(model, TrainConfig(weight_decay=0.3)).param_groups
+    assert decay["weight_decay"] == 0.3 and no_decay["weight_decay"] == 0.0
+    assert all(p.dim() == 2 for p in decay["params"])
+    assert all(p.dim() == 1 for p in no_decay["params"])
+    assert sum(p.numel() for g in (decay, no_decay) for p in g["params"]) == model.num_parameters()
+
+
+# --- training -----------------------------------------------------------------------------------
+
+def test_loss_decreases_on_a_repetitive_text():
+    model = GPT(TINY)
+    config = tiny_config(num_steps=60, eval_interval=20)
+    rng = torch.get_rng_state()
+    history = train(model, PATTERN, PATTERN, config)
+    assert torch.equal(torch.get_rng_state(), rng)  # the caller's global RNG is untouched
+    assert history.steps == list(range(60)) and history.eval_steps == [0, 20, 40, 60]
+    assert history.val_loss[0] == pytest.approx(math.log(8), abs=0.1)  # untrained: uniform
+    assert history.val_loss[-1] < 0.5 * history.val_loss[0]
+    assert sum(history.train_loss[-10:]) < 0.5 * sum(history.train_loss[:10])
+    assert history.lr == [lr_at(step, config) for step in range(60)]
+    assert history.best_val_loss == min(history.val_loss) and not history.stopped_early
+    assert model.training  # back in the mode it had
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_progress_bar_only_when_asked_and_env_can_silence_it(monkeypatch, progress):
+    import tqdm
+
+    calls = []
+    real = tqdm.tqdm
+    monkeypatch.setattr(tqdm, "tqdm", lambda *args, **kwargs: calls.append(kwargs)
+                        or real(*args, **kwargs))
+    train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=3, warmup_steps=1, progress=progress))
+    assert len(calls) == progress
+    assert all("disable" not in kwargs for kwargs in calls)  # TQDM_DISABLE=1 keeps its say
+
+
+def test_gradient_clipping_only_when_asked(monkeypatch):
+    norms = []
+    clip = torch.nn.utils.clip_grad_norm_
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_",
+                        lambda params, max_norm: norms.append(max_norm) or clip(params, max_norm))
+    train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=3, warmup_steps=1, grad_clip=0.5))
+    train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=3, warmup_steps=1, grad_clip=None))
+    assert norms == [0.5] * 3
+
+
+def test_same_seed_same_run_other_seed_other_run():
+    runs = [train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=5, seed=seed))
+            for seed in (0, 0, 1)]
+    assert runs[0] == runs[1] and runs[0].train_loss != runs[2].train_loss
+
+
+class Crash(Exception):
+    """The process dies right after a checkpoint was written."""
+
+
+def test_resume_continues_exactly_as_if_never_stopped(tmp_path, monkeypatch):
+    model_config = dataclasses.replace(TINY, dropout=0.1)  # dropout's RNG must resume too
+    config = tiny_config(num_steps=20)
+    straight = GPT(model_config, seed=0)
+    expected = train(straight, PATTERN, PATTERN.flip(0), config)
+
+    save = training.save_checkpoint
+
+    def save_then_crash(directory, model, optimizer, step, *args):
+        save(directory, model, optimizer, step, *args)
+        if step == 10:
+            raise Crash
+
+    monkeypatch.setattr(training, "save_checkpoint", save_then_crash)
+    config = dataclasses.replace(config, checkpoint_dir=tmp_path / "run", checkpoint_interval=10)
+    with pytest.raises(Crash):
+        train(GPT(model_config, seed=0), PATTERN, PATTERN.flip(0), config)
+    resumed = GPT(model_config, seed=0)  # a fresh model and optimizer, built the same way
+    history = train(resumed, PATTERN, PATTERN.flip(0), config, resume=True)
+
+    assert history == expected  # every loss, lr and evaluation, exactly
+    assert_same_parameters(resumed, straight)
+    step, saved_history, _ = load_checkpoint(tmp_path / "run", GPT(model_config))
+    assert step == 20 and saved_history == expected
+
+
+def test_early_stopping_after_patience_evaluations_without_improvement(tmp_path, monkeypatch):
+    # By hand: best 3.0, then 2.0; 2.5, 2.0 (equal is no improvement), 2.2: 3 evals → stop.
+    val_losses = iter([3.0, 2.0, 2.5, 2.0, 2.2, 0.1])
+    val_data = PATTERN.clone()
+    monkeypatch.setattr(training, "evaluate", lambda model, data, config, generator:
+                        next(val_losses) if data is val_data else 1.0)
+    config = tiny_config(num_steps=20, eval_interval=2, early_stopping_patience=3,
+                         checkpoint_dir=tmp_path / "run")
+    history = train(GPT(TINY), PATTERN, val_data, config)
+    assert history.stopped_early and history.best_val_loss == 2.0
+    assert history.eval_steps == [0, 2, 4, 6, 8] and history.steps == list(range(8))
+    # The checkpoint is from the stop; resuming it has nothing left to do.
+    assert load_checkpoint(tmp_path / "run", GPT(TINY))[0] == 8
+    assert train(GPT(TINY), PATTERN, val_data, config, resume=True) == history
+
+
+def test_early_stopping_on_text_unlike_the_training_text():
+    # Learning 0 1 2 ... 7 0 1 makes the reversed text 7 6 5 ... less likely: val loss rises.
+    forward, backward = torch.arange(8).repeat(30), torch.arange(7, -1, -1).repeat(30)
+    history = train(GPT(TINY), forward, backward,
+                    tiny_config(num_steps=100, early_stopping_patience=2))
+    assert history.stopped_early and len(history.steps) < 100
+
+
+# --- checkpoints --------------------------------------------------------------------------------
+
+def trained_checkpoint(tmp_path, num_steps=6):
+    config = tiny_config(num_steps=num_steps, checkpoint_dir=tmp_path / "run")
+    model = GPT(TINY)
+    history = train(model, PATTERN, PATTERN, config)
+    return model, history, config
+
+
+def test_checkpoint_files_exist_and_load(tmp_path):
+    model, history, config = trained_checkpoint(tmp_path)
+    files = sorted(p.name for p in (tmp_path / "run").iterdir())
+    assert files == sorted([MODEL_FILE, OPTIMIZER_FILE, STATE_FILE])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary leftovers
+    state = json.loads((tmp_path / "run" / STATE_FILE).read_text())
+    assert state["step"] == 6 and state["config"]["lr"] == config.lr
+    assert "lm_head.weight" not in load_file(tmp_path / "run" / MODEL_FILE) or \
+        "transformer.wte.weight" not in load_file(tmp_path / "run" / MODEL_FILE)  # tied: once
+
+    loaded = GPT(TINY, seed=123)
+    optimizer = make_optimizer(loaded, config)
+    generators = {name: torch.Generator() for name in ("train_batches", "eval_batches")}
+    step, loaded_history, loaded_config = load_checkpoint(tmp_path / "run", loaded, optimizer,
+                                                          generators)
+    assert step == 6 and loaded_history == history and loaded_config == config
+    assert_same_parameters(loaded, model)
+    assert loaded.lm_head.weight is loaded.transformer.wte.weight  # still tied
+    assert all(int(s["step"]) == 6 for s in optimizer.state.values())
+    assert optimizer.param_groups[0]["betas"] == config.betas
+
+
+@pytest.mark.parametrize("fail_at", ["writing", "swapping"])
+def test_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch, fail_at):
+    model, history, config = trained_checkpoint(tmp_path)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    if fail_at == "writing":  # after model.safetensors, before the other two files
+        monkeypatch.setattr("safetensors.torch.save_file", fail)
+    else:  # the new directory cannot take the old one's place
+        rename = type(tmp_path).rename
+        monkeypatch.setattr(type(tmp_path), "rename", lambda self, target: fail()
+                            if ".tmp-" in self.name and not self.name.endswith(".old")
+                            else rename(self, target))
+    train_more = GPT(TINY, seed=5)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(tmp_path / "run", train_more, make_optimizer(train_more, config), 99,
+                        TrainHistory(), {}, config)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # the half-written one is gone
+    monkeypatch.undo()
+    assert load_checkpoint(tmp_path / "run", GPT(TINY))[:2] == (6, history)
+
+
+def test_save_refuses_a_directory_with_other_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    model = GPT(TINY)
+    with pytest.raises(ValueError, match="other than a checkpoint"):
+        save_checkpoint(tmp_path, model, make_optimizer(model, TrainConfig()), 0, TrainHistory(),
+                        {}, TrainConfig())
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_resume_without_a_checkpoint_names_the_directory(tmp_path):
+    config = tiny_config(checkpoint_dir=tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        train(GPT(TINY), PATTERN, PATTERN, config, resume=True)
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        train(GPT(TINY), PATTERN, PATTERN, tiny_config(), resume=True)
+
+
+@pytest.mark.parametrize("name", [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other_json"])
+def test_corrupt_checkpoint_file_is_named(tmp_path, name, damage):
+    _, _, config = trained_checkpoint(tmp_path)
+    path = tmp_path / "run" / name
+    content = path.read_bytes()
+    path.write_bytes({"garbage": b"\x00garbage", "truncated": content[:len(content) // 2],
+                      "empty": b"", "other_json": b'{"format_version": 1}'}[damage])
+    with pytest.raises(ValueError, match=name):
+        train(GPT(TINY), PATTERN, PATTERN, config, resume=True)
+
+
+def test_missing_checkpoint_file_is_named(tmp_path):
+    _, _, config = trained_checkpoint(tmp_path)
+    (tmp_path / "run" / OPTIMIZER_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match=OPTIMIZER_FILE):
+        train(GPT(TINY), PATTERN, PATTERN, config, resume=True)
+
+
+def test_checkpoint_of_another_model_or_run_is_refused(tmp_path):
+    _, _, config = trained_checkpoint(tmp_path)
+    with pytest.raises(ValueError, match=MODEL_FILE):
+        train(GPT(dataclasses.replace(TINY, n_layer=2)), PATTERN, PATTERN, config, resume=True)
+    with pytest.raises(ValueError, match="lr=0.01 → 0.02"):
+        train(GPT(TINY), PATTERN, PATTERN, dataclasses.replace(config, lr=0.02), resume=True)
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("overrides, error", [
+    (dict(batch_size=0), ValueError), (dict(block_size=-1), ValueError),
+    (dict(num_steps=2.5), TypeError), (dict(lr=0.0), ValueError), (dict(lr="0.1"), TypeError),
+    (dict(lr=float("nan")), ValueError),
+    (dict(min_lr=0.1, lr=0.01), ValueError), (dict(warmup_steps=11, num_steps=10), ValueError),
+    (dict(weight_decay=-0.1), ValueError), (dict(betas=(0.9, 1.0)), ValueError),
+    (dict(grad_clip=0.0), ValueError), (dict(eval_interval=0), ValueError),
+    (dict(early_stopping_patience=0), ValueError), (dict(checkpoint_interval=10), ValueError),
+    (dict(seed=-1), ValueError), (dict(device="gpu"), ValueError),
+    (dict(progress="yes"), TypeError),
+])
+def test_bad_config(overrides, error):
+    with pytest.raises(error, match=next(iter(overrides))):
+        TrainConfig(**overrides)
+
+
+@pytest.mark.parametrize("train_data, val_data, error, match", [
+    (PATTERN.float(), PATTERN, TypeError, "train_data"),
+    (PATTERN, PATTERN.tolist(), TypeError, "val_data"),
+    (PATTERN.view(2, -1), PATTERN, ValueError, "1-D"),
+    (PATTERN, PATTERN[:8], ValueError, "val_data has 8 tokens"),
+    (PATTERN, PATTERN + 1, ValueError, "outside 0..7"),
+])
+def test_bad_data(train_data, val_data, error, match):
+    with pytest.raises(error, match=match):
+        train(GPT(TINY), train_data, val_data, tiny_config())
+
+
+def test_block_size_longer_than_the_model_s():
+    with pytest.raises(ValueError, match="block_size=16"):
+        train(GPT(TINY), PATTERN, PATTERN, tiny_config(block_size=16))
