@@ -3,6 +3,7 @@ only for correct ones."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 import numpy as np
@@ -82,6 +83,12 @@ CHECKS = [
     (ex.check_causal_mask, lambda T: torch.ones(T, T, dtype=torch.bool).tril()),
     (ex.check_split_heads, split_heads),
     (ex.check_gpt2_parameters, 124_439_808),
+    (ex.check_gd_step, 1.4),
+    (ex.check_max_stable_lr, 0.2),
+    (ex.check_bits_per_byte, 3.0 / (2.5 * math.log(2))),
+    (ex.check_initial_loss, math.log(1024)),
+    (ex.check_momentum_step, lambda p, g, buf, lr, m: (p - lr * (g if buf is None else m * buf + g),
+                                                       g if buf is None else m * buf + g)),
 ]
 
 
@@ -126,6 +133,17 @@ def test_no_answer_is_not_attempted(capsys, check, answer):
         (ex.check_gpt2_parameters, 124_439_808 + 50257 * 768, "tied"),
         (ex.check_gpt2_parameters, 124_439_808 - 1024 * 768, "wpe"),
         (ex.check_gpt2_parameters, 124_000_000, "not quite"),
+        (ex.check_gd_step, 0.6, "along the gradient"),
+        (ex.check_gd_step, 1.2, "factor 2"),
+        (ex.check_gd_step, "1.4x", "give a number"),
+        (ex.check_max_stable_lr, 0.1, "one step"),
+        (ex.check_max_stable_lr, 0.4, "curvature"),
+        (ex.check_bits_per_byte, 1.2, "nats per byte"),
+        (ex.check_bits_per_byte, 3.0 / math.log(2), "bits per token"),
+        (ex.check_initial_loss, 10.0, "log₂"),
+        (ex.check_initial_loss, 5.0, "spreads probability evenly"),
+        (ex.check_momentum_step, lambda p, g, buf, lr, m: (p - lr * g, g), "momentum_step(0.8"),
+        (ex.check_momentum_step, lambda p, g, buf, lr, m: (p + lr * g, g), "momentum_step(1.0"),
     ],
 )  # fmt: skip
 def test_wrong_answers_get_a_hint(capsys, check, answer, hint):
