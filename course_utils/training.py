@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 __all__ = ["TrainConfig", "TrainHistory", "lr_at", "get_batch", "evaluate", "bits_per_byte",
-           "make_optimizer", "train", "save_checkpoint", "load_checkpoint"]
+           "make_optimizer", "train", "save_checkpoint", "load_checkpoint", "text_loss"]
 
 FORMAT_VERSION = 1  # of the checkpoint files; bump it when their layout changes
 MODEL_FILE = "model.safetensors"  # the parameters
@@ -246,6 +246,51 @@ def evaluate(model: nn.Module, data: Tensor, config: TrainConfig,
     finally:
         model.train(was_training)
     return total / config.eval_batches  # batches have equal size: this is the mean per token
+
+
+@torch.no_grad()
+def text_loss(model: nn.Module, data: Tensor, block_size: int, stride: int | None = None,
+              batch_size: int = 16) -> float:
+    """Return the mean cross-entropy (nats per token) of predicting every token of `data` after
+    the first, each exactly once — the number to report, unlike `evaluate`'s random sample.
+
+    Windows of block_size tokens slide by `stride` (default block_size // 2); each window scores
+    only the tokens the previous one did not, so every prediction but the first window's sees at
+    least block_size - stride tokens of context.
+
+    >>> from course_utils.model import GPT, GPTConfig
+    >>> model = GPT(GPTConfig(vocab_size=4, block_size=8, n_layer=1, n_head=1, n_embd=8))
+    >>> abs(text_loss(model, torch.tensor([0, 1, 2, 3] * 5), block_size=8) - math.log(4)) < 0.05
+    True
+    """
+    _check_tokens(data, "data", 1)
+    _check_int("block_size", block_size, minimum=1)
+    if stride is None:
+        stride = max(block_size // 2, 1)
+    _check_int("stride", stride, minimum=1)
+    if stride > block_size:
+        raise ValueError(f"stride={stride} would skip tokens: it must be <= block_size={block_size}")
+    length = min(block_size, len(data) - 1)  # tokens fed per window
+    last = len(data) - 1 - length  # the last window ends at the last target
+    starts = sorted(set(range(0, last, stride)) | {last})
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    total, scored_until = 0.0, 1  # targets before this position are scored (token 0 never is)
+    try:
+        for i in range(0, len(starts), batch_size):
+            group = starts[i:i + batch_size]
+            x = torch.stack([data[s:s + length] for s in group]).to(device)  # (B, T)
+            y = torch.stack([data[s + 1:s + length + 1] for s in group]).to(device)
+            losses = F.cross_entropy(model(x).transpose(1, 2), y, reduction="none")  # (B, T)
+            for row, s in enumerate(group):
+                first = scored_until - (s + 1)  # targets s+1 .. s+first were scored before
+                total += losses[row, first:].sum().item()
+                scored_until = s + 1 + length
+    finally:
+        model.train(was_training)
+    assert scored_until == len(data)  # every target scored exactly once
+    return total / (len(data) - 1)
 
 
 def bits_per_byte(loss_nats_per_token: float, num_tokens: int, num_bytes: int) -> float:

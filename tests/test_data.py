@@ -346,3 +346,28 @@ def test_prepare_cli_writes_and_checks(tmp_path, prepare, monkeypatch, capsys):
     assert prepare.main([*cli, "--check"]) == 1
     assert "poetry_zh/train.txt" in capsys.readouterr().err
     assert (out / "poetry_zh" / "train.txt").read_text() == "edited\n"  # --check writes nothing
+
+
+def _fake_model_dir(data_dir: Path) -> Path:
+    folder = data_dir / "reference_model"
+    folder.mkdir(parents=True)
+    files = {"config.json": b'{"model_type": "gpt2"}', "model.safetensors": b"weights"}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    (folder / "SHA256SUMS").write_text(
+        "".join(f"{_sha256(folder / name)}  {name}\n" for name in files), encoding="utf-8")
+    return folder
+
+
+def test_reference_model_path_checks_the_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)
+    with pytest.raises(FileNotFoundError, match="train_reference.py"):
+        data.reference_model_path()
+    folder = _fake_model_dir(tmp_path)
+    assert data.reference_model_path() == folder
+    (folder / "model.safetensors").write_bytes(b"other weights")
+    with pytest.raises(ValueError, match="model.safetensors was altered.*git checkout"):
+        data.reference_model_path()
+    (folder / "model.safetensors").unlink()
+    with pytest.raises(FileNotFoundError, match="model.safetensors is missing"):
+        data.reference_model_path()

@@ -8,6 +8,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from course_utils import training
@@ -373,3 +374,22 @@ def test_bad_data(train_data, val_data, error, match):
 def test_block_size_longer_than_the_model_s():
     with pytest.raises(ValueError, match="block_size=16"):
         train(GPT(TINY), PATTERN, PATTERN, tiny_config(block_size=16))
+
+
+def test_text_loss_scores_every_prediction_once_with_enough_context():
+    model = GPT(TINY, seed=0)
+    data = torch.arange(50) % TINY.vocab_size
+    with torch.no_grad():
+        # By hand: one window per prediction, each with all the context the block allows.
+        expected = []
+        for target in range(1, len(data)):
+            start = max(0, target - TINY.block_size)
+            logits = model(data[start:target][None])[0, -1]
+            expected.append(F.cross_entropy(logits, data[target]).item())
+    full_context = training.text_loss(model, data, block_size=TINY.block_size, stride=1)
+    assert full_context == pytest.approx(sum(expected) / len(expected), abs=1e-6)
+    for stride in (2, TINY.block_size // 2, TINY.block_size):
+        loss = training.text_loss(model, data, block_size=TINY.block_size, stride=stride)
+        assert math.isfinite(loss) and loss == pytest.approx(full_context, rel=0.2)
+    with pytest.raises(ValueError, match="stride"):
+        training.text_loss(model, data, block_size=4, stride=5)
