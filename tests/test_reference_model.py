@@ -1,0 +1,58 @@
+"""The shipped reference model: intact, small, loadable offline by transformers and by the
+course's own classes, with a tokenizer that gives the same ids both ways."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from course_utils.data import load_corpus, reference_model_path
+from course_utils.model import GPT
+from course_utils.tokenization import BPETokenizer
+from course_utils.training import bits_per_byte, text_loss
+
+MAX_MB = 25
+
+
+@pytest.fixture(scope="module")
+def path():
+    return reference_model_path()
+
+
+def test_the_model_directory_is_small(path):
+    size = sum(f.stat().st_size for f in path.iterdir())
+    assert size <= MAX_MB * 2**20, f"{size / 2**20:.1f} MB"
+
+
+def test_transformers_loads_it_offline_with_the_same_tokenizer(path):
+    from transformers import AutoTokenizer, GPT2LMHeadModel
+
+    model = GPT2LMHeadModel.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    course_tokenizer = BPETokenizer.load(path)
+    text = load_corpus("shakespeare", split="val")[:20_000]
+    assert tokenizer.encode(text) == course_tokenizer.encode(text)
+    assert model.config.vocab_size == course_tokenizer.vocab_size
+    ours = GPT.from_hf(model)
+    idx = torch.tensor([course_tokenizer.encode(text)[: model.config.n_positions]])
+    with torch.no_grad():
+        assert torch.allclose(ours(idx), model(idx).logits, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_the_model_card_reports_what_the_model_does(path):
+    from transformers import GPT2LMHeadModel
+
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    model = GPT.from_hf(GPT2LMHeadModel.from_pretrained(path))
+    tokenizer = BPETokenizer.load(path)
+    val_text = load_corpus("shakespeare", split="val")
+    val_ids = torch.tensor(tokenizer.encode(val_text))
+    loss = text_loss(model, val_ids, model.config.block_size, stride=64)
+    assert loss == pytest.approx(metrics["val_loss"], abs=1e-3)
+    bpb = bits_per_byte(loss, len(val_ids), len(val_text.encode("utf-8")))
+    assert bpb == pytest.approx(metrics["val_bits_per_byte"], abs=1e-3)
+    card = (path / "README.md").read_text(encoding="utf-8")
+    assert f"{metrics['val_bits_per_byte']:.4f}" in card
