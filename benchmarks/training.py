@@ -21,7 +21,8 @@ import torch
 from course_utils.data import load_corpus
 from course_utils.model import GPT, GPTConfig
 from course_utils.tokenization import BPETokenizer
-from course_utils.training import TrainConfig, bits_per_byte, evaluate, get_batch, lr_at, make_optimizer
+from course_utils.training import (TrainConfig, bits_per_byte, evaluate, get_batch, lr_at, make_optimizer,
+                                   train_step)
 
 TARGET_BPB = 2.71
 NANOGPT_SECONDS = 120.0
@@ -57,16 +58,8 @@ def main() -> None:
     flops_per_token = 6 * n_params + 12 * config.n_layer * config.block_size * config.n_embd
 
     def step(i: int) -> float:
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(i, train_config)
         x, y = get_batch(train_ids, train_config.batch_size, train_config.block_size, generator)
-        logits = model(x)
-        loss = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return train_step(model, optimizer, x, y, lr_at(i, train_config), train_config.grad_clip)
 
     for i in range(3):  # warm-up
         step(i)

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from tqdm import tqdm
 
 __all__ = ["TrainConfig", "TrainHistory", "lr_at", "get_batch", "evaluate", "bits_per_byte",
-           "make_optimizer", "train", "save_checkpoint", "load_checkpoint", "text_loss"]
+           "make_optimizer", "train", "train_step", "save_checkpoint", "load_checkpoint",
+           "text_loss"]
 
 FORMAT_VERSION = 1  # of the checkpoint files; bump it when their layout changes
 MODEL_FILE = "model.safetensors"  # the parameters
@@ -539,6 +540,21 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor, config: TrainC
     return history
 
 
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor,
+               lr: float, grad_clip: float | None) -> float:
+    """One update at learning rate `lr`: forward, backward, clip, optimizer step; return the
+    batch's loss (nats per token, before the update)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    loss = _loss(model, x, y)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip is not None:  # one rare huge gradient should not undo the progress
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return loss.item()
+
+
 def _run(model: nn.Module, optimizer: torch.optim.Optimizer, train_data: Tensor,
          val_data: Tensor, config: TrainConfig, history: TrainHistory,
          generators: dict[str, torch.Generator], start: int, bar: tqdm | None) -> None:
@@ -559,18 +575,11 @@ def _run(model: nn.Module, optimizer: torch.optim.Optimizer, train_data: Tensor,
         if history.stopped_early:  # also when resuming a run that had stopped
             break
         lr = lr_at(step, config)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
         x, y = get_batch(train_data, config.batch_size, config.block_size,
                          generators["train_batches"])
-        loss = _loss(model, x.to(device), y.to(device))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if config.grad_clip is not None:  # one rare huge gradient should not undo the progress
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-        optimizer.step()
+        loss = train_step(model, optimizer, x.to(device), y.to(device), lr, config.grad_clip)
         history.steps.append(step)
-        history.train_loss.append(loss.item())
+        history.train_loss.append(loss)
         history.lr.append(lr)
         done = step + 1  # updates so far
         if done % config.eval_interval == 0 or done == config.num_steps:
