@@ -72,12 +72,33 @@ def split_heads(x, n_head):
     return x.view(B, T, n_head, C // n_head).transpose(1, 2)
 
 
+TINY = "the cat sat on the mat . the dog sat on the log . the cat saw the dog .".split()
+TINY_BIGRAMS = Counter(zip(TINY, TINY[1:]))
+
+
+def bigram_context_count(word):
+    return sum(n for (left, _), n in TINY_BIGRAMS.items() if left == word)
+
+
+def good_continuation_counts(tokens):
+    return Counter(right for left, right in set(zip(tokens, tokens[1:])))
+
+
+def occurrence_counts(tokens):  # wrong: counts occurrences, not distinct predecessors
+    return Counter(tokens[1:])
+
+
 CHECKS = [
     (ex.check_utf8_bytes, 21),
     (ex.check_pretokenize, ["I", "'ll", " pay", " $", "1", ",", "000", " for", " 2", " cats", "!"]),
     (ex.check_count_pairs, good_count_pairs),
     (ex.check_bpe_encode, good_bpe_encode),
     (ex.check_decode, good_decode),
+    (ex.check_bigram_mle, TINY_BIGRAMS[("the", "dog")] / bigram_context_count("the")),
+    (ex.check_add_one, (TINY_BIGRAMS[("dog", "cat")] + 1) / (bigram_context_count("dog") + len(set(TINY)))),
+    (ex.check_perplexity, math.exp(-sum(map(math.log, [1 / 2, 1 / 4, 1 / 8, 1 / 2])) / 4)),
+    (ex.check_continuation_counts, good_continuation_counts),
+    (ex.check_distinct_trigrams, len({"abracadabra"[i:i + 3] for i in range(len("abracadabra") - 2)})),
     (ex.check_attention_weights, [0.2741, 0.2741, 0.4519]),
     (ex.check_stable_softmax, stable_softmax),
     (ex.check_causal_mask, lambda T: torch.ones(T, T, dtype=torch.bool).tril()),
@@ -118,6 +139,15 @@ def test_no_answer_is_not_attempted(capsys, check, answer):
         (ex.check_bpe_encode, bpe_encode_in_dict_order, "bpe_encode('aaabdaaabac'"),
         (ex.check_bpe_encode, lambda text, merges: 1 / 0, "raised ZeroDivisionError"),
         (ex.check_decode, decode_token_by_token, "raised UnicodeDecodeError"),
+        (ex.check_bigram_mle, 0.1, "all 20 tokens"),
+        (ex.check_bigram_mle, 0.5, "count the bigrams"),
+        (ex.check_add_one, 0.0, "MLE"),
+        (ex.check_add_one, 1 / 9, "keep the 2 observed"),
+        (ex.check_perplexity, 1.75, "in bits"),
+        (ex.check_perplexity, 4.0, "geometric mean"),
+        (ex.check_continuation_counts, occurrence_counts, "continuation_counts(['San'"),
+        (ex.check_distinct_trigrams, 9, "each distinct trigram once"),
+        (ex.check_distinct_trigrams, 11, "number of characters"),
         (ex.check_attention_weights, [0.2119, 0.2119, 0.5761], "unscaled"),
         (ex.check_attention_weights, [0.3, 0.3, 0.3], "sum to 0.900"),
         (ex.check_attention_weights, [0.2, 0.3, 0.5], "not quite"),
