@@ -1,0 +1,465 @@
+"""Tests for course_utils.ngrams: hand-worked counts and probabilities, normalization of every
+smoothed model on any context, Kneser-Ney and modified Kneser-Ney against a slow reference
+written here from Chen & Goodman's formulas, sampling, and every error path."""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import subprocess
+import sys
+from fractions import Fraction
+from functools import cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_utils.data import load_corpus
+from course_utils.ngrams import FALLBACK_DISCOUNTS, SMOOTHING, NGramLM
+
+SMOOTHED = ("add_k", "kneser_ney", "modified_kneser_ney")
+KNESER_NEY = ("kneser_ney", "modified_kneser_ney")
+# Same examples on every run, and no example database written into the working directory.
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
+ABRACADABRA = "abracadabra"
+
+
+def random_tokens(alphabet, length: int, seed: int) -> list:
+    """Tokens drawn with skewed frequencies, so that counts of 1, 2, 3 and more all occur."""
+    rng = random.Random(seed)
+    weights = [2.0 ** -i for i in range(len(alphabet))]
+    return rng.choices(list(alphabet), weights=weights, k=length)
+
+
+# ------------------------------------------------------------------- counts by hand, MLE
+
+
+def test_counts_of_abracadabra():
+    lm = NGramLM(3, "mle").fit(ABRACADABRA)
+    # a at 0, 3, 5, 7, 10; "ab" and "abr" at 0 and 7; "ra" at 2 and 9.
+    assert [lm.count(g) for g in ("a", "b", "r", "c", "d")] == [5, 2, 2, 1, 1]
+    grams = ("ab", "br", "ra", "ac", "abr", "bra", "rac")
+    assert [lm.count(g) for g in grams] == [2, 2, 2, 1, 2, 2, 1]
+    assert lm.count("zz") == 0 and lm.count(("a", "b")) == 2
+    # Distinct n-grams: 5 letters; ab br ra ac ca ad da; abr bra rac aca cad ada dab.
+    assert [len(lm.ngrams(n)) for n in (1, 2, 3)] == [5, 7, 7]
+    assert lm.num_ngrams == 19
+    assert lm.tokens == ("a", "b", "r", "c", "d")  # order of first appearance
+    assert lm.vocab == {"a", "b", "r", "c", "d"} and lm.vocab_size == 5
+
+
+def test_mle_by_hand():
+    trigram = NGramLM(3, "mle").fit(ABRACADABRA)
+    bigram = NGramLM(2, "mle").fit(ABRACADABRA)
+    unigram = NGramLM(1, "mle").fit(ABRACADABRA)
+    expected = {
+        # "a" is followed by b, c, d, b (the final "a" by nothing, so c(a) counts 4, not 5).
+        (bigram, "b", "a"): Fraction(2, 4), (bigram, "c", "a"): Fraction(1, 4),
+        (bigram, "a", "a"): Fraction(0), (bigram, "r", "b"): Fraction(1),
+        # "ab" is followed by r twice; "ra" (at 2) by c, and the "ra" at 9 ends the text.
+        (trigram, "r", "ab"): Fraction(1), (trigram, "c", "ra"): Fraction(1),
+        (trigram, "b", "ra"): Fraction(0), (trigram, "b", "da"): Fraction(1),
+        # A longer context than order - 1: only its last two tokens count ("ca" -> d).
+        (trigram, "d", "abrca"): Fraction(1), (trigram, "c", "abrca"): Fraction(0),
+        # Start of a sequence: one token of context is a bigram question.
+        (trigram, "c", "a"): Fraction(1, 4),
+        (unigram, "a", ""): Fraction(5, 11), (unigram, "d", "xyz"): Fraction(1, 11),
+    }
+    for (lm, token, context), p in expected.items():
+        assert lm.prob(token, context) == float(p), (lm.order, token, context)
+
+
+def test_mle_unseen_context_uses_longest_seen_suffix():
+    lm = NGramLM(3, "mle").fit(ABRACADABRA)
+    # "cr" never occurs: its suffix "r" does, and r is always followed by a.
+    assert lm.prob("a", "cr") == 1.0
+    # "x" is no token at all: "xa" falls back to "a"; "xy" to the empty context (unigrams).
+    assert lm.prob("b", "xa") == 0.5
+    assert lm.prob("a", "xy") == 5 / 11
+    assert sum(lm.distribution("xy").values()) == pytest.approx(1, abs=1e-15)
+    # An unseen n-gram in a seen context stays 0: MLE does not smooth.
+    assert lm.prob("a", "ab") == 0.0
+
+
+def test_mle_words():
+    lm = NGramLM(2, "mle").fit("the cat sat on the mat".split())
+    assert lm.prob("cat", ("the",)) == 0.5 and lm.prob("mat", ("on", "the")) == 0.5
+    assert lm.prob("sat", ("the",)) == 0.0
+
+
+# ----------------------------------------------------------------------------- add-k
+
+
+@pytest.mark.parametrize("k", [1, 0.5, 0.01])
+def test_add_k_by_hand(k):
+    # Bigram counts of abracadabra, by hand (the last "a" starts no bigram).
+    follow = {"a": {"b": 2, "c": 1, "d": 1}, "b": {"r": 2}, "r": {"a": 2}, "c": {"a": 1},
+              "d": {"a": 1}, "x": {}}  # "x": a context never seen
+    lm = NGramLM(2, "add_k", k=k).fit(ABRACADABRA)
+    kf = Fraction(k)
+    for context, after in follow.items():
+        total = sum(after.values())
+        for token in "abrcd":
+            expected = (after.get(token, 0) + kf) / (total + kf * 5)
+            assert lm.prob(token, context) == pytest.approx(float(expected), rel=1e-15)
+    assert lm.prob("b", "x") == pytest.approx(1 / 5, rel=1e-15)  # an unseen context: uniform
+    assert lm.k == float(k)
+
+
+def test_add_k_default_k_is_one():
+    assert NGramLM(2, "add_k").k == 1.0
+    assert NGramLM(2, "kneser_ney").k is None
+
+
+def test_uniform_model_perplexity_is_vocab_size():
+    # Order 1, every token seen once: P(w) = (1 + k) / (N + k N) = 1/N for every token, so each
+    # token costs log N nats and the perplexity is N = |V|, whatever the text and k.
+    tokens = list(range(37))
+    for k in (1.0, 0.3):
+        lm = NGramLM(1, "add_k", k=k).fit(tokens)
+        text = random_tokens(tokens, 500, seed=1)
+        assert lm.perplexity(text) == pytest.approx(37, rel=1e-12)
+    # Any order: as k grows, the counts stop mattering and every context gives 1/|V|.
+    lm = NGramLM(3, "add_k", k=1e12).fit("hello world")
+    assert lm.perplexity("low rod") == pytest.approx(lm.vocab_size, rel=1e-9)
+
+
+# ------------------------------------------------------------------- normalization
+
+
+def contexts_to_try(tokens, vocab, order: int, rng: random.Random) -> list[tuple]:
+    """Seen contexts, unseen ones, shorter and longer than order - 1, with unknown tokens."""
+    seen = [tuple(tokens[i:i + order - 1]) for i in range(0, len(tokens) - order + 1, 7)][:4]
+    pool = list(vocab) + ["<unknown>", -1]
+    made = [tuple(rng.choice(pool) for _ in range(rng.randint(0, order + 1))) for _ in range(6)]
+    return [(), *seen, *made]
+
+
+@SETTINGS
+@given(text=st.text(alphabet="abcdé中 ", min_size=1, max_size=80), order=st.integers(1, 5),
+       smoothing=st.sampled_from(SMOOTHED), extra=st.sets(st.sampled_from("xyz")),
+       seed=st.integers(0, 2**16))
+def test_smoothed_models_sum_to_one_on_characters(text, order, smoothing, extra, seed):
+    if len(text) < order:
+        text = text * order
+    lm = NGramLM(order, smoothing).fit(text, vocab=extra)
+    for context in contexts_to_try(text, lm.vocab, order, random.Random(seed)):
+        probs = {token: lm.prob(token, context) for token in lm.vocab}
+        assert math.fsum(probs.values()) == pytest.approx(1, abs=1e-9), context
+        assert all(p > 0 for p in probs.values())  # smoothing: nothing in the vocab is impossible
+        assert lm.distribution(context) == pytest.approx(probs, rel=1e-12, abs=0)
+
+
+@SETTINGS
+@given(tokens=st.lists(st.integers(0, 6), min_size=5, max_size=120), order=st.integers(1, 5),
+       smoothing=st.sampled_from(SMOOTHED), seed=st.integers(0, 2**16))
+def test_smoothed_models_sum_to_one_on_ids(tokens, order, smoothing, seed):
+    lm = NGramLM(order, smoothing).fit(tokens, vocab=range(10))
+    for context in contexts_to_try(tokens, lm.vocab, order, random.Random(seed)):
+        assert math.fsum(lm.prob(t, context) for t in lm.vocab) == pytest.approx(1, abs=1e-9)
+        assert math.fsum(lm.distribution(context).values()) == pytest.approx(1, abs=1e-9)
+
+
+@pytest.mark.parametrize("order", [1, 2, 4])
+def test_mle_distribution_sums_to_one_over_training_tokens(order):
+    tokens = random_tokens("abcdef", 200, seed=order)
+    lm = NGramLM(order, "mle").fit(tokens, vocab="z")
+    for context in contexts_to_try(tokens, lm.vocab, order, random.Random(0)):
+        dist = lm.distribution(context)
+        assert math.fsum(dist.values()) == pytest.approx(1, abs=1e-12)
+        assert dist["z"] == 0.0  # never seen in training: MLE gives it nothing
+        assert dist == {t: lm.prob(t, context) for t in lm.tokens}
+
+
+# ------------------------------------------------- Kneser-Ney against a slow reference
+
+
+class ReferenceKneserNey:
+    """Interpolated Kneser-Ney (one discount per level) or modified Kneser-Ney (D1, D2, D3+),
+    straight from Chen & Goodman (1998), eqs. 17 and 26, with every count found by scanning
+    the training list. Slow, and it shares no code with NGramLM.
+
+    P_n(w | ctx) = max(c(ctx w) - D(c), 0) / Σ_v c(ctx v) + γ(ctx) P_{n-1}(w | ctx[1:]),
+    γ(ctx) = (D1 N1(ctx •) + D2 N2(ctx •) + D3+ N3+(ctx •)) / Σ_v c(ctx v), down to the
+    uniform 1/|V|. c is the raw count at the model's order and the continuation count (the
+    number of distinct tokens seen just before) below it, also for contexts shorter than
+    order - 1. A context with no counts leaves everything to the shorter one. Discounts
+    outside (0, r], or undefined, become FALLBACK_DISCOUNTS, as the module documents.
+    """
+
+    def __init__(self, train, order: int, modified: bool, vocab) -> None:
+        self.train, self.order, self.modified = list(train), order, modified
+        self.vocab = sorted(set(vocab) | set(train), key=repr)
+
+    @cache
+    def count(self, gram: tuple, raw: bool) -> int:
+        n = len(gram)
+        starts = [i for i in range(len(self.train) - n + 1) if tuple(self.train[i:i + n]) == gram]
+        if raw:
+            return len(starts)
+        return len({self.train[i - 1] for i in starts if i > 0})
+
+    @cache
+    def discounts(self, n: int, raw: bool) -> tuple[float, float, float]:
+        grams = {tuple(self.train[i:i + n]) for i in range(len(self.train) - n + 1)}
+        counts = [self.count(g, raw) for g in grams]
+        n1, n2, n3, n4 = (counts.count(r) for r in (1, 2, 3, 4))
+        if not self.modified:
+            d = n1 / (n1 + 2 * n2) if n1 else -1.0
+            return (d, d, d) if 0 < d <= 1 else (FALLBACK_DISCOUNTS[0],) * 3
+        if 0 in (n1, n2, n3):
+            return FALLBACK_DISCOUNTS
+        y = n1 / (n1 + 2 * n2)
+        d = (1 - 2 * y * n2 / n1, 2 - 3 * y * n3 / n2, 3 - 4 * y * n4 / n3)
+        return d if 0 < d[0] <= 1 and 0 < d[1] <= 2 and 0 < d[2] <= 3 else FALLBACK_DISCOUNTS
+
+    @cache
+    def prob(self, w, ctx: tuple) -> float:
+        ctx = ctx[max(0, len(ctx) - self.order + 1):]
+        raw = len(ctx) == self.order - 1
+        lower = self.prob(w, ctx[1:]) if ctx else 1 / len(self.vocab)
+        c = {v: self.count(ctx + (v,), raw) for v in self.vocab}
+        total = sum(c.values())
+        if total == 0:
+            return lower
+        d1, d2, d3 = self.discounts(len(ctx) + 1, raw)
+        n1 = sum(1 for x in c.values() if x == 1)
+        n2 = sum(1 for x in c.values() if x == 2)
+        n3 = sum(1 for x in c.values() if x >= 3)
+        gamma = (d1 * n1 + d2 * n2 + d3 * n3) / total
+        discount = {0: 0, 1: d1, 2: d2}.get(c[w], d3)
+        return max(c[w] - discount, 0) / total + gamma * lower
+
+
+@pytest.mark.parametrize("smoothing", KNESER_NEY)
+@pytest.mark.parametrize(("alphabet", "length", "order"), [
+    ("abcde", 300, 1), ("abcde", 300, 2), ("abcdef", 400, 3), ("abcdef", 400, 4),
+    (range(8), 250, 3),  # integer ids
+    ("ab", 12, 3),       # tiny: degenerate count-of-counts, fallback discounts
+])
+def test_kneser_ney_equals_reference(smoothing, alphabet, length, order):
+    train = random_tokens(alphabet, length, seed=order)
+    extra = [alphabet[0] if isinstance(alphabet, str) else -5, "never-seen"]
+    lm = NGramLM(order, smoothing).fit(train, vocab=extra)
+    ref = ReferenceKneserNey(train, order, smoothing == "modified_kneser_ney", lm.vocab)
+    rng = random.Random(length)
+    contexts = contexts_to_try(train, lm.vocab, order, rng)
+    contexts += [tuple(train[i - order + 1:i]) for i in rng.sample(range(order, length), 8)]
+    checked = 0
+    for context in contexts:
+        for token in lm.tokens:
+            assert lm.prob(token, context) == pytest.approx(ref.prob(token, context), rel=1e-12,
+                                                            abs=1e-15), (token, context)
+            checked += 1
+    assert checked >= 50
+    # On the larger sets the discounts of n >= 2 really are estimated, not the fallback (a few
+    # letters are all seen many times, so their unigram level falls back; ids 0-7 do not).
+    if length >= 250:
+        assert all(d != FALLBACK_DISCOUNTS for n, d in lm.discounts.items() if n >= 2)
+
+
+def test_degenerate_counts_use_fallback_discounts():
+    # "aaaaa": one bigram, "aa", seen 4 times: n1 = n2 = n3 = 0, no estimate is defined.
+    for smoothing in KNESER_NEY:
+        lm = NGramLM(2, smoothing).fit("aaaaa", vocab="b")
+        assert lm.discounts[2] == (FALLBACK_DISCOUNTS if smoothing == "modified_kneser_ney"
+                                   else (0.5, 0.5, 0.5))
+        dist = lm.distribution("a")
+        assert all(math.isfinite(p) and p > 0 for p in dist.values())
+        assert sum(dist.values()) == pytest.approx(1, abs=1e-15)
+
+
+def test_hand_worked_kneser_ney_example():
+    # The class docstring's example, by hand there: fallback D1 = 1/2 on both levels.
+    lm = NGramLM(2, "modified_kneser_ney").fit("the cat sat on the mat".split())
+    half = Fraction(1, 2)
+    unigram = (1 - half) / 5 + (5 * half) / 5 * Fraction(1, 5)  # = 1/5
+    assert lm.prob("cat", ("the",)) == pytest.approx(float((1 - half) / 2 + half * unigram))
+    assert lm.prob("sat", ("the",)) == pytest.approx(float(half * unigram))
+    assert lm.prob("on", ()) == pytest.approx(float(unigram))
+
+
+# ----------------------------------------------------------- vocabulary, unknown tokens
+
+
+@pytest.mark.parametrize("smoothing", SMOOTHING)
+@pytest.mark.parametrize("order", [1, 2, 4])
+def test_with_smoothing_equals_a_fresh_fit(smoothing, order):
+    rng = random.Random(order)
+    text = "".join(rng.choice("abcde") for _ in range(400))
+    k = 0.3 if smoothing == "add_k" else None
+    shared = NGramLM(4, "mle").fit(text, vocab="xyz").with_smoothing(smoothing, order=order, k=k)
+    fresh = NGramLM(order, smoothing, k=k).fit(text, vocab="xyz")
+    assert (shared.order, shared.smoothing, shared.k, shared.tokens) == (fresh.order, smoothing, fresh.k, fresh.tokens)
+    assert shared.discounts == fresh.discounts
+    for _ in range(50):
+        context = "".join(rng.choice("abcdexy") for _ in range(rng.randrange(5)))
+        assert shared.distribution(context) == fresh.distribution(context)  # exactly: same arithmetic
+
+
+def test_with_smoothing_rejects_a_higher_order_and_needs_counts():
+    lm = NGramLM(2, "mle").fit("abracadabra")
+    with pytest.raises(ValueError, match="fit a new model for a higher order"):
+        lm.with_smoothing("kneser_ney", order=3)
+    with pytest.raises(ValueError, match="k is used only by smoothing='add_k'"):
+        lm.with_smoothing("kneser_ney", k=0.5)
+    with pytest.raises(ValueError, match="call fit first"):
+        NGramLM(2, "mle").with_smoothing("add_k")
+
+
+def test_vocab_order_and_extra_tokens():
+    lm = NGramLM(2, "kneser_ney").fit("banana", vocab={"z", "c", "a"})
+    assert lm.tokens == ("b", "a", "n", "c", "z")  # first appearance, then extras sorted
+    assert list(lm.distribution("a")) == list(lm.tokens)
+    assert lm.prob("z", "a") > 0  # given mass through the uniform distribution
+    mixed = NGramLM(1, "mle").fit([1, 2], vocab=["x", 3])  # not comparable: order given
+    assert mixed.tokens == (1, 2, "x", 3)
+
+
+@pytest.mark.parametrize("smoothing", SMOOTHING)
+def test_unknown_token_has_probability_zero(smoothing):
+    lm = NGramLM(2, smoothing).fit(ABRACADABRA)
+    assert lm.prob("z", "a") == 0.0
+    assert lm.logprob("abz") == -math.inf
+    assert lm.cross_entropy("abz") == math.inf and lm.perplexity("abz") == math.inf
+    if smoothing != "mle":  # with vocab=, the same text gets a finite score
+        fitted = NGramLM(2, smoothing).fit(ABRACADABRA, vocab="z")
+        assert 0 < fitted.prob("z", "a") < 1 and math.isfinite(fitted.cross_entropy("abz"))
+
+
+def test_mle_unseen_ngram_gives_infinite_perplexity():
+    lm = NGramLM(2, "mle").fit(ABRACADABRA)
+    # P(abra) = P(a) P(b|a) P(r|b) P(a|r) = 5/11 · 1/2 · 1 · 1 = 5/22 over 4 tokens.
+    assert lm.perplexity("abra") == pytest.approx((22 / 5) ** (1 / 4), rel=1e-14)
+    assert lm.cross_entropy("aa") == math.inf  # "a" is never followed by "a"
+
+
+def test_logprob_and_cross_entropy_score_every_token():
+    lm = NGramLM(3, "modified_kneser_ney").fit(random_tokens("abcd", 300, seed=3))
+    text = "abcadd"
+    by_hand = sum(math.log(lm.prob(text[i], text[:i])) for i in range(len(text)))
+    assert lm.logprob(text) == pytest.approx(by_hand, rel=1e-14)
+    assert lm.cross_entropy(text) == pytest.approx(-by_hand / len(text), rel=1e-14)
+    assert lm.perplexity(text) == pytest.approx(math.exp(-by_hand / len(text)), rel=1e-14)
+    with_context = sum(math.log(lm.prob(text[i], "dd" + text[:i])) for i in range(len(text)))
+    assert lm.logprob(text, context="dd") == pytest.approx(with_context, rel=1e-14)
+    assert lm.logprob("") == 0.0
+
+
+def test_better_smoothing_gives_lower_cross_entropy_on_shakespeare():
+    # Chen & Goodman's ranking, on a slice of the course's data: modified KN < KN < add-k.
+    train = load_corpus("shakespeare", "train")[:200_000]
+    val = load_corpus("shakespeare", "val")[:20_000]
+    scores = {s: NGramLM(4, s).fit(train, vocab=val).cross_entropy(val) for s in SMOOTHED}
+    assert scores["modified_kneser_ney"] < scores["kneser_ney"] < scores["add_k"]
+    assert 1.8 < scores["modified_kneser_ney"] < 2.3, scores
+
+
+# ------------------------------------------------------------------------------ sampling
+
+
+def test_sample_follows_a_deterministic_cycle():
+    lm = NGramLM(3, "mle").fit("abcabcabc")
+    assert "".join(lm.sample(9, context="ab", seed=5)) == "cabcabcab"
+    assert "".join(lm.sample(4, context="xyzbc", seed=0)) == "abca"  # last two tokens count
+    assert lm.sample(0, context="ab") == []
+
+
+def test_sampled_ngrams_were_all_seen_in_training():
+    # An order-3 MLE model can only produce trigrams it has counted.
+    train = random_tokens("abcdefg", 2000, seed=0)
+    lm = NGramLM(3, "mle").fit(train)
+    out = train[:2] + lm.sample(500, context=train[:2], seed=1)
+    assert all(tuple(out[i:i + 3]) in lm.ngrams(3) for i in range(len(out) - 2))
+
+
+def test_sample_is_deterministic():
+    lm = NGramLM(4, "kneser_ney").fit(load_corpus("shakespeare", "val")[:20_000])
+    a = lm.sample(200, context="KING", seed=3)
+    assert a == lm.sample(200, context="KING", seed=3)
+    assert a != lm.sample(200, context="KING", seed=4)
+
+
+def test_sample_is_the_same_in_every_process():
+    code = ("from course_utils.ngrams import NGramLM\n"
+            "words = 'to be or not to be that is the question whether tis nobler'.split()\n"
+            "lm = NGramLM(2, 'modified_kneser_ney').fit(words, vocab={'ay', 'no', 'yes'})\n"
+            "print(' '.join(lm.sample(30, context=['to'], seed=7)), lm.tokens)")
+    outputs = set()
+    for hash_seed in ("0", "1", "987"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, check=True)
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+
+@pytest.mark.parametrize(("args", "kwargs", "error", "match"), [
+    ((0,), {}, ValueError, "order must be at least 1"),
+    ((2.0,), {}, TypeError, "order must be an int"),
+    ((True,), {}, TypeError, "order must be an int"),
+    ((2, "laplace"), {}, ValueError, "unknown smoothing 'laplace'; valid names: 'mle', 'add_k'"),
+    ((2, "add_k"), {"k": 0}, ValueError, "k must be positive"),
+    ((2, "add_k"), {"k": -1.0}, ValueError, "k must be positive"),
+    ((2, "add_k"), {"k": math.inf}, ValueError, "k must be positive and finite"),
+    ((2, "add_k"), {"k": "1"}, TypeError, "k must be a number"),
+    ((2, "kneser_ney"), {"k": 1.0}, ValueError, "k is used only by smoothing='add_k'"),
+])
+def test_bad_constructor_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        NGramLM(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("tokens", "vocab", "error", "match"), [
+    ("", None, ValueError, "at least 3 tokens to count an n-gram, got 0"),
+    ("ab", None, ValueError, "at least 3 tokens"),
+    ([[1], [2], [3]], None, TypeError, "tokens must be hashable .* holds a list"),
+    ("abc", [{}], TypeError, "vocab holds a dict"),
+    (123, None, TypeError, "tokens must be a sequence of tokens"),
+    ({"a": 1, "b": 2, "c": 3}, None, TypeError, "tokens must be a sequence"),
+])
+def test_bad_fit_arguments(tokens, vocab, error, match):
+    with pytest.raises(error, match=match):
+        NGramLM(3, "kneser_ney").fit(tokens, vocab=vocab)
+
+
+@pytest.mark.parametrize("use", [
+    lambda lm: lm.prob("a", ()), lambda lm: lm.logprob("ab"), lambda lm: lm.cross_entropy("ab"),
+    lambda lm: lm.sample(3), lambda lm: lm.distribution(()), lambda lm: lm.vocab,
+    lambda lm: lm.count("a"), lambda lm: lm.num_ngrams,
+])
+def test_use_before_fit(use):
+    with pytest.raises(ValueError, match="call fit first"):
+        use(NGramLM(2, "kneser_ney"))
+
+
+def test_bad_arguments_after_fit():
+    lm = NGramLM(2, "kneser_ney").fit(ABRACADABRA)
+    with pytest.raises(ValueError, match="num_tokens must be 0 or more, got -1"):
+        lm.sample(-1)
+    with pytest.raises(TypeError, match="num_tokens must be an int"):
+        lm.sample(2.5)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        lm.sample(3, seed=None)
+    with pytest.raises(TypeError, match="context holds a list"):
+        lm.prob("a", [["a"]])
+    with pytest.raises(TypeError, match="token holds a list"):
+        lm.prob(["a"], "a")
+    with pytest.raises(ValueError, match="tokens is empty"):
+        lm.cross_entropy("")
+    with pytest.raises(ValueError, match="ngram must have 1 to 2 tokens, got 3"):
+        lm.count("abr")
+    with pytest.raises(ValueError, match="n must be an int from 1 to order=2"):
+        lm.ngrams(3)
+
+
+def test_import_is_light():
+    code = ("import sys, course_utils.ngrams; "
+            "print(sorted({'torch', 'transformers'} & set(sys.modules)))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
