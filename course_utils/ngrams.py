@@ -64,11 +64,23 @@ Context = tuple[Hashable, ...]
 
 
 class _Seen(NamedTuple):
-    """What one level knows about a context seen in training."""
+    """What one level knows about a context seen in training (whatever the smoothing)."""
 
     followers: dict[Hashable, int]  # next token -> count (or continuation count)
     total: int                      # sum of the followers' counts
-    backoff: float                  # mass the discounts free for the shorter context: gamma·total
+    by_count: tuple[int, int, int]  # how many followers have count 1, 2 and 3 or more
+
+    def backoff(self, discounts: tuple[float, float, float, float]) -> float:
+        """The mass the discounts free for the shorter context: gamma · total."""
+        n1, n2, n3 = self.by_count
+        return discounts[1] * n1 + discounts[2] * n2 + discounts[3] * n3
+
+
+class _Level(NamedTuple):
+    """Every context of one length seen in training, and the level's count-of-counts."""
+
+    contexts: dict[Context, _Seen]
+    count_of_counts: Counter[int]  # r -> number of n-grams seen exactly r times
 
 
 def _check_hashable(items: Iterable[Hashable], what: str) -> tuple[Hashable, ...]:
@@ -86,9 +98,10 @@ def _check_hashable(items: Iterable[Hashable], what: str) -> tuple[Hashable, ...
     return items
 
 
-def _estimate_discounts(counts: Iterable[int], modified: bool) -> tuple[float, float, float]:
-    """Return the discounts (D1, D2, D3+) of one level from its n-grams' counts."""
-    n1, n2, n3, n4 = (Counter(counts)[r] for r in (1, 2, 3, 4))
+def _estimate_discounts(count_of_counts: Mapping[int, int],
+                        modified: bool) -> tuple[float, float, float]:
+    """Return the discounts (D1, D2, D3+) of one level from its count-of-counts."""
+    n1, n2, n3, n4 = (count_of_counts.get(r, 0) for r in (1, 2, 3, 4))
     if not modified:
         d = n1 / (n1 + 2 * n2) if n1 else 0.0
         discounts, fallback = (d, d, d), (FALLBACK_DISCOUNTS[0],) * 3
@@ -144,6 +157,9 @@ class NGramLM:
         self._tokens: tuple[Hashable, ...] = ()  # the vocabulary in a fixed order
         self._index: dict[Hashable, int] = {}
         self._ngram_counts: list[Counter[Context]] = []  # [n - 1]: raw counts of n-grams
+        # Levels built from the counts, ("raw" | "continuation", n) -> _Level; shared by every
+        # model that `with_smoothing` derives from the same fit, and built once, when first used.
+        self._built: dict[tuple[str, int], _Level] = {}
         self._levels: list[dict[Context, _Seen]] = []    # [m]: contexts of m tokens
         self._discounts: list[tuple[float, float, float, float]] = []  # [m]: (0, D1, D2, D3+)
 
@@ -180,6 +196,7 @@ class NGramLM:
         self._index = {token: i for i, token in enumerate(self._tokens)}
         self._ngram_counts = [Counter(zip(*(tokens[i:] for i in range(n))))
                               for n in range(1, self.order + 1)]
+        self._built = {}
         self._estimate()
         return self
 
@@ -203,31 +220,42 @@ class NGramLM:
         model = NGramLM(order, smoothing, k=k)
         model._tokens, model._index = self._tokens, self._index
         model._ngram_counts = self._ngram_counts[:order]  # shared, never modified
+        model._built = self._built
         model._estimate()
         return model
 
     def _estimate(self) -> None:
-        """Derive each level's probabilities (and Kneser-Ney's discounts) from the counts."""
+        """Pick each level's counts and derive the discounts (Kneser-Ney) from them."""
         kneser_ney = self.smoothing in ("kneser_ney", "modified_kneser_ney")
         self._levels, self._discounts = [], []
         for n in range(1, self.order + 1):
-            counts = self._ngram_counts[n - 1]
-            if kneser_ney and n < self.order:
-                # Continuation count of an n-gram: how many distinct tokens come before it,
-                # i.e. how many distinct (n+1)-grams end with it.
-                counts = Counter(ngram[1:] for ngram in self._ngram_counts[n])
+            # Kneser-Ney's shorter levels count contexts, not occurrences (see the module doc).
+            level = self._level("continuation" if kneser_ney and n < self.order else "raw", n)
             discounts = (0.0, 0.0, 0.0)
             if kneser_ney:
-                discounts = _estimate_discounts(counts.values(), self.smoothing != "kneser_ney")
-            by_count = (0.0, *discounts)  # index = min(count, 3): a count of 0 loses nothing
+                discounts = _estimate_discounts(level.count_of_counts,
+                                                self.smoothing != "kneser_ney")
+            self._levels.append(level.contexts)
+            self._discounts.append((0.0, *discounts))  # index = min(count, 3): 0 loses nothing
+
+    def _level(self, kind: str, n: int) -> _Level:
+        """The n-grams' counts ("raw") or continuation counts, grouped by context; cached."""
+        if (kind, n) not in self._built:
+            if kind == "raw":
+                counts = self._ngram_counts[n - 1]
+            else:  # how many distinct tokens come before each n-gram: (n+1)-grams ending in it
+                counts = Counter(ngram[1:] for ngram in self._ngram_counts[n])
             followers: defaultdict[Context, dict[Hashable, int]] = defaultdict(dict)
             for ngram, count in counts.items():
                 followers[ngram[:-1]][ngram[-1]] = count
-            self._levels.append({
-                context: _Seen(after, sum(after.values()),
-                               sum(by_count[min(c, 3)] for c in after.values()))
-                for context, after in followers.items()})
-            self._discounts.append(by_count)
+            contexts = {}
+            for context, after in followers.items():
+                by_count = [0, 0, 0, 0]
+                for c in after.values():
+                    by_count[min(c, 3)] += 1
+                contexts[context] = _Seen(after, sum(after.values()), tuple(by_count[1:]))
+            self._built[kind, n] = _Level(contexts, Counter(counts.values()))
+        return self._built[kind, n]
 
     def _check_fitted(self) -> None:
         if not self._tokens:
@@ -320,7 +348,9 @@ class NGramLM:
                 # ends with this unseen one, so it is unseen too.
                 break
             count = seen.followers.get(token, 0)
-            p = (count - self._discounts[m][min(count, 3)] + seen.backoff * p) / seen.total
+            d = self._discounts[m]
+            n1, n2, n3 = seen.by_count  # gamma · total, written out: this loop is the hot path
+            p = (count - d[min(count, 3)] + (d[1] * n1 + d[2] * n2 + d[3] * n3) * p) / seen.total
         return p
 
     def prob(self, token: Hashable, context: Sequence[Hashable] = ()) -> float:
@@ -373,7 +403,7 @@ class NGramLM:
             if seen is None:
                 break
             discount = self._discounts[m]
-            p = seen.backoff * p
+            p = seen.backoff(discount) * p
             for token, count in seen.followers.items():
                 p[index[token]] += count - discount[min(count, 3)]
             p /= seen.total
