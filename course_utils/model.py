@@ -12,11 +12,22 @@ moving weights to and from Hugging Face's `GPT2LMHeadModel` is a matter of names
 
 Each block's attention calls `course_utils.attention.scaled_dot_product_attention` with
 `is_causal=True`: position t sees positions 0..t only, so every position learns to predict the
-token after it. Left out for now: the loss, the KV cache and sampling (later modules).
+token after it. Left out for now: the loss and sampling (later modules).
+
+The KV cache, for generation: `model(idx, kv_cache=cache)` with a `KVCache` stores every layer's
+keys and values, so the next call can feed only the new tokens. Attention of a new token needs
+the keys and values of all earlier tokens, and those never change (position t sees 0..t only),
+so recomputing them every step is wasted work: with the cache one step costs one position.
 
 >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=2, n_head=2, n_embd=16))
 >>> model(torch.tensor([[1, 2, 3]])).shape  # (B, T, vocab_size)
 torch.Size([1, 3, 10])
+>>> cache = KVCache()
+>>> model(torch.tensor([[1, 2]]), kv_cache=cache).shape, len(cache)  # fills the cache
+(torch.Size([1, 2, 10]), 2)
+>>> last = model(torch.tensor([[3]]), kv_cache=cache)  # feeds only token 3, at position 2
+>>> torch.allclose(last[:, -1], model(torch.tensor([[1, 2, 3]]))[:, -1], atol=1e-6)
+True
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ from course_utils.attention import merge_heads, scaled_dot_product_attention, sp
 if TYPE_CHECKING:
     from transformers import GPT2LMHeadModel
 
-__all__ = ["GPTConfig", "GPT", "GPT2_NAMES"]
+__all__ = ["GPTConfig", "GPT", "KVCache", "GPT2_NAMES"]
 
 GPT2_NAMES = ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl")  # 124M, 355M, 774M, 1.5B parameters
 # Hugging Face's GPT-2 uses Conv1D, whose weight is stored (in, out); nn.Linear's is (out, in).
@@ -74,6 +85,49 @@ class GPTConfig:
             raise ValueError(f"layer_norm_epsilon must be positive, got {self.layer_norm_epsilon}")
 
 
+class KVCache:
+    """The keys and values of every layer for the tokens seen so far (the "KV cache").
+
+    Create it empty and pass it to `GPT.forward(idx, kv_cache=cache)`: each call appends the new
+    tokens' keys and values (in place) and its tokens are placed after the cached ones. Each
+    layer holds k and v of shape (B, nh, T, hs); `len(cache)` is T.
+
+    >>> cache = KVCache()
+    >>> cache.update(0, torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))[0].shape
+    torch.Size([1, 2, 3, 4])
+    >>> _ = cache.update(0, torch.ones(1, 2, 1, 4), torch.ones(1, 2, 1, 4))
+    >>> len(cache)
+    4
+    """
+
+    def __init__(self) -> None:
+        self.keys: list[Tensor] = []  # one (B, nh, T, hs) tensor per layer
+        self.values: list[Tensor] = []
+
+    def __len__(self) -> int:
+        """The number of cached positions T (0 when empty)."""
+        return self.keys[0].size(2) if self.keys else 0
+
+    def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """Append the new keys and values (B, nh, T_new, hs) of `layer`; return all of them."""
+        if layer == len(self.keys):  # the first call fills the cache layer by layer
+            self.keys.append(k)
+            self.values.append(v)
+        else:
+            self.keys[layer] = torch.cat([self.keys[layer], k], dim=2)  # (B, nh, T + T_new, hs)
+            self.values[layer] = torch.cat([self.values[layer], v], dim=2)
+        return self.keys[layer], self.values[layer]
+
+    def reorder(self, index: Tensor) -> None:
+        """Keep the sequences (rows) `index` of the batch, in that order; rows may repeat.
+
+        Beam search uses it: when a beam continues another beam's text, it takes that beam's
+        keys and values too.
+        """
+        self.keys = [k.index_select(0, index) for k in self.keys]
+        self.values = [v.index_select(0, index) for v in self.values]
+
+
 def gelu_new(x: Tensor) -> Tensor:
     """GPT-2's GELU, the tanh approximation of x·Φ(x), written as in GPT-2's code.
 
@@ -97,13 +151,23 @@ class CausalSelfAttention(nn.Module):
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, kv_cache: KVCache | None = None, layer: int = 0) -> Tensor:
         C = x.size(-1)
         q, k, v = self.c_attn(x).split(C, dim=2)  # each (B, T, C)
         q, k, v = (split_heads(t, self.n_head) for t in (q, k, v))  # each (B, nh, T, hs)
         dropout_p = self.dropout if self.training else 0.0
-        y = scaled_dot_product_attention(q, k, v, is_causal=True,  # t attends to 0..t only
-                                         dropout_p=dropout_p)  # (B, nh, T, hs)
+        if kv_cache is not None:
+            k, v = kv_cache.update(layer, k, v)  # each (B, nh, S, hs), S = cached + T
+        L, S = q.size(2), k.size(2)
+        if L == S:  # no cached keys
+            y = scaled_dot_product_attention(q, k, v, is_causal=True,  # t attends to 0..t only
+                                             dropout_p=dropout_p)  # (B, nh, T, hs)
+        else:
+            # The L new queries come after S - L cached positions, so query i sees keys
+            # 0..S-L+i: the causal mask aligned bottom-right. One new token sees every key.
+            mask = None if L == 1 else torch.ones(L, S, dtype=torch.bool,
+                                                  device=q.device).tril(diagonal=S - L)
+            y = scaled_dot_product_attention(q, k, v, mask, dropout_p=dropout_p)  # (B, nh, T, hs)
         return self.resid_dropout(self.c_proj(merge_heads(y)))  # (B, T, C)
 
 
@@ -131,8 +195,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(self.ln_1(x))  # tokens exchange information
+    def forward(self, x: Tensor, kv_cache: KVCache | None = None, layer: int = 0) -> Tensor:
+        x = x + self.attn(self.ln_1(x), kv_cache, layer)  # tokens exchange information
         return x + self.mlp(self.ln_2(x))  # each token is processed on its own
 
 
@@ -198,18 +262,28 @@ class GPT(nn.Module):
             n -= self.transformer.wte.weight.numel() + self.transformer.wpe.weight.numel()
         return n
 
-    def forward(self, idx: Tensor) -> Tensor:
-        """Return the logits (B, T, vocab_size) for token ids idx (B, T)."""
-        self._check_idx(idx)
+    def forward(self, idx: Tensor, kv_cache: KVCache | None = None) -> Tensor:
+        """Return the logits (B, T, vocab_size) for token ids idx (B, T).
+
+        With a `kv_cache`, idx continues the cached tokens: its positions start at len(kv_cache),
+        its tokens attend to the cached ones too, and their keys and values are appended to the
+        cache. The logits equal those of the whole sequence without a cache, up to rounding.
+        """
+        past = 0 if kv_cache is None else len(kv_cache)
+        self._check_idx(idx, past)
+        if kv_cache is not None and kv_cache.keys and kv_cache.keys[0].size(0) != idx.size(0):
+            raise ValueError(f"idx has batch size {idx.size(0)} but kv_cache holds "
+                             f"{kv_cache.keys[0].size(0)} sequences; use a new KVCache() for a "
+                             f"new batch")
         B, T = idx.shape
-        pos = torch.arange(T, device=idx.device)  # (T,)
+        pos = torch.arange(past, past + T, device=idx.device)  # (T,) after the cached positions
         x = self.transformer.wte(idx) + self.transformer.wpe(pos)  # (B, T, C) + (T, C)
         x = self.transformer.drop(x)
-        for block in self.transformer.h:
-            x = block(x)  # (B, T, C)
+        for layer, block in enumerate(self.transformer.h):
+            x = block(x, kv_cache, layer)  # (B, T, C)
         return self.lm_head(self.transformer.ln_f(x))  # (B, T, vocab_size)
 
-    def _check_idx(self, idx: object) -> None:
+    def _check_idx(self, idx: object, past: int = 0) -> None:
         if not isinstance(idx, Tensor) or idx.dtype not in (torch.int64, torch.int32):
             what = idx.dtype if isinstance(idx, Tensor) else type(idx).__name__
             raise TypeError(f"idx must be a LongTensor of token ids, got {what}; "
@@ -217,10 +291,14 @@ class GPT(nn.Module):
         if idx.dim() != 2 or idx.size(1) == 0:
             raise ValueError(f"idx must have shape (B, T) with T >= 1, got {tuple(idx.shape)}; "
                              f"for one sequence use idx[None]")
-        if idx.size(1) > self.config.block_size:
+        if past == 0 and idx.size(1) > self.config.block_size:
             raise ValueError(f"sequence length T={idx.size(1)} exceeds block_size="
                              f"{self.config.block_size}; keep only the last block_size tokens, "
                              f"idx[:, -{self.config.block_size}:]")
+        if past + idx.size(1) > self.config.block_size:
+            raise ValueError(f"{past} cached + {idx.size(1)} new tokens exceed block_size="
+                             f"{self.config.block_size}, the number of positions the model has; "
+                             f"start again from the last tokens with a new KVCache()")
         low, high = idx.min().item(), idx.max().item()
         if low < 0 or high >= self.config.vocab_size:
             bad = low if low < 0 else high
