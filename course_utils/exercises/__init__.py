@@ -11,6 +11,9 @@ One module per notebook; every check is importable from here:
 """
 
 from course_utils.exercises._feedback import NOT_ATTEMPTED
+from course_utils.exercises.generation import (check_kv_cache_floats, check_nucleus_size,
+                                               check_repetition_penalty, check_temperature,
+                                               check_top_k_filter)
 from course_utils.exercises.ngrams import (check_add_one, check_bigram_mle, check_continuation_counts,
                                            check_distinct_trigrams, check_perplexity)
 from course_utils.exercises.attention import (check_attention_weights, check_causal_mask,
@@ -34,4 +37,7 @@ __all__ = [
     # notebook 04
     "check_gd_step", "check_max_stable_lr", "check_bits_per_byte", "check_initial_loss",
     "check_momentum_step",
+    # notebook 05
+    "check_temperature", "check_nucleus_size", "check_repetition_penalty", "check_kv_cache_floats",
+    "check_top_k_filter",
 ]
