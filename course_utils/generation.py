@@ -637,9 +637,11 @@ def load_smollm2() -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     `course_utils.data.smollm2_gguf_path`; transformers de-quantizes them into a float32
     `LlamaForCausalLM` (about 540 MB, 20-30 s on 2 CPU cores). Eval mode; nothing is printed.
 
-    >>> model, tokenizer = load_smollm2()  # doctest: +SKIP
-    >>> type(model).__name__  # doctest: +SKIP
-    'LlamaForCausalLM'
+    Example (not run as a doctest: loading takes half a minute; tests/test_generation.py loads it):
+
+        model, tokenizer = load_smollm2()
+        ids = tokenizer("Once upon a time", return_tensors="pt").input_ids
+        print(tokenizer.decode(generate(model, ids, max_new_tokens=20)[0]))
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
