@@ -63,7 +63,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.model import GPT, KVCache
+from course_utils.model import GPT, KVCache, check_token_ids
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -485,16 +485,10 @@ def _check_model_and_ids(model: object, input_ids: object, max_new_tokens: objec
         if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
             raise TypeError(f"model must be the course GPT or a transformers causal LM such as "
                             f"GPT2LMHeadModel, got {type(model).__name__}")
-    if not isinstance(input_ids, Tensor) or input_ids.dtype not in (torch.int64, torch.int32):
-        what = input_ids.dtype if isinstance(input_ids, Tensor) else type(input_ids).__name__
-        raise TypeError(f"input_ids must be a LongTensor of token ids, got {what}; use "
-                        f"torch.tensor(ids, dtype=torch.long)")
-    if input_ids.dim() != 2 or input_ids.size(0) == 0:
-        raise ValueError(f"input_ids must have shape (B, T), got {tuple(input_ids.shape)}; for "
-                         f"one prompt use input_ids[None]")
-    if input_ids.size(1) == 0:
+    if isinstance(input_ids, Tensor) and input_ids.dim() == 2 and input_ids.size(1) == 0:
         raise ValueError("the prompt is empty (T = 0): the model needs at least one token to "
                          "predict from; start with a token such as <|endoftext|> (BOS)")
+    check_token_ids(input_ids, "input_ids")
     if not isinstance(max_new_tokens, int) or isinstance(max_new_tokens, bool) \
             or max_new_tokens < 0:
         raise ValueError(f"max_new_tokens must be an int >= 0, got {max_new_tokens!r}")

@@ -44,7 +44,7 @@ from course_utils.attention import merge_heads, scaled_dot_product_attention, sp
 if TYPE_CHECKING:
     from transformers import GPT2LMHeadModel
 
-__all__ = ["GPTConfig", "GPT", "KVCache", "GPT2_NAMES"]
+__all__ = ["GPTConfig", "GPT", "KVCache", "GPT2_NAMES", "check_token_ids"]
 
 GPT2_NAMES = ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl")  # 124M, 355M, 774M, 1.5B parameters
 # Hugging Face's GPT-2 uses Conv1D, whose weight is stored (in, out); nn.Linear's is (out, in).
@@ -126,6 +126,24 @@ class KVCache:
         """
         self.keys = [k.index_select(0, index) for k in self.keys]
         self.values = [v.index_select(0, index) for v in self.values]
+
+
+def check_token_ids(ids: object, name: str = "idx") -> None:
+    """Raise TypeError/ValueError, saying what to do, unless `ids` is a (B, T) tensor of integer
+    token ids with B, T >= 1; `name` is the argument's name in the message.
+
+    >>> check_token_ids(torch.tensor([1, 2, 3]), "input_ids")
+    Traceback (most recent call last):
+    ...
+    ValueError: input_ids must have shape (B, T) with T >= 1, got (3,); for one sequence use input_ids[None]
+    """
+    if not isinstance(ids, Tensor) or ids.dtype not in (torch.int64, torch.int32):
+        what = ids.dtype if isinstance(ids, Tensor) else type(ids).__name__
+        raise TypeError(f"{name} must be a LongTensor of token ids, got {what}; "
+                        f"use torch.tensor(ids, dtype=torch.long)")
+    if ids.dim() != 2 or ids.size(0) == 0 or ids.size(1) == 0:
+        raise ValueError(f"{name} must have shape (B, T) with T >= 1, got {tuple(ids.shape)}; "
+                         f"for one sequence use {name}[None]")
 
 
 def gelu_new(x: Tensor) -> Tensor:
@@ -284,13 +302,7 @@ class GPT(nn.Module):
         return self.lm_head(self.transformer.ln_f(x))  # (B, T, vocab_size)
 
     def _check_idx(self, idx: object, past: int = 0) -> None:
-        if not isinstance(idx, Tensor) or idx.dtype not in (torch.int64, torch.int32):
-            what = idx.dtype if isinstance(idx, Tensor) else type(idx).__name__
-            raise TypeError(f"idx must be a LongTensor of token ids, got {what}; "
-                            f"use torch.tensor(ids, dtype=torch.long)")
-        if idx.dim() != 2 or idx.size(1) == 0:
-            raise ValueError(f"idx must have shape (B, T) with T >= 1, got {tuple(idx.shape)}; "
-                             f"for one sequence use idx[None]")
+        check_token_ids(idx, "idx")
         if past == 0 and idx.size(1) > self.config.block_size:
             raise ValueError(f"sequence length T={idx.size(1)} exceeds block_size="
                              f"{self.config.block_size}; keep only the last block_size tokens, "
