@@ -22,6 +22,8 @@ import os
 import re
 from pathlib import Path
 
+from course_utils.validation import check_choice, check_str
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CORPORA = ("shakespeare", "poetry_zh")
 SPLITS = ("train", "val")
@@ -55,13 +57,8 @@ _verified: dict[Path, tuple[tuple[object, ...], bytes | None]] = {}
 
 
 def _check_corpus_args(name: object, split: object) -> None:
-    for what, value in (("name", name), ("split", split)):
-        if not isinstance(value, str):
-            raise TypeError(f"corpus {what} must be a str, got {type(value).__name__}: {value!r}")
-    if name not in CORPORA:
-        raise ValueError(f"unknown corpus {name!r}; valid names: {', '.join(map(repr, CORPORA))}")
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; valid splits: {', '.join(map(repr, SPLITS))}")
+    check_choice("name", check_str("name", name), CORPORA)
+    check_choice("split", check_str("split", split), SPLITS)
 
 
 def corpus_path(name: str, split: str = "train") -> Path:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from course_utils.validation import check_str
+
 # Families tried in order; the first one matplotlib knows is used as the CJK fallback.
 CJK_FAMILIES = (
     "WenQuanYi Micro Hei",
@@ -99,10 +101,13 @@ def safe_text(text: str) -> str:
     >>> safe_text("abc 123")
     'abc 123'
     """
+    check_str("text", text)
     drawable = _drawable_code_points()
     return "".join(ch if ch.isspace() or ord(ch) in drawable else f"U+{ord(ch):04X}" for ch in text)
 
 
 def zh_label(chinese: str, fallback: str) -> str:
     """A label in Chinese when a CJK font is available, else `fallback` (e.g. pinyin)."""
+    check_str("chinese", chinese)
+    check_str("fallback", fallback)
     return chinese if cjk_font_name() is not None else fallback

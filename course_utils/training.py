@@ -35,6 +35,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from course_utils.metrics import bits_per_byte, text_loss  # re-exported: notebook 02 uses them too
+
 if TYPE_CHECKING:
     from tqdm import tqdm
 
@@ -247,71 +249,6 @@ def evaluate(model: nn.Module, data: Tensor, config: TrainConfig,
     finally:
         model.train(was_training)
     return total / config.eval_batches  # batches have equal size: this is the mean per token
-
-
-@torch.no_grad()
-def text_loss(model: nn.Module, data: Tensor, block_size: int, stride: int | None = None,
-              batch_size: int = 16) -> float:
-    """Return the mean cross-entropy (nats per token) of predicting every token of `data` after
-    the first, each exactly once — the number to report, unlike `evaluate`'s random sample.
-
-    Windows of block_size tokens slide by `stride` (default block_size // 2); each window scores
-    only the tokens the previous one did not, so every prediction but the first window's sees at
-    least block_size - stride tokens of context.
-
-    >>> from course_utils.model import GPT, GPTConfig
-    >>> model = GPT(GPTConfig(vocab_size=4, block_size=8, n_layer=1, n_head=1, n_embd=8))
-    >>> abs(text_loss(model, torch.tensor([0, 1, 2, 3] * 5), block_size=8) - math.log(4)) < 0.05
-    True
-    """
-    _check_tokens(data, "data", 1)
-    _check_int("block_size", block_size, minimum=1)
-    if stride is None:
-        stride = max(block_size // 2, 1)
-    _check_int("stride", stride, minimum=1)
-    if stride > block_size:
-        raise ValueError(f"stride={stride} would skip tokens: it must be <= block_size={block_size}")
-    length = min(block_size, len(data) - 1)  # tokens fed per window
-    last = len(data) - 1 - length  # the last window ends at the last target
-    starts = sorted(set(range(0, last, stride)) | {last})
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    total, scored_until = 0.0, 1  # targets before this position are scored (token 0 never is)
-    try:
-        for i in range(0, len(starts), batch_size):
-            group = starts[i:i + batch_size]
-            x = torch.stack([data[s:s + length] for s in group]).to(device)  # (B, T)
-            y = torch.stack([data[s + 1:s + length + 1] for s in group]).to(device)
-            losses = F.cross_entropy(model(x).transpose(1, 2), y, reduction="none")  # (B, T)
-            for row, s in enumerate(group):
-                first = scored_until - (s + 1)  # targets s+1 .. s+first were scored before
-                total += losses[row, first:].sum().item()
-                scored_until = s + 1 + length
-    finally:
-        model.train(was_training)
-    assert scored_until == len(data)  # every target scored exactly once
-    return total / (len(data) - 1)
-
-
-def bits_per_byte(loss_nats_per_token: float, num_tokens: int, num_bytes: int) -> float:
-    """Convert a loss in nats per token into bits per byte of the text it was measured on.
-
-    A loss per token depends on the tokenizer: longer tokens mean fewer predictions, each
-    harder. The total, loss · num_tokens nats, is what it costs to encode the whole text, and
-    per byte (/ num_bytes) in bits (/ ln 2) it compares models with different tokenizers.
-
-    >>> bits_per_byte(math.log(2), num_tokens=1000, num_bytes=1000)  # 1 bit for each byte
-    1.0
-    >>> bits_per_byte(math.log(2), num_tokens=250, num_bytes=1000)  # 4 bytes per token
-    0.25
-    """
-    _check_real("loss_nats_per_token", loss_nats_per_token)
-    _check_int("num_tokens", num_tokens, minimum=1)
-    _check_int("num_bytes", num_bytes, minimum=1)
-    if loss_nats_per_token < 0:
-        raise ValueError(f"a cross-entropy is never negative, got {loss_nats_per_token}")
-    return loss_nats_per_token * num_tokens / (num_bytes * math.log(2))
 
 
 def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -27,3 +30,48 @@ def pytest_configure(config):
     from hypothesis import configuration
 
     configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-"))
+
+
+def _mount(args: list[str], target: Path) -> None:
+    if os.name != "posix" or os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("needs root and `mount` (run the tests as root to include it)")
+    result = subprocess.run(["mount", *args, str(target)], capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount here: {result.stderr.strip()}")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
+    """small_disk(size_bytes) -> the path of a fresh tmpfs of that size (root only; else skip).
+
+    Writing more than fits fails with ENOSPC, as on a full disk."""
+    mounted: list[Path] = []
+
+    def make(size_bytes: int) -> Path:
+        target = tmp_path / f"disk-{len(mounted)}"
+        target.mkdir()
+        _mount(["-t", "tmpfs", "-o", f"size={size_bytes}", "tmpfs"], target)
+        mounted.append(target)
+        return target
+
+    yield make
+    for target in mounted:
+        subprocess.run(["umount", str(target)], check=False)
+
+
+@pytest.fixture
+def read_only(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
+    """read_only(folder) -> a read-only view of `folder` (a bind mount; root only; else skip)."""
+    mounted: list[Path] = []
+
+    def make(folder: Path) -> Path:
+        target = tmp_path / f"read-only-{len(mounted)}"
+        target.mkdir()
+        _mount(["--bind", str(folder)], target)
+        mounted.append(target)
+        _mount(["-o", "remount,bind,ro"], target)
+        return target
+
+    yield make
+    for target in reversed(mounted):
+        subprocess.run(["umount", str(target)], check=False)

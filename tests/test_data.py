@@ -138,13 +138,14 @@ def test_readme_table_matches_sha256sums(repo_root):
 @pytest.mark.parametrize(
     ("args", "error", "message"),
     [
-        (("shakespear", "train"), ValueError, "valid names: 'shakespeare', 'poetry_zh'"),
-        (("Shakespeare", "train"), ValueError, "unknown corpus 'Shakespeare'"),
-        (("shakespeare", "test"), ValueError, "valid splits: 'train', 'val'"),
-        (("poetry_zh", ""), ValueError, "unknown split ''"),
-        ((1, "train"), TypeError, "corpus name must be a str, got int"),
-        ((None, "train"), TypeError, "corpus name must be a str, got NoneType"),
-        (("shakespeare", b"train"), TypeError, "corpus split must be a str, got bytes"),
+        (("shakespear", "train"), ValueError,
+         "name must be one of 'shakespeare', 'poetry_zh', got 'shakespear'"),
+        (("Shakespeare", "train"), ValueError, "got 'Shakespeare'"),
+        (("shakespeare", "test"), ValueError, "split must be one of 'train', 'val', got 'test'"),
+        (("poetry_zh", ""), ValueError, "split must be one of 'train', 'val', got ''"),
+        ((1, "train"), TypeError, "name must be a str, got 1"),
+        ((None, "train"), TypeError, "name must be a str, got None"),
+        (("shakespeare", b"train"), TypeError, "split must be a str, got b'train'"),
     ],
 )
 def test_bad_arguments_raise_with_the_valid_choices(args, error, message):
