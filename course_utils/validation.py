@@ -53,8 +53,8 @@ def short_repr(value: object, limit: int = 80) -> str:
     >>> import torch; short_repr(torch.zeros(3, 500))
     'Tensor of shape (3, 500), dtype torch.float32'
     """
-    shape = getattr(value, "shape", None)
     try:
+        shape = getattr(value, "shape", None)
         size = getattr(value, "numel", None)
         size = size() if callable(size) else getattr(value, "size", None)
         if shape is not None and isinstance(size, int) and size > 8:
