@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import io
 import math
 import numbers
@@ -56,10 +57,12 @@ class Verdict:
 
 
 def correct(code: str, **params: Any) -> Verdict:
+    """The verdict for a right answer: `code` names its sentence, `params` fill it in."""
     return Verdict("correct", code, params)
 
 
 def wrong(code: str, **params: Any) -> Verdict:
+    """The verdict for a wrong answer: `code` names the hint, `params` fill it in."""
     return Verdict("wrong", code, params)
 
 
@@ -185,6 +188,8 @@ def render(verdict: Verdict, hidden_lines: int = 0) -> tuple[str, dict[str, Any]
 class _Sink(io.TextIOBase):
     """Stands in for stdout and stderr while a check runs: counts lines, keeps nothing."""
 
+    encoding = "utf-8"  # for code that asks before it prints
+
     def __init__(self) -> None:
         self.breaks, self.last = 0, "\n"
 
@@ -243,4 +248,7 @@ def exercise(check: Callable[[Any], Verdict]) -> Callable[..., None]:
             results.append(result)
         print(line)
 
+    # help(check_...) shows the learner's side: one answer in, None out
+    run.__signature__ = inspect.signature(check).replace(  # type: ignore[attr-defined]
+        return_annotation=None)
     return run
