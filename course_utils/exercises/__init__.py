@@ -3,31 +3,49 @@
 Each `check_*` function takes the learner's answer (a value or a function), prints one line of
 feedback — "not attempted yet", a hint saying what is off, or "correct" — and returns None, so
 a notebook shows only the feedback. (Strict nbval compares that line, so a solutions notebook
-whose answer stops being correct fails the tests.) Expected values are worked out
-by hand in the comments, or computed with the course's tested implementation.
+whose answer stops being correct fails the tests.) Expected values are worked out by hand in
+the comments, or computed with the course's tested implementation.
+
+Whatever the answer — a wrong type, 10**400, NaN, a function that raises or prints — a check
+prints exactly one line of at most 300 characters and never raises (`feedback` explains how).
+Each outcome is a result code; its sentence comes from a table per language (`messages`), and
+`recording()` collects the results for tests and graders:
+
+>>> with recording() as results:
+...     check_gd_step("1.4")
+✗ give a number, got str
+>>> results[0].code
+'not_a_number'
 
 One module per notebook; every check is importable from here:
 `from course_utils.exercises import check_utf8_bytes`.
 """
 
-from course_utils.exercises._feedback import NOT_ATTEMPTED
-from course_utils.exercises.generation import (check_kv_cache_floats, check_nucleus_size,
-                                               check_repetition_penalty, check_temperature,
-                                               check_top_k_filter)
-from course_utils.exercises.ngrams import (check_add_one, check_bigram_mle, check_continuation_counts,
-                                           check_distinct_trigrams, check_perplexity)
 from course_utils.exercises.attention import (check_attention_weights, check_causal_mask,
                                               check_gpt2_parameters, check_split_heads,
                                               check_stable_softmax)
-from course_utils.exercises.tokenization import (check_bpe_encode, check_count_pairs, check_decode,
-                                                 check_pretokenize, check_utf8_bytes)
-from course_utils.exercises.training import (check_bits_per_byte, check_gd_step, check_initial_loss,
-                                             check_max_stable_lr, check_momentum_step)
+from course_utils.exercises.feedback import Result, recording, set_language
+from course_utils.exercises.generation import (check_kv_cache_floats, check_nucleus_size,
+                                               check_repetition_penalty, check_temperature,
+                                               check_top_k_filter)
+from course_utils.exercises.messages import MESSAGES
+from course_utils.exercises.ngrams import (check_add_one, check_bigram_mle,
+                                           check_continuation_counts, check_distinct_trigrams,
+                                           check_perplexity)
+from course_utils.exercises.tokenization import (check_bpe_encode, check_count_pairs,
+                                                 check_decode, check_pretokenize,
+                                                 check_utf8_bytes)
+from course_utils.exercises.training import (check_bits_per_byte, check_gd_step,
+                                             check_initial_loss, check_max_stable_lr,
+                                             check_momentum_step)
+
+NOT_ATTEMPTED = MESSAGES["en"]["not_attempted"]
 
 __all__ = [
-    "NOT_ATTEMPTED",
+    "NOT_ATTEMPTED", "Result", "recording", "set_language",
     # notebook 01
-    "check_utf8_bytes", "check_pretokenize", "check_count_pairs", "check_bpe_encode", "check_decode",
+    "check_utf8_bytes", "check_pretokenize", "check_count_pairs", "check_bpe_encode",
+    "check_decode",
     # notebook 02
     "check_bigram_mle", "check_add_one", "check_perplexity", "check_continuation_counts",
     "check_distinct_trigrams",

@@ -6,90 +6,91 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from course_utils.exercises._feedback import NOT_ATTEMPTED, _close_number, _report, _run_cases
+from course_utils.exercises.answers import Case, close_number, number_list, run_cases
+from course_utils.exercises.feedback import Verdict, correct, exercise, wrong
 
 
-def check_temperature(answer: float | None) -> None:
+def _first_probability(logits: Sequence[float]) -> float:
+    return math.exp(logits[0]) / sum(math.exp(x) for x in logits)
+
+
+@exercise
+def check_temperature(answer: float | None) -> Verdict:
     """The probability of the first token when logits [2, 1, 0] are sampled at temperature 0.5.
 
     >>> check_temperature(0.8668)
     ✓ correct: softmax([2, 1, 0] / 0.5) = softmax([4, 2, 0]); e⁴ / (e⁴ + e² + 1) ≈ 0.8668
     """
-    def first(logits: Sequence[float]) -> float:
-        return math.exp(logits[0]) / sum(math.exp(x) for x in logits)
-
-    return _close_number(
-        answer, first([4, 2, 0]), 1e-3,
-        "softmax([2, 1, 0] / 0.5) = softmax([4, 2, 0]); e⁴ / (e⁴ + e² + 1) ≈ 0.8668",
-        hints=[(first([2, 1, 0]), "that is temperature 1: divide the logits by 0.5 first"),
-               (first([1, 0.5, 0]), "you multiplied by the temperature: divide the logits by it"),
-               (4 / 6, "softmax exponentiates: e⁴ / (e⁴ + e² + e⁰), not 4 / (4 + 2 + 0)")],
-        otherwise="divide the logits by the temperature, then take the softmax")
+    return close_number(
+        answer, _first_probability([4, 2, 0]), 1e-3, "temperature.correct",
+        hints=[(_first_probability([2, 1, 0]), "temperature.temperature_one"),
+               (_first_probability([1, 0.5, 0]), "temperature.multiplied"),
+               (4 / 6, "temperature.no_exp")],
+        otherwise="temperature.not_quite")
 
 
-def check_nucleus_size(answer: int | None) -> None:
+@exercise
+def check_nucleus_size(answer: int | None) -> Verdict:
     """How many tokens top-p sampling with p = 0.9 keeps from probabilities [0.5, 0.3, 0.15, 0.05].
 
     >>> check_nucleus_size(3)
     ✓ correct: 0.5 + 0.3 = 0.8 < 0.9, and adding 0.15 reaches 0.95 ≥ 0.9: three tokens
     """
-    return _close_number(
-        answer, 3, 0, "0.5 + 0.3 = 0.8 < 0.9, and adding 0.15 reaches 0.95 ≥ 0.9: three tokens",
-        hints=[(2, "0.5 + 0.3 = 0.8 is still below 0.9: the nucleus must reach p, so one more"),
-               (4, "the last token is not needed: the first three already sum to 0.95 ≥ 0.9"),
-               (1, "top-p keeps tokens until their probabilities sum to at least p")],
-        otherwise="sort from most likely, add probabilities until the sum reaches 0.9")
+    return close_number(
+        answer, 3, 0, "nucleus_size.correct",
+        hints=[(2, "nucleus_size.two"), (4, "nucleus_size.four"), (1, "nucleus_size.one")],
+        otherwise="nucleus_size.not_quite")
 
 
-def check_repetition_penalty(answer: Sequence[float] | None) -> None:
+@exercise
+def check_repetition_penalty(answer: Sequence[float] | None) -> Verdict:
     """Logits [2.0, -1.0] of two tokens already in the text, after a repetition penalty of 1.25.
 
     >>> check_repetition_penalty([1.6, -1.25])
     ✓ correct: a positive logit is divided by 1.25 (2.0 → 1.6), a negative one multiplied (−1.0 → −1.25): both tokens become less likely
     """
-    if answer is None:
-        return _report(None, NOT_ATTEMPTED)
-    try:
-        values = [float(x) for x in answer]
-    except (TypeError, ValueError):
-        return _report(False, "give the two new logits as a list, e.g. [1.0, -1.0]")
-    if len(values) != 2:
-        return _report(False, f"give two logits, got {len(values)}")
+    values = number_list(answer, 2, not_numbers="repetition_penalty.not_numbers",
+                         wrong_count="repetition_penalty.count")
 
     def near(expected: Sequence[float]) -> bool:
-        return all(abs(v - e) <= 1e-6 for v, e in zip(values, expected))
+        return all(abs(v - e) <= 1e-6 for v, e in zip(values, expected, strict=True))
 
     if near([1.6, -1.25]):
-        return _report(True, "correct: a positive logit is divided by 1.25 (2.0 → 1.6), a negative "
-                             "one multiplied (−1.0 → −1.25): both tokens become less likely")
+        return correct("repetition_penalty.correct")
     if near([1.6, -0.8]):
-        return _report(False, "dividing −1.0 by 1.25 gives −0.8, which makes that token *more* "
-                              "likely: negative logits are multiplied instead")
+        return wrong("repetition_penalty.negative_divided")
     if near([2.5, -1.25]):
-        return _report(False, "multiplying 2.0 makes it more likely: positive logits are divided")
-    return _report(False, "positive logits are divided by the penalty, negative ones multiplied")
+        return wrong("repetition_penalty.positive_multiplied")
+    return wrong("repetition_penalty.not_quite")
 
 
-def check_kv_cache_floats(answer: int | None) -> None:
+@exercise
+def check_kv_cache_floats(answer: int | None) -> Verdict:
     """How many numbers the KV cache of the reference model (4 layers, n_embd = 128) holds for
     one sequence of 128 tokens.
 
     >>> check_kv_cache_floats(131072)
     ✓ correct: keys and values (2) × 4 layers × 128 tokens × 128 dimensions = 131,072 (512 KiB in float32)
     """
-    return _close_number(
-        answer, 2 * 4 * 128 * 128, 0,
-        "keys and values (2) × 4 layers × 128 tokens × 128 dimensions = 131,072 "
-        "(512 KiB in float32)",
-        hints=[(4 * 128 * 128, "that counts keys or values, not both"),
-               (2 * 128 * 128, "every layer has its own keys and values: multiply by 4 layers"),
-               (2 * 4 * 4 * 128 * 128, "the 4 heads split the 128 dimensions (32 each): don't "
-                                       "multiply by the number of heads"),
-               (2 * 4 * 128 * 128 * 4, "that is bytes in float32: the question asks for numbers")],
-        otherwise="each layer keeps a key and a value vector of n_embd numbers per token")
+    return close_number(
+        answer, 2 * 4 * 128 * 128, 0, "kv_cache_floats.correct",
+        hints=[(4 * 128 * 128, "kv_cache_floats.one_of_two"),
+               (2 * 128 * 128, "kv_cache_floats.one_layer"),
+               (2 * 4 * 4 * 128 * 128, "kv_cache_floats.heads"),
+               (2 * 4 * 128 * 128 * 4, "kv_cache_floats.bytes")],
+        otherwise="kv_cache_floats.not_quite")
 
 
-def check_top_k_filter(top_k_filter: Callable | None) -> None:
+def _as_lists(result: Any) -> Any:
+    """A tensor or array as nested lists (anything else as it is)."""
+    import numpy as np
+    import torch
+
+    return result.tolist() if isinstance(result, (torch.Tensor, np.ndarray)) else result
+
+
+@exercise
+def check_top_k_filter(top_k_filter: Callable | None) -> Verdict:
     """`top_k_filter(scores, k)`: scores (B, V) with -inf everywhere except each row's k largest.
 
     >>> import torch
@@ -106,9 +107,5 @@ def check_top_k_filter(top_k_filter: Callable | None) -> None:
     scores = [torch.tensor([[1.0, 3.0, 2.0, 0.5]]),
               torch.tensor([[0.1, -2.0, 4.0, 3.5, 1.0], [5.0, 4.0, 3.0, 2.0, 1.0]]),
               torch.tensor([[-1.0, -3.0, -2.0]])]
-    cases = [((s, k), reference(s, k).tolist()) for s, k in zip(scores, (2, 3, 1))]
-
-    def as_lists(result: Any) -> Any:
-        return result.tolist() if isinstance(result, torch.Tensor) else result
-
-    return _run_cases(top_k_filter, cases, "top_k_filter", convert=as_lists)
+    cases = [Case((s, k), reference(s, k).tolist()) for s, k in zip(scores, (2, 3, 1))]
+    return run_cases(top_k_filter, cases, "top_k_filter", convert=_as_lists)

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
 
-from course_utils.exercises._feedback import NOT_ATTEMPTED, _report, _run_cases
+from course_utils.exercises.answers import Case, close_number, run_cases
+from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
 
 
-def check_utf8_bytes(answer: int | None) -> None:
+@exercise
+def check_utf8_bytes(answer: int | None) -> Verdict:
     """How many bytes does 今天是个好日子 take in UTF-8?
 
     >>> check_utf8_bytes(21)
     ✓ correct: 7 characters × 3 bytes = 21 bytes
     """
     text = "今天是个好日子"
-    if answer is None:
-        return _report(None, NOT_ATTEMPTED)
-    if answer == len(text.encode("utf-8")):
-        return _report(True, "correct: 7 characters × 3 bytes = 21 bytes")
-    if answer == len(text):
-        return _report(False, "that is the number of characters (code points), not bytes")
-    if answer == len(text.encode("utf-16-le")):
-        return _report(False, "that is UTF-16 (2 bytes per character here); UTF-8 needs more")
-    return _report(False, "not quite: look at len(text.encode('utf-8')) for one character first")
+    return close_number(
+        answer, len(text.encode("utf-8")), 0, "utf8_bytes.correct",
+        hints=[(len(text), "utf8_bytes.characters"),
+               (len(text.encode("utf-16-le")), "utf8_bytes.utf16")],
+        otherwise="utf8_bytes.not_quite")
 
 
-def check_pretokenize(chunks: list[str] | None) -> None:
+@exercise
+def check_pretokenize(chunks: list[str] | None) -> Verdict:
     """The chunks GPT-2's split pattern makes of "I'll pay $1,000 for 2 cats!".
 
     >>> check_pretokenize(["I", "'ll", " pay", " $", "1", ",", "000", " for", " 2", " cats", "!"])
@@ -37,21 +37,31 @@ def check_pretokenize(chunks: list[str] | None) -> None:
 
     text = "I'll pay $1,000 for 2 cats!"
     expected = regex.findall(GPT2_SPLIT_PATTERN, text)
-    if chunks is None:
-        return _report(None, NOT_ATTEMPTED)
-    if list(chunks) == expected:
-        return _report(True, f"correct: {len(expected)} chunks, each word keeps the space before it")
+    if type(chunks) not in (list, tuple):
+        return wrong("pretokenize.not_a_list", type=type(chunks).__name__)
+    chunks = list(chunks)
+    for chunk in chunks:
+        if not isinstance(chunk, str):
+            return wrong("pretokenize.not_a_str", chunk=describe(chunk))
+    if chunks == expected:
+        return correct("pretokenize.correct", count=len(expected))
     if "".join(chunks) != text:
-        return _report(False, "your chunks must join back to the original text exactly")
+        return wrong("pretokenize.join_back")
     if any(c.endswith(" ") and c.strip() for c in chunks):
-        return _report(False, "spaces attach to the start of the next chunk, not the end")
+        return wrong("pretokenize.space_at_end")
     for got, want in zip(chunks, expected, strict=False):
         if got != want:
-            return _report(False, f"first difference: you have {got!r}, the pattern gives {want!r}")
-    return _report(False, f"the pattern gives {len(expected)} chunks, you have {len(chunks)}")
+            return wrong("pretokenize.first_difference", got=repr(got), want=repr(want))
+    return wrong("pretokenize.count", expected=len(expected), count=len(chunks))
 
 
-def check_count_pairs(count_pairs: Callable[[dict[tuple[int, ...], int]], dict] | None) -> None:
+def _counts(result: object) -> dict:
+    """A dict or Counter of counts as a plain dict (anything else stays as it is)."""
+    return dict(result) if isinstance(result, Mapping) else result  # type: ignore[return-value]
+
+
+@exercise
+def check_count_pairs(count_pairs: Callable[[dict[tuple[int, ...], int]], dict]) -> Verdict:
     """`count_pairs(chunk_counts)`: adjacent-pair counts when each distinct chunk is stored
     once with how often it occurs — the fast trainer's bookkeeping.
 
@@ -67,16 +77,18 @@ def check_count_pairs(count_pairs: Callable[[dict[tuple[int, ...], int]], dict] 
     """
     cases = [
         # " the" ×3 and " then" ×1: (t,h) and (h,e) occur 4 times, (e,n) once
-        (({(32, 116, 104, 101): 3, (32, 116, 104, 101, 110): 1},),
-         {(32, 116): 4, (116, 104): 4, (104, 101): 4, (101, 110): 1}),
-        (({(97, 97, 97): 2},), {(97, 97): 4}),  # overlapping pairs are all counted
-        (({(7,): 5},), {}),  # a one-token chunk has no pairs
-        (({},), {}),
-    ]  # fmt: skip
-    return _run_cases(count_pairs, cases, "count_pairs", convert=dict)
+        Case(({(32, 116, 104, 101): 3, (32, 116, 104, 101, 110): 1},),
+             {(32, 116): 4, (116, 104): 4, (104, 101): 4, (101, 110): 1}),
+        Case(({(97, 97, 97): 2},), {(97, 97): 4}),  # overlapping pairs are all counted
+        Case(({(7,): 5},), {}),  # a one-token chunk has no pairs
+        Case(({},), {}),
+    ]
+    return run_cases(count_pairs, cases, "count_pairs", convert=_counts)
 
 
-def check_bpe_encode(bpe_encode: Callable[[str, dict[tuple[int, int], int]], list[int]] | None) -> None:
+@exercise
+def check_bpe_encode(bpe_encode: Callable[[str, dict[tuple[int, int], int]], list[int]]
+                     ) -> Verdict:
     """`bpe_encode(text, merges)`: UTF-8 bytes, then repeatedly apply the learned merge with
     the lowest rank (merges maps a pair to its new id, in training order).
 
@@ -100,25 +112,34 @@ def check_bpe_encode(bpe_encode: Callable[[str, dict[tuple[int, int], int]], lis
     # The merges learned from "aaabdaaabac": aa -> 256, ab -> 257, (aa)(ab) -> 258.
     merges = {(97, 97): 256, (97, 98): 257, (256, 257): 258}
     cases = [
-        (("aaabdaaabac", merges), [258, 100, 258, 97, 99]),
-        (("aaab", merges), [258]),
-        (("ab", merges), [257]),
-        (("aaaa", merges), [256, 256]),
-        (("ba", merges), [98, 97]),
-        (("", merges), []),
+        Case(("aaabdaaabac", merges), [258, 100, 258, 97, 99]),
+        Case(("aaab", merges), [258]),
+        Case(("ab", merges), [257]),
+        Case(("aaaa", merges), [256, 256]),
+        Case(("ba", merges), [98, 97]),
+        Case(("", merges), []),
     ]
-    return _run_cases(bpe_encode, cases, "bpe_encode")
+    return run_cases(bpe_encode, cases, "bpe_encode")
 
 
-def check_decode(decode: Callable[[list[int], dict[int, bytes]], str] | None) -> None:
-    """`decode(ids, vocab)` joins the tokens' bytes and decodes them as UTF-8 (with
-    errors="replace", because a cut can fall inside a character)."""
+@functools.lru_cache(maxsize=1)
+def _decode_cases() -> tuple[Case, ...]:
+    """GPT-2 ids of a few texts with GPT-2's vocab, built once (reading it takes 0.5 s)."""
     from course_utils.tokenization import BPETokenizer
 
     gpt2 = BPETokenizer.from_gpt2()
     texts = ["Hello world", "今天是个好日子", "naïve café 🙂", ""]
-    cases = [((gpt2.encode(t), gpt2.vocab), t) for t in texts]
+    cases = [(gpt2.encode(t), t) for t in texts]
     # 好 is 3 bytes split over two GPT-2 tokens; its first token alone is not valid UTF-8.
-    first_of_hao = gpt2.encode("好")[:1]
-    cases.append(((first_of_hao, gpt2.vocab), "\ufffd"))
-    return _run_cases(decode, cases, "decode")
+    cases.append((gpt2.encode("好")[:1], "\ufffd"))
+    # The vocab is shown by name: its repr is close to a megabyte.
+    return tuple(Case((ids, gpt2.vocab), text, shown=f"{ids!r}, vocab") for ids, text in cases)
+
+
+@exercise
+def check_decode(decode: Callable[[list[int], dict[int, bytes]], str]) -> Verdict:
+    """`decode(ids, vocab)` joins the tokens' bytes and decodes them as UTF-8 (with
+    errors="replace", because a cut can fall inside a character)."""
+    if not callable(decode):  # before reading GPT-2's vocabulary
+        return wrong("not_a_function", type=type(decode).__name__)
+    return run_cases(decode, _decode_cases(), "decode")

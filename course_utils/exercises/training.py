@@ -3,68 +3,75 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
 
-from course_utils.exercises._feedback import _close_number, _run_cases
+from course_utils.exercises.answers import Case, close_number, run_cases
+from course_utils.exercises.feedback import Verdict, exercise
 
 
-def check_gd_step(answer: float | None) -> None:
+@exercise
+def check_gd_step(answer: float | None) -> Verdict:
     """θ after one gradient-descent step on L(θ) = (θ − 3)² from θ = 1 with α = 0.1.
 
     >>> check_gd_step(1.4)
     ✓ correct: ∇L(1) = 2(1 − 3) = −4, so θ ← 1 − 0.1 · (−4) = 1.4
     """
-    return _close_number(
-        answer, 1.4, 1e-6, "∇L(1) = 2(1 − 3) = −4, so θ ← 1 − 0.1 · (−4) = 1.4",
-        hints=[(0.6, "you stepped along the gradient: the update subtracts α∇L, moving downhill"),
-               (1.2, "the derivative of (θ − 3)² is 2(θ − 3): don't drop the factor 2")],
-        otherwise="compute ∇L(1) = 2(1 − 3) first, then θ − α∇L")
+    return close_number(
+        answer, 1.4, 1e-6, "gd_step.correct",
+        hints=[(0.6, "gd_step.along_gradient"), (1.2, "gd_step.factor_two")],
+        otherwise="gd_step.not_quite")
 
 
-def check_max_stable_lr(answer: float | None) -> None:
+@exercise
+def check_max_stable_lr(answer: float | None) -> Verdict:
     """The largest learning rate for which gradient descent on L(θ) = 5θ² does not diverge.
 
     >>> check_max_stable_lr(0.2)
     ✓ correct: θ ← (1 − 10α)θ shrinks only while |1 − 10α| < 1, i.e. α < 2/10 = 0.2
     """
-    return _close_number(
-        answer, 0.2, 1e-6, "θ ← (1 − 10α)θ shrinks only while |1 − 10α| < 1, i.e. α < 2/10 = 0.2",
-        hints=[(0.1, "α = 0.1 lands on the minimum in one step (1 − 10α = 0); larger α still "
-                     "converges, oscillating, until |1 − 10α| reaches 1"),
-               (0.4, "the curvature is L'' = 10, not 5: the limit is 2 / L''")],
-        otherwise="write one step as θ ← (1 − αL'')θ with L'' = 10, and ask when |1 − αL''| < 1")
+    return close_number(
+        answer, 0.2, 1e-6, "max_stable_lr.correct",
+        hints=[(0.1, "max_stable_lr.one_step"), (0.4, "max_stable_lr.curvature")],
+        otherwise="max_stable_lr.not_quite")
 
 
-def check_bits_per_byte(answer: float | None) -> None:
+@exercise
+def check_bits_per_byte(answer: float | None) -> Verdict:
     """Bits per byte of a model with loss 3.0 nats per token on text of 2.5 bytes per token.
 
     >>> check_bits_per_byte(1.7312)
     ✓ correct: 3.0 / (2.5 · ln 2) ≈ 1.731 bits per byte
     """
     expected = 3.0 / (2.5 * math.log(2))
-    return _close_number(
-        answer, expected, 2e-3, f"3.0 / (2.5 · ln 2) ≈ {expected:.3f} bits per byte",
-        hints=[(3.0 / 2.5, "that is nats per byte: divide by ln 2 to get bits"),
-               (3.0 / math.log(2), "that is bits per token: divide by the bytes per token too"),
-               (3.0 * 2.5 / math.log(2), "divide by the bytes per token, don't multiply")],
-        otherwise="bits per byte = loss per token / bytes per token / ln 2")
+    return close_number(
+        answer, expected, 2e-3, "bits_per_byte.correct",
+        hints=[(3.0 / 2.5, "bits_per_byte.nats"), (3.0 / math.log(2), "bits_per_byte.per_token"),
+               (3.0 * 2.5 / math.log(2), "bits_per_byte.multiplied")],
+        otherwise="bits_per_byte.not_quite")
 
 
-def check_initial_loss(answer: float | None) -> None:
+@exercise
+def check_initial_loss(answer: float | None) -> Verdict:
     """The loss an untrained model with a 1,024-token vocabulary should start near.
 
     >>> check_initial_loss(6.93)
     ✓ correct: a uniform guess gives −ln(1/1024) = ln 1024 ≈ 6.93 nats
     """
-    return _close_number(
-        answer, math.log(1024), 0.01, "a uniform guess gives −ln(1/1024) = ln 1024 ≈ 6.93 nats",
-        hints=[(10.0, "that is log₂ 1024 (bits); PyTorch's cross-entropy uses the natural log"),
-               (1 / 1024, "that is the probability of each token; the loss is −ln of it")],
-        otherwise="an untrained model spreads probability evenly: loss = −ln(1 / vocab_size)")
+    return close_number(
+        answer, math.log(1024), 0.01, "initial_loss.correct",
+        hints=[(10.0, "initial_loss.bits"), (1 / 1024, "initial_loss.probability")],
+        otherwise="initial_loss.not_quite")
 
 
-def check_momentum_step(momentum_step: Callable | None) -> None:
+def _rounded(result: object) -> object:
+    """A (param, buf) pair as a tuple of floats rounded to 10 decimals (else as it is)."""
+    if isinstance(result, (str, bytes, Mapping)) or len(result) != 2:  # type: ignore[arg-type]
+        return result
+    return tuple(round(float(x), 10) for x in result)  # type: ignore[union-attr]
+
+
+@exercise
+def check_momentum_step(momentum_step: Callable | None) -> Verdict:
     """`momentum_step(param, grad, buf, lr, momentum) -> (param, buf)`: one SGD step with
     momentum as PyTorch defines it (buf is None on the first step).
 
@@ -75,12 +82,8 @@ def check_momentum_step(momentum_step: Callable | None) -> None:
     ✓ correct: momentum_step passes all 3 cases
     """
     cases = [
-        ((1.0, 2.0, None, 0.1, 0.9), (0.8, 2.0)),  # first step: buf = grad
-        ((0.8, 1.0, 2.0, 0.1, 0.9), (0.52, 2.8)),  # buf = 0.9 · 2 + 1 = 2.8; 0.8 − 0.28
-        ((0.0, -1.0, 0.5, 0.5, 0.5), (0.375, -0.75)),  # buf = 0.25 − 1 = −0.75; 0 + 0.375
+        Case((1.0, 2.0, None, 0.1, 0.9), (0.8, 2.0)),  # first step: buf = grad
+        Case((0.8, 1.0, 2.0, 0.1, 0.9), (0.52, 2.8)),  # buf = 0.9 · 2 + 1 = 2.8; 0.8 − 0.28
+        Case((0.0, -1.0, 0.5, 0.5, 0.5), (0.375, -0.75)),  # buf = 0.25 − 1 = −0.75; 0 + 0.375
     ]
-
-    def rounded(result: Any) -> Any:
-        return tuple(round(float(x), 10) for x in result)
-
-    return _run_cases(momentum_step, cases, "momentum_step", convert=rounded)
+    return run_cases(momentum_step, cases, "momentum_step", convert=_rounded)

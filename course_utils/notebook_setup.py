@@ -5,6 +5,9 @@ generator, puts the Hugging Face libraries in offline mode, fixes the number of 
 (float results can differ in the last bits between thread counts), and silences the notices
 that libraries print on stderr (nbval compares stderr too). It changes process-wide state, so
 it is meant for notebooks, not for library code: nothing in `course_utils` calls it.
+
+What it leaves out: progress bars. `course_utils.progress` draws them with `tqdm.auto` (widget
+bars in JupyterLab, as ipywidgets is installed) and `TQDM_DISABLE=1` hides them in tests.
 """
 
 from __future__ import annotations
@@ -14,6 +17,10 @@ import logging
 import os
 import random
 import warnings
+
+from course_utils.validation import check_bool, check_int, check_seed
+
+__all__ = ["setup_notebook", "seed_everything"]
 
 # Environment read by huggingface_hub / transformers / tokenizers when they are imported.
 _QUIET_ENV = {
@@ -29,16 +36,19 @@ _OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS
 def seed_everything(seed: int = 0) -> None:
     """Seed Python's, NumPy's and (if installed) PyTorch's global generators.
 
+    `seed` is an int from 0 to 2**64 - 1 (the range torch accepts); not a bool.
+
     >>> seed_everything(3); a = random.random(); seed_everything(3); a == random.random()
     True
     """
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check_seed("seed", seed)
     random.seed(seed)
     if importlib.util.find_spec("numpy") is not None:
         import numpy as np
 
-        np.random.seed(seed)
+        # NumPy's global generator takes 32-bit seeds: a larger one goes in as two 32-bit words
+        # (a seed below 2**32 is passed as it is, so seed=0 gives the usual stream).
+        np.random.seed(seed if seed < 2**32 else [seed & 0xFFFFFFFF, seed >> 32])
     if importlib.util.find_spec("torch") is not None:
         import torch
 
@@ -49,23 +59,29 @@ def setup_notebook(seed: int = 0, *, offline: bool = True, num_threads: int | No
     """Prepare a notebook kernel: seeds, offline mode, fixed threads, quiet libraries.
 
     Args:
-        seed: seed for `random`, NumPy and PyTorch.
+        seed: seed for `random`, NumPy and PyTorch (an int from 0 to 2**64 - 1).
         offline: set the Hugging Face offline variables, so nothing reaches for the network
             (and a missing model fails in seconds instead of retrying for a minute).
             Pass False only in a notebook that really loads from the hub when it can.
-        num_threads: PyTorch CPU threads; a fixed number keeps float results identical
+        num_threads: PyTorch CPU threads (>= 1); a fixed number keeps float results identical
             between machines. None leaves PyTorch's default.
 
-    Prints nothing and returns None, so a notebook's outputs are the same on every machine.
+    Every argument is checked before anything changes. Prints nothing and returns None, so a
+    notebook's outputs are the same on every machine.
     """
+    check_seed("seed", seed)
+    check_bool("offline", offline)
+    check_int("num_threads", num_threads, minimum=1, optional=True,
+              fix="e.g. num_threads=2, or None for PyTorch's default")
     for key, value in _QUIET_ENV.items():
         os.environ.setdefault(key, value)
     if offline:
         os.environ.update(_OFFLINE_ENV)
 
-    # Inside a Jupyter kernel, tqdm.auto (used by transformers) warns that ipywidgets is
-    # missing, with the install path in the message. Text progress bars are fine here.
-    warnings.filterwarnings("ignore", message="IProgress not found")
+    if importlib.util.find_spec("ipywidgets") is None:
+        # Without ipywidgets, tqdm.auto in a kernel warns "IProgress not found" with the
+        # install path in the message, then draws text bars; `make check` reports the package.
+        warnings.filterwarnings("ignore", message="IProgress not found")
 
     seed_everything(seed)
     if num_threads is not None and importlib.util.find_spec("torch") is not None:

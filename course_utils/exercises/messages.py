@@ -1,0 +1,168 @@
+"""The sentences the exercise checks print, one table per language, keyed by result code.
+
+A check never holds its wording: it returns a result code ("utf8_bytes.characters") and
+parameters, and `course_utils.exercises.feedback` renders the current language's sentence with
+`str.format`. To add a language, add a table with the same codes here (a missing code falls
+back to English) and call `course_utils.exercises.set_language(...)`; the checks stay as they
+are. The first group serves every check; the others follow the notebooks' exercises in order.
+Tests compare codes, never these sentences; the notebooks show them, so changing one means
+re-executing the notebooks that print it.
+"""
+
+from __future__ import annotations
+
+_ENGLISH = {
+    # ---------------------------------------------------------------- every check
+    "not_attempted": "not attempted yet: replace the None above with your answer",
+    "one_answer": "{name} takes one answer: {name}(your_answer)",
+    "check_failed": "this check could not judge the answer: {error}",
+    "hidden_output": "(your code printed {lines} line(s), hidden here)",
+    "not_a_number": "give a number, got {type}",
+    "not_finite": "give a finite number, got {value}",
+    "too_large": "{value} is too large to be the answer",
+    "not_a_function": "expected a function, got {type}",
+    "raised": "{name}({args}) raised {error}",
+    "returned": "{name}({args}) returned {got}, expected {expected}",
+    "all_cases_pass": "correct: {name} passes all {count} cases",
+    # ---------------------------------------------------------------- notebook 01
+    "utf8_bytes.correct": "correct: 7 characters × 3 bytes = 21 bytes",
+    "utf8_bytes.characters": "that is the number of characters (code points), not bytes",
+    "utf8_bytes.utf16": "that is UTF-16 (2 bytes per character here); UTF-8 needs more",
+    "utf8_bytes.not_quite": "not quite: look at len(text.encode('utf-8')) for one character first",
+    "pretokenize.correct": "correct: {count} chunks, each word keeps the space before it",
+    "pretokenize.not_a_list": "give a list of str (the chunks), got {type}",
+    "pretokenize.not_a_str": "every chunk must be a str, got {chunk}",
+    "pretokenize.join_back": "your chunks must join back to the original text exactly",
+    "pretokenize.space_at_end": "spaces attach to the start of the next chunk, not the end",
+    "pretokenize.first_difference": "first difference: you have {got}, the pattern gives {want}",
+    "pretokenize.count": "the pattern gives {expected} chunks, you have {count}",
+    # ---------------------------------------------------------------- notebook 02
+    "bigram_mle.correct": "correct: c(the dog) / c(the ·) = 2 / 6 = 1/3",
+    "bigram_mle.all_tokens":
+        "you divided by all 20 tokens: condition on the context, divide by c(the)",
+    "bigram_mle.uniform": "that is 1/|V|, a uniform guess: count how often 'dog' follows 'the'",
+    "bigram_mle.dog_pairs":
+        "divide the count of 'the dog' by the count of 'the', not of 'dog' pairs",
+    "bigram_mle.not_quite":
+        "count the bigrams that start with 'the' and those that are exactly 'the dog'",
+    "add_one.correct": "correct: (c(dog cat) + 1) / (c(dog ·) + |V|) = (0 + 1) / (2 + 9) = 1/11",
+    "add_one.mle": "that is the MLE estimate: add one to every count first",
+    "add_one.keep_observed":
+        "add |V| = 9 to the denominator *and* keep the 2 observed bigrams 'dog ·'",
+    "add_one.add_vocabulary":
+        "add one to the count, but add |V| (one per possible next word) below",
+    "add_one.corpus_size": "the context count is c(dog ·) = 2, not the corpus size",
+    "add_one.not_quite": "add-one: (count + 1) / (context count + vocabulary size)",
+    "perplexity.correct": "correct: the mean of −ln p is 1.75 ln 2 nats, so the perplexity is "
+                          "e^(1.75 ln 2) = 2^1.75 ≈ {expected:.3f}",
+    "perplexity.nats": "that is the cross-entropy in nats: the perplexity is e to it",
+    "perplexity.bits": "that is the cross-entropy in bits: the perplexity is 2 to it",
+    "perplexity.mean_inverse":
+        "that is the mean of 1/p: perplexity is a geometric mean, exp(mean(−ln p))",
+    "perplexity.inverse_probability": "that is 1/P(text): take the 4th root (one per token)",
+    "perplexity.not_quite": "perplexity = exp(mean over tokens of −ln p)",
+    "distinct_trigrams.correct": "correct: 9 trigrams, but 'abr' and 'bra' occur twice: 7 entries",
+    "distinct_trigrams.every_position":
+        "that counts every position; a table stores each distinct trigram once",
+    "distinct_trigrams.characters": "that is the number of characters: a trigram spans 3 of them",
+    "distinct_trigrams.distinct_characters":
+        "that is the number of distinct characters, not trigrams",
+    "distinct_trigrams.not_quite":
+        "list the trigrams at positions 0…8 (abr, bra, rac, …) and drop repeats",
+    # ---------------------------------------------------------------- notebook 03
+    "attention_weights.correct": "correct: softmax([0.5, 0.5, 1.0]) = [{weights}]",
+    "attention_weights.not_numbers": "give three numbers, one weight per token",
+    "attention_weights.count": "give three weights (one per token), got {count}",
+    "attention_weights.unscaled":
+        "you used the unscaled scores q·k: divide them by sqrt(d_k) = 2 first",
+    "attention_weights.sum": "attention weights sum to 1; yours sum to {total:.3f}",
+    "attention_weights.not_quite":
+        "not quite: scale the scores [1, 1, 2] by 1/sqrt(4), then apply softmax",
+    "causal_mask.correct": "correct: causal_mask passes all {count} sizes",
+    "causal_mask.not_a_tensor": "return a torch tensor, got {type}",
+    "causal_mask.not_bool": "return a boolean tensor (True = may attend), got {dtype}",
+    "causal_mask.shape": "causal_mask({size}) has shape {shape}, expected ({size}, {size})",
+    "causal_mask.transposed": "transposed: row i is the query; it may attend to columns j <= i",
+    "causal_mask.inverted": "inverted: True must mean 'may attend' (the diagonal and below)",
+    "causal_mask.wrong": "causal_mask({size}) is wrong: row i must be True in columns 0..i",
+    "split_heads.correct":
+        "correct: split_heads gives (B, n_head, T, head_size) with each head's channels in place",
+    "split_heads.raised": "split_heads raised {error}",
+    "split_heads.shape": "expected shape (B, n_head, T, head_size) = (2, 4, 3, 2), got {shape}",
+    "split_heads.mixes_tokens": "right shape, wrong values: view as (B, T, n_head, head_size) "
+                                "first, then swap T and n_head; viewing straight to "
+                                "(B, n_head, T, hs) mixes tokens",
+    "split_heads.wrong_values": "right shape, wrong values: head h must hold channels h*hs .. "
+                                "(h+1)*hs - 1 of every token",
+    "gpt2_parameters.correct":
+        "correct: {expected:,} parameters (the LM head shares the token embedding)",
+    "gpt2_parameters.lm_head":
+        "the LM head is tied to the token embedding wte: count that matrix once",
+    "gpt2_parameters.wpe": "don't forget the position embedding wpe (block_size × n_embd)",
+    "gpt2_parameters.layernorms": "don't forget the LayerNorms: a weight and a bias of n_embd "
+                                  "each, 2 per block + ln_f",
+    "gpt2_parameters.not_quite": "not quite ({answer:,}): count wte, wpe, 12 blocks (2 "
+                                 "LayerNorms, c_attn, c_proj, c_fc, mlp c_proj, with biases) "
+                                 "and ln_f",
+    # ---------------------------------------------------------------- notebook 04
+    "gd_step.correct": "correct: ∇L(1) = 2(1 − 3) = −4, so θ ← 1 − 0.1 · (−4) = 1.4",
+    "gd_step.along_gradient":
+        "you stepped along the gradient: the update subtracts α∇L, moving downhill",
+    "gd_step.factor_two": "the derivative of (θ − 3)² is 2(θ − 3): don't drop the factor 2",
+    "gd_step.not_quite": "compute ∇L(1) = 2(1 − 3) first, then θ − α∇L",
+    "max_stable_lr.correct":
+        "correct: θ ← (1 − 10α)θ shrinks only while |1 − 10α| < 1, i.e. α < 2/10 = 0.2",
+    "max_stable_lr.one_step": "α = 0.1 lands on the minimum in one step (1 − 10α = 0); larger α "
+                              "still converges, oscillating, until |1 − 10α| reaches 1",
+    "max_stable_lr.curvature": "the curvature is L'' = 10, not 5: the limit is 2 / L''",
+    "max_stable_lr.not_quite":
+        "write one step as θ ← (1 − αL'')θ with L'' = 10, and ask when |1 − αL''| < 1",
+    "bits_per_byte.correct": "correct: 3.0 / (2.5 · ln 2) ≈ {expected:.3f} bits per byte",
+    "bits_per_byte.nats": "that is nats per byte: divide by ln 2 to get bits",
+    "bits_per_byte.per_token": "that is bits per token: divide by the bytes per token too",
+    "bits_per_byte.multiplied": "divide by the bytes per token, don't multiply",
+    "bits_per_byte.not_quite": "bits per byte = loss per token / bytes per token / ln 2",
+    "initial_loss.correct": "correct: a uniform guess gives −ln(1/1024) = ln 1024 ≈ 6.93 nats",
+    "initial_loss.bits":
+        "that is log₂ 1024 (bits); PyTorch's cross-entropy uses the natural log",
+    "initial_loss.probability": "that is the probability of each token; the loss is −ln of it",
+    "initial_loss.not_quite":
+        "an untrained model spreads probability evenly: loss = −ln(1 / vocab_size)",
+    # ---------------------------------------------------------------- notebook 05
+    "temperature.correct":
+        "correct: softmax([2, 1, 0] / 0.5) = softmax([4, 2, 0]); e⁴ / (e⁴ + e² + 1) ≈ 0.8668",
+    "temperature.temperature_one": "that is temperature 1: divide the logits by 0.5 first",
+    "temperature.multiplied": "you multiplied by the temperature: divide the logits by it",
+    "temperature.no_exp": "softmax exponentiates: e⁴ / (e⁴ + e² + e⁰), not 4 / (4 + 2 + 0)",
+    "temperature.not_quite": "divide the logits by the temperature, then take the softmax",
+    "nucleus_size.correct":
+        "correct: 0.5 + 0.3 = 0.8 < 0.9, and adding 0.15 reaches 0.95 ≥ 0.9: three tokens",
+    "nucleus_size.two": "0.5 + 0.3 = 0.8 is still below 0.9: the nucleus must reach p, so one more",
+    "nucleus_size.four": "the last token is not needed: the first three already sum to 0.95 ≥ 0.9",
+    "nucleus_size.one": "top-p keeps tokens until their probabilities sum to at least p",
+    "nucleus_size.not_quite": "sort from most likely, add probabilities until the sum reaches 0.9",
+    "repetition_penalty.correct": "correct: a positive logit is divided by 1.25 (2.0 → 1.6), a "
+                                  "negative one multiplied (−1.0 → −1.25): both tokens become "
+                                  "less likely",
+    "repetition_penalty.not_numbers": "give the two new logits as a list, e.g. [1.0, -1.0]",
+    "repetition_penalty.count": "give two logits, got {count}",
+    "repetition_penalty.negative_divided": "dividing −1.0 by 1.25 gives −0.8, which makes that "
+                                           "token *more* likely: negative logits are multiplied "
+                                           "instead",
+    "repetition_penalty.positive_multiplied":
+        "multiplying 2.0 makes it more likely: positive logits are divided",
+    "repetition_penalty.not_quite":
+        "positive logits are divided by the penalty, negative ones multiplied",
+    "kv_cache_floats.correct": "correct: keys and values (2) × 4 layers × 128 tokens × 128 "
+                               "dimensions = 131,072 (512 KiB in float32)",
+    "kv_cache_floats.one_of_two": "that counts keys or values, not both",
+    "kv_cache_floats.one_layer": "every layer has its own keys and values: multiply by 4 layers",
+    "kv_cache_floats.heads": "the 4 heads split the 128 dimensions (32 each): don't multiply by "
+                             "the number of heads",
+    "kv_cache_floats.bytes": "that is bytes in float32: the question asks for numbers",
+    "kv_cache_floats.not_quite":
+        "each layer keeps a key and a value vector of n_embd numbers per token",
+}
+
+# Tables by language; `course_utils.exercises.set_language` chooses one.
+MESSAGES: dict[str, dict[str, str]] = {"en": _ENGLISH}

