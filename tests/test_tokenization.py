@@ -1,5 +1,7 @@
-"""Tests for course_utils.tokenization: the hand example, naive == fast training, round trips,
-exact GPT-2 ids against Hugging Face's tokenizer, save/load, to_hf, and every error path."""
+"""Tests for the course's BPE (course_utils.bpe, .regex_tokenizer, .tokenization): the hand
+example, naive == fast training, round trips, exact GPT-2 ids against Hugging Face's tokenizer,
+save/load, to_hf, and every error path. The file format's guarantees (checksum, kills, full
+disks) are tested in test_tokenizer_file.py."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import tokenization
+from course_utils import files, regex_tokenizer, tokenizer_file
 from course_utils.data import gpt2_vocab_files, load_corpus
 from course_utils.tokenization import (
     ENDOFTEXT,
@@ -231,7 +233,7 @@ def test_bounded_cache_gives_the_same_ids(monkeypatch, trained):
     text = load_corpus("shakespeare", "val")[:20_000]
     expected = trained.encode(text)
     fresh = BPETokenizer(trained.vocab, trained.merges, trained.special_tokens)
-    monkeypatch.setattr(tokenization, "_CACHE_SIZE", 8)
+    monkeypatch.setattr(regex_tokenizer, "_CACHE_SIZE", 8)
     assert fresh.encode(text) == expected
     assert len(fresh._cache) <= 8
 
@@ -307,9 +309,9 @@ def test_failed_save_keeps_the_old_file(target, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     if target == "dump":
-        monkeypatch.setattr(tokenization.json, "dump", fail)
+        monkeypatch.setattr(tokenizer_file.json, "dumps", fail)
     else:
-        monkeypatch.setattr(tokenization.os, "replace", fail)
+        monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         train(ENGLISH, 290).save(tmp_path)
     assert path.read_bytes() == before
@@ -359,9 +361,9 @@ def test_to_hf_custom_pattern_without_specials(lines, tmp_path):
 
 
 def test_vocab_size_too_small():
-    with pytest.raises(ValueError, match="at least 257"):
+    with pytest.raises(ValueError, match="vocab_size must be an int >= 257"):
         train(ENGLISH, 256)
-    with pytest.raises(ValueError, match="at least 258"):
+    with pytest.raises(ValueError, match=">= 258, got 257; 256 byte tokens . 2 special"):
         train(ENGLISH, 257, special_tokens=("<a>", "<b>"))
     assert train(ENGLISH, 256, special_tokens=()).merges == []
 
@@ -376,10 +378,10 @@ def test_text_too_small_for_vocab_size(method):
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"text": b"bytes"}, TypeError, "text must be a str"),
-    ({"text": ""}, ValueError, "text is empty"),
+    ({"text": b"bytes"}, TypeError, "text must be a non-empty str, got b'bytes'"),
+    ({"text": ""}, ValueError, "text must be a non-empty str, got ''; BPE needs text"),
     ({"vocab_size": 300.0}, TypeError, "vocab_size must be an int"),
-    ({"method": "fastest"}, ValueError, "unknown method 'fastest'"),
+    ({"method": "fastest"}, ValueError, "method must be one of 'fast', 'naive', got 'fastest'"),
     ({"special_tokens": ("<a>", "<a>")}, ValueError, "distinct non-empty"),
     ({"special_tokens": ("",)}, ValueError, "distinct non-empty"),
     ({"pattern": "(unclosed"}, ValueError, "not a valid regex"),
@@ -402,12 +404,13 @@ def test_pattern_must_match_every_character():
 def test_bad_encode_and_decode(gpt2):
     with pytest.raises(TypeError, match="text must be a str"):
         gpt2.encode(None)
-    with pytest.raises(ValueError, match="unknown token id 50257: the vocab has 50257 ids"):
+    with pytest.raises(ValueError, match=r"ids\[1\] = 50257 is not a token id: the vocab has "
+                                         "50257 ids"):
         gpt2.decode([15496, 50257])
-    with pytest.raises(ValueError, match="unknown token id -1"):
+    with pytest.raises(ValueError, match=r"ids\[0\] = -1 is not a token id"):
         gpt2.decode([-1])
-    for bad in (1.0, "7", None):
-        with pytest.raises(TypeError, match="token ids must be ints"):
+    for bad in (1.0, "7", None, True):
+        with pytest.raises(TypeError, match=r"ids\[1\] must be a token id \(an int\)"):
             gpt2.decode([15496, bad])
 
 
@@ -419,8 +422,12 @@ def test_load_missing(tmp_path):
 
 
 def _edit_saved(tmp_path: Path, edit) -> Path:
+    """Save, edit the JSON, and write it back as a version 1 file (which has no checksum, so
+    the edit reaches the consistency checks instead of the checksum's)."""
     path = train(ENGLISH, 270).save(tmp_path)
     data = json.loads(path.read_text())
+    del data["sha256"]
+    data["version"] = 1
     edit(data)
     path.write_text(json.dumps(data))
     return path
@@ -435,7 +442,7 @@ def _set(key, value):
     (_set("version", 99), "format version 99"),
     (lambda d: d.pop("merges"), "inconsistent .*KeyError"),
     (lambda d: d["vocab"].append(d["vocab"][-1]), "lists an id twice"),
-    (lambda d: d["vocab"][-1].__setitem__(0, 1000), "ids must be 0 to 269"),
+    (lambda d: d["vocab"][-1].__setitem__(0, 1000), "vocab ids must be 0 to 269"),
     (lambda d: d["merges"].insert(0, ["6162", "63"]), "no earlier merge made"),  # "ab" + "c"
     (lambda d: d["vocab"][260].__setitem__(1, "7a7a"), "must make a new vocab token"),
     (lambda d: d["vocab"][5].__setitem__(1, "zz"), "inconsistent .*hex"),
