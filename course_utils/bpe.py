@@ -1,8 +1,8 @@
 """Byte-pair encoding on lists of ids: `merge`, and the naive and the fast trainer.
 
-This is the algorithm of notebook 01, section 4, and nothing else: no text, no split pattern,
-no special tokens, no files. Its input is what a tokenizer makes of a text once it has cut it
-into chunks: each distinct chunk as a list of byte ids (0-255), with how often it occurs.
+This is the algorithm of notebook 01, section 4. Its input is what a tokenizer makes of a text
+once it has cut it into chunks: each distinct chunk as a list of byte ids (0-255), with how
+often it occurs.
 
 - `merge(ids, pair, new_id)` replaces each occurrence of a pair by a new id, left to right.
 - `train_naive(chunks, freqs, num_merges)` learns merges the obvious way: count every pair of
@@ -11,7 +11,11 @@ into chunks: each distinct chunk as a list of byte ids (0-255), with how often i
   chunks that the merge changed, and finds the next most frequent pair with a heap.
 
 Merge i makes id 256 + i. Ties between equally frequent pairs go to the smallest ids, so the
-result is unique. `course_utils.tokenizer` builds a tokenizer around these functions.
+result is unique.
+
+Left out: text, split patterns, special tokens, encoding and files, which
+`course_utils.regex_tokenizer` adds; and the faster tricks of production trainers (threads,
+Rust), which `benchmarks/bpe.py` measures against.
 
 >>> chunks, freqs = [list(b"aaabdaaabac")], [1]
 >>> train_naive(chunks, freqs, 3, progress=False)

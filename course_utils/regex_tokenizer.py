@@ -44,7 +44,8 @@ __all__ = ["RegexTokenizer", "GPT2_SPLIT_PATTERN", "ENDOFTEXT"]
 # may take one leading space, which is why GPT-2 tokens look like " the"), then whitespace.
 # `\s+(?!\S)` keeps the last space of a run for the word after it. `\p{L}` needs the `regex`
 # package; the standard `re` module does not know Unicode properties.
-GPT2_SPLIT_PATTERN = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+GPT2_SPLIT_PATTERN = (r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+"""
+                      r"""|\s+(?!\S)|\s+""")
 ENDOFTEXT = "<|endoftext|>"
 _CACHE_SIZE = 100_000  # encoded chunks remembered; a corpus has far fewer distinct words
 _NO_MERGE = (float("inf"), -1)  # (rank, id) of a pair that is not a merge: ranks after all merges
@@ -195,13 +196,12 @@ class RegexTokenizer:
         """
         minimum = 256 + len(self.special_tokens)
         check_int("vocab_size", vocab_size, minimum=minimum, maximum=self.vocab_size,
-                  fix="256 bytes + the special tokens at least, this vocab_size at most")
+                  fix="the bytes and special tokens at least, this tokenizer's size at most")
         merges = self.merges[: vocab_size - minimum]
         kept = {bytes([b]) for b in range(256)} | {a + b for a, b in merges}
         vocab = {i: t for i, t in self.vocab.items() if t in kept and i not in self._special_ids}
         if sorted(vocab) != list(range(len(vocab))):
-            raise ValueError("truncated() needs merge i to have id 256 + i, as trained "
-                             "tokenizers and GPT-2 do")
+            raise ValueError("truncated() needs merge i to have id 256 + i (as GPT-2's has)")
         specials = {name: len(vocab) + j for j, name in enumerate(self.special_tokens)}
         vocab.update({i: name.encode("utf-8") for name, i in specials.items()})
         return type(self)(vocab, merges, specials, self.pattern)
@@ -227,7 +227,7 @@ class RegexTokenizer:
         special_tokens = _special_names(special_tokens)
         minimum = 256 + len(special_tokens)
         check_int("vocab_size", vocab_size, minimum=minimum,
-                  fix=f"256 byte tokens + {len(special_tokens)} special tokens at least")
+                  fix=f"256 bytes + {len(special_tokens)} special token(s), and then the merges")
         trainer = {"fast": train_fast, "naive": train_naive}[
             check_choice("method", method, ("fast", "naive"))]
         split, special_split = _compile(pattern), _special_regex(special_tokens)

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import files, regex_tokenizer, tokenizer_file
+from course_utils import bpe, files, regex_tokenizer, tokenizer_file
 from course_utils.data import gpt2_vocab_files, load_corpus
 from course_utils.tokenization import (
     ENDOFTEXT,
@@ -99,6 +99,71 @@ def test_gpt2_split_pattern():
     chunks = regex.findall(GPT2_SPLIT_PATTERN, "Hello world's  123 ok!!\n\n")
     # The last of two spaces goes with " 123"; "'s" is split off; the final newlines are a chunk.
     assert chunks == ["Hello", " world", "'s", " ", " 123", " ok", "!!", "\n\n"]
+
+
+def test_the_algorithm_works_on_ids_alone():
+    # " the" x3, " then" x1 and "a" x7, as byte ids with their counts. ( , t), (t, h) and
+    # (h, e) occur 4 times: the smallest ids win, " t" -> 256; then (h, e) beats (256, h),
+    # "he" -> 257; then " t" + "he" -> 258, " the" + "n" -> 259, and every chunk is one token.
+    chunks, freqs = [list(b" the"), list(b" then"), list(b"a")], [3, 1, 7]
+    expected = [(32, 116), (104, 101), (256, 257), (258, 110)]
+    assert bpe.train_naive(chunks, freqs, 10, progress=False) == expected
+    assert bpe.train_fast(chunks, freqs, 10, progress=False) == expected
+    assert chunks == [list(b" the"), list(b" then"), list(b"a")]  # the input is left alone
+    assert bpe.train_fast([(1, 2)], (5,), 0, progress=False) == []
+
+
+def test_training_bar_closes_complete_when_the_merges_run_out(monkeypatch):
+    notebook = pytest.importorskip("tqdm.notebook")
+    bars = []
+
+    class Recorded(notebook.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr("tqdm.auto.tqdm", Recorded)
+    for method in ("naive", "fast"):  # "ab ab" allows 2 merges, not the 10 asked for
+        with pytest.raises(ValueError, match="largest vocab_size it supports is 258"):
+            BPETokenizer.train("ab ab", 266, method=method, special_tokens=())
+    assert len(bars) == 2
+    for bar in bars:
+        widget = bar.container.children[1]
+        assert (bar.n, bar.total, widget.max, widget.bar_style) == (2, 2, 2, "success")
+
+
+def test_decode_takes_numpy_and_torch_ints_but_not_bools(gpt2):
+    import numpy as np
+    import torch
+
+    ids = gpt2.encode("Hello world")
+    assert gpt2.decode(np.array(ids)) == gpt2.decode(torch.tensor(ids)) == "Hello world"
+    for bools in (np.array([True]), torch.tensor([True]), [np.True_]):
+        with pytest.raises(TypeError, match="bool"):
+            gpt2.decode(bools)
+    with pytest.raises(TypeError, match=r"ids\[0\] must be a token id"):
+        gpt2.decode(torch.tensor([[15496, 995]]))  # a batch of rows: decode one row at a time
+
+
+def test_the_layers_each_add_one_idea():
+    from course_utils import regex_tokenizer, tokenization
+
+    # The full tokenizer is the GPT-2 layer on top of the regex tokenizer; what builds one
+    # returns the class it was called on.
+    assert issubclass(BPETokenizer, regex_tokenizer.RegexTokenizer)
+    tok = train(ENGLISH, 270)
+    assert type(tok) is BPETokenizer and type(tok.truncated(260)) is BPETokenizer
+    assert not hasattr(regex_tokenizer.RegexTokenizer, "from_gpt2")
+    # Each module is short, says what it leaves out, and imports only the layers below it.
+    layers = [bpe, tokenizer_file, regex_tokenizer, tokenization]
+    for k, module in enumerate(layers):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 350, module.__name__
+        assert "Left out" in module.__doc__, module.__name__
+        for later in layers[k + 1:]:
+            assert f"import {later.__name__}" not in source
+            assert f"from {later.__name__} import" not in source
 
 
 def test_merge_is_left_to_right_without_overlap():
@@ -363,7 +428,7 @@ def test_to_hf_custom_pattern_without_specials(lines, tmp_path):
 def test_vocab_size_too_small():
     with pytest.raises(ValueError, match="vocab_size must be an int >= 257"):
         train(ENGLISH, 256)
-    with pytest.raises(ValueError, match=">= 258, got 257; 256 byte tokens . 2 special"):
+    with pytest.raises(ValueError, match=">= 258, got 257; 256 bytes . 2 special"):
         train(ENGLISH, 257, special_tokens=("<a>", "<b>"))
     assert train(ENGLISH, 256, special_tokens=()).merges == []
 
