@@ -41,58 +41,6 @@ __all__ = ["merge", "train_naive", "train_fast", "check_ids"]
 Pair = tuple[int, int]
 
 
-def check_ids(name: str, ids: object, *, size: int | None = None) -> list[int]:
-    """Return `ids` as a list of ints (each in 0..size-1 when `size` is given); else raise.
-
-    NumPy and torch integers are welcome; bools, floats, strings and bytes are not, although
-    Python would let True and 1.0 pass as dictionary keys for id 1.
-
-    >>> check_ids("ids", [3, True])
-    Traceback (most recent call last):
-    ...
-    TypeError: ids[1] must be a token id (an int), got True (bool)
-    """
-    if isinstance(ids, (str, bytes, bytearray, Mapping)) or not isinstance(ids, Iterable):
-        hint = "; to encode text use encode()" if isinstance(ids, (str, bytes)) else ""
-        raise TypeError(f"{name} must be a list of token ids (ints), got {short_repr(ids)}"
-                        f"{hint}")
-    ids = list(ids)
-    # The usual case, plain ints in range, checked at C speed; the loop below finds the culprit.
-    if set(map(type, ids)) <= {int} and (size is None or not ids
-                                         or (min(ids) >= 0 and max(ids) < size)):
-        return ids
-    out = []
-    for k, i in enumerate(ids):
-        if type(i) is not int:  # plain ints skip the slow path
-            if isinstance(i, bool) or "bool" in str(getattr(i, "dtype", "")):
-                raise TypeError(f"{name}[{k}] must be a token id (an int), got "
-                                f"{short_repr(i)} (bool)")
-            try:
-                i = operator.index(i)  # NumPy and torch integers, not 1.0 or "7"
-            except TypeError:
-                raise TypeError(f"{name}[{k}] must be a token id (an int), got {short_repr(i)} "
-                                f"({type(i).__name__})") from None
-        if size is not None and not 0 <= i < size:
-            raise ValueError(f"{name}[{k}] = {i} is not a token id: the vocab has {size} ids, "
-                             f"0 to {size - 1}")
-        out.append(i)
-    return out
-
-
-def _merge(ids: list[int], pair: Pair, new_id: int) -> list[int]:
-    """`merge` without the argument checks, for the loops that call it millions of times."""
-    a, b = pair
-    out, i, n = [], 0, len(ids)
-    while i < n:
-        if ids[i] == a and i + 1 < n and ids[i + 1] == b:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
-
-
 def merge(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[int]:
     """Return `ids` with each occurrence of `pair` replaced by `new_id`, left to right.
 
@@ -108,25 +56,18 @@ def merge(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[int]:
     return _merge(ids, (int(pair[0]), int(pair[1])), check_int("new_id", new_id, minimum=0))
 
 
-def _check_training(chunks: object, freqs: object, num_merges: object, progress: object
-                    ) -> tuple[list[list[int]], list[int]]:
-    """The trainers' argument checks; return fresh lists (the fast trainer changes its own)."""
-    check_int("num_merges", num_merges, minimum=0)
-    check_bool("progress", progress)
-    for name, value in (("chunks", chunks), ("freqs", freqs)):
-        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise TypeError(f"{name} must be a list with one item per distinct chunk, got "
-                            f"{short_repr(value)}")
-    if len(freqs) != len(chunks):
-        raise ValueError(f"freqs must have one count per chunk: {len(chunks)} chunks, got "
-                         f"{len(freqs)} counts")
-    # The usual case at C speed (a corpus has ~10^5 chunks); the slow path names the culprit.
-    flat = list(chain.from_iterable(chunks)) if all(type(c) is list for c in chunks) else [-1]
-    if (set(map(type, flat)) <= {int} and set(map(type, freqs)) <= {int}
-            and (not flat or (min(flat) >= 0 and max(flat) < 256)) and min(freqs, default=1) > 0):
-        return [ids.copy() for ids in chunks], list(freqs)
-    return ([check_ids(f"chunks[{c}]", ids, size=256) for c, ids in enumerate(chunks)],
-            [check_int(f"freqs[{c}]", n, minimum=1) for c, n in enumerate(freqs)])
+def _merge(ids: list[int], pair: Pair, new_id: int) -> list[int]:
+    """`merge` itself, without the argument checks: the loops below call it millions of times."""
+    a, b = pair
+    out, i, n = [], 0, len(ids)
+    while i < n:
+        if ids[i] == a and i + 1 < n and ids[i + 1] == b:
+            out.append(new_id)
+            i += 2
+        else:
+            out.append(ids[i])
+            i += 1
+    return out
 
 
 def train_naive(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merges: int, *,
@@ -217,3 +158,65 @@ def train_fast(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merges
                     where.pop(pair, None)
             bar.update()
     return merged
+
+
+# ------------------------------------------------------------------------- argument checks
+
+
+def check_ids(name: str, ids: object, *, size: int | None = None) -> list[int]:
+    """Return `ids` as a list of ints (each in 0..size-1 when `size` is given); else raise.
+
+    NumPy and torch integers are welcome; bools, floats, strings and bytes are not, although
+    Python would let True and 1.0 pass as dictionary keys for id 1.
+
+    >>> check_ids("ids", [3, True])
+    Traceback (most recent call last):
+    ...
+    TypeError: ids[1] must be a token id (an int), got True (bool)
+    """
+    if isinstance(ids, (str, bytes, bytearray, Mapping)) or not isinstance(ids, Iterable):
+        hint = "; to encode text use encode()" if isinstance(ids, (str, bytes)) else ""
+        raise TypeError(f"{name} must be a list of token ids (ints), got {short_repr(ids)}"
+                        f"{hint}")
+    ids = list(ids)
+    # The usual case, plain ints in range, checked at C speed; the loop below finds the culprit.
+    if set(map(type, ids)) <= {int} and (size is None or not ids
+                                         or (min(ids) >= 0 and max(ids) < size)):
+        return ids
+    out = []
+    for k, i in enumerate(ids):
+        if type(i) is not int:
+            if isinstance(i, bool) or "bool" in str(getattr(i, "dtype", "")):
+                raise TypeError(f"{name}[{k}] must be a token id (an int), got "
+                                f"{short_repr(i)} (bool)")
+            try:
+                i = operator.index(i)  # NumPy and torch integers, not 1.0 or "7"
+            except TypeError:
+                raise TypeError(f"{name}[{k}] must be a token id (an int), got {short_repr(i)} "
+                                f"({type(i).__name__})") from None
+        if size is not None and not 0 <= i < size:
+            raise ValueError(f"{name}[{k}] = {i} is not a token id: the vocab has {size} ids, "
+                             f"0 to {size - 1}")
+        out.append(i)
+    return out
+
+
+def _check_training(chunks: object, freqs: object, num_merges: object, progress: object
+                    ) -> tuple[list[list[int]], list[int]]:
+    """The trainers' argument checks; return fresh lists (the fast trainer changes its own)."""
+    check_int("num_merges", num_merges, minimum=0)
+    check_bool("progress", progress)
+    for name, value in (("chunks", chunks), ("freqs", freqs)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+            raise TypeError(f"{name} must be a list with one item per distinct chunk, got "
+                            f"{short_repr(value)}")
+    if len(freqs) != len(chunks):
+        raise ValueError(f"freqs must have one count per chunk: {len(chunks)} chunks, got "
+                         f"{len(freqs)} counts")
+    # The usual case at C speed (a corpus has ~10^5 chunks); the slow path names the culprit.
+    flat = list(chain.from_iterable(chunks)) if all(type(c) is list for c in chunks) else [-1]
+    if (set(map(type, flat)) <= {int} and set(map(type, freqs)) <= {int}
+            and (not flat or (min(flat) >= 0 and max(flat) < 256)) and min(freqs, default=1) > 0):
+        return [ids.copy() for ids in chunks], list(freqs)
+    return ([check_ids(f"chunks[{c}]", ids, size=256) for c, ids in enumerate(chunks)],
+            [check_int(f"freqs[{c}]", n, minimum=1) for c, n in enumerate(freqs)])

@@ -23,6 +23,13 @@ What this adds to a plain `json.dump`:
 Version 1 files, written before the checksum (such as the reference model's tokenizer), still
 load. Left out: compression, and other tokenizer formats (`BPETokenizer.to_hf` writes Hugging
 Face's).
+
+>>> import tempfile
+>>> byte_vocab = {b: bytes([b]) for b in range(256)}
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = write_tokenizer(folder, byte_vocab, [], {}, "[^ ]+| +")
+...     path.name, read_tokenizer(folder)[1]["vocab"] == byte_vocab
+('bpe_tokenizer.json', True)
 """
 
 from __future__ import annotations
