@@ -9,8 +9,9 @@ prints PASS/FAIL against the course's targets but always exits 0: timings depend
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
+
+from timing import best_time, machine, verdict
 
 from course_utils.data import gpt2_vocab_files, load_corpus
 from course_utils.tokenization import ENDOFTEXT, BPETokenizer
@@ -21,16 +22,6 @@ NAIVE_PREFIX = 0.25     # fraction of the corpus timed first, to predict the ful
 REPEATS = 3             # fast runs are timed several times; the best time is reported
 TARGET_VS_NAIVE = 20.0  # fast must be at least this many times faster than naive
 TARGET_VS_HF = 5.0      # and at most this many times slower than tokenizers' trainer
-
-
-def best_time(fn: Callable[[], object], repeats: int = REPEATS) -> float:
-    """Return the fastest of `repeats` wall-clock timings of fn(), in seconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def train_hf(lines: list[str]) -> object:
@@ -47,44 +38,37 @@ def train_hf(lines: list[str]) -> object:
     return tokenizer
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
-
-
 def main() -> None:
     from transformers import GPT2TokenizerFast
 
     text = load_corpus("shakespeare", "train")
     megabytes = len(text.encode("utf-8")) / 1e6
     lines = text.splitlines(keepends=True)
+    print(machine())
     print(f"Shakespeare train split: {megabytes:.2f} MB, {len(lines):,} lines; "
-          f"vocab_size={VOCAB_SIZE}; {os.cpu_count()} CPU cores\n")
+          f"vocab_size={VOCAB_SIZE}\n")
 
     # ---- training
     def train(corpus: str, method: str) -> BPETokenizer:
         return BPETokenizer.train(corpus, VOCAB_SIZE, method=method, progress=False)
 
     prefix = text[:int(len(text) * NAIVE_PREFIX)]
-    start = time.perf_counter()
-    train(prefix, "naive")
-    naive_prefix_s = time.perf_counter() - start
+    naive_prefix_s, _ = best_time(lambda: train(prefix, "naive"), repeats=1)
     naive_estimate_s = naive_prefix_s * len(text) / len(prefix)
     if naive_estimate_s <= NAIVE_BUDGET_S:
-        start = time.perf_counter()
-        naive = train(text, "naive")
-        naive_s, naive_label = time.perf_counter() - start, "measured on the whole corpus"
+        naive_s, naive = best_time(lambda: train(text, "naive"), repeats=1)
+        naive_label = "measured on the whole corpus"
     else:
         naive, naive_s = None, naive_estimate_s
         naive_label = ("EXTRAPOLATED linearly from the prefix (an overestimate: distinct "
                        "chunks grow more slowly than the text)")
 
     train(prefix, "fast")  # warm-up: imports, regex compilation
-    fast = train(text, "fast")
-    fast_s = best_time(lambda: train(text, "fast"))
+    fast_s, fast = best_time(lambda: train(text, "fast"), repeats=REPEATS)
     same = "identical to naive's" if naive is not None and naive.merges == fast.merges else (
         "not compared (naive was extrapolated)" if naive is None else "DIFFERENT from naive's")
     train_hf(lines[:1000])  # warm-up: thread pool
-    hf_s = best_time(lambda: train_hf(lines))
+    hf_s, _ = best_time(lambda: train_hf(lines), repeats=REPEATS)
 
     print("Training (seconds, best of %d for fast and tokenizers)" % REPEATS)
     print(f"  naive, {NAIVE_PREFIX:.0%} prefix     {naive_prefix_s:8.2f}  (measured)")
@@ -106,20 +90,17 @@ def main() -> None:
     def course_rate(make: Callable[[], BPETokenizer]) -> tuple[float, float, list[int]]:
         """MB/s of a fresh tokenizer's first call (empty chunk cache) and of a second call."""
         tok = make()
-        start = time.perf_counter()
-        ids = tok.encode(text)
-        cold_s = time.perf_counter() - start
-        warm_s = best_time(lambda: tok.encode(text))
+        cold_s, ids = best_time(lambda: tok.encode(text), repeats=1)
+        warm_s, _ = best_time(lambda: tok.encode(text), repeats=REPEATS)
         return megabytes / cold_s, megabytes / warm_s, ids
 
     def hf_rates(tok: object) -> tuple[float, float, float, list[int]]:
         """MB/s of one call on the whole text, of one batched call on its lines, and of the
         same batch given straight to the Rust `tokenizers.Tokenizer` underneath."""
-        ids = tok(text)["input_ids"]  # warm-up
-        whole_s = best_time(lambda: tok(text))
-        batch_s = best_time(lambda: tok(lines))
-        rust_s = best_time(lambda: tok.backend_tokenizer.encode_batch(lines))
-        return megabytes / whole_s, megabytes / batch_s, megabytes / rust_s, ids
+        whole_s, encoded = best_time(lambda: tok(text), repeats=REPEATS, warmup=1)
+        batch_s, _ = best_time(lambda: tok(lines), repeats=REPEATS)
+        rust_s, _ = best_time(lambda: tok.backend_tokenizer.encode_batch(lines), repeats=REPEATS)
+        return megabytes / whole_s, megabytes / batch_s, megabytes / rust_s, encoded["input_ids"]
 
     print("Encoding the whole split, MB/s (course: one encode(text) call, pure Python;\n"
           "  HF: transformers fast tokenizer called once on the text / once on the list of "

@@ -1,5 +1,7 @@
-"""Tests for course_utils.tokenization: the hand example, naive == fast training, round trips,
-exact GPT-2 ids against Hugging Face's tokenizer, save/load, to_hf, and every error path."""
+"""Tests for the course's BPE (course_utils.bpe, .regex_tokenizer, .tokenization): the hand
+example, naive == fast training, round trips, exact GPT-2 ids against Hugging Face's tokenizer,
+save/load, to_hf, and every error path. The file format's guarantees (checksum, kills, full
+disks) are tested in test_tokenizer_file.py."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import tokenization
+from course_utils import bpe, files, regex_tokenizer, tokenizer_file
 from course_utils.data import gpt2_vocab_files, load_corpus
 from course_utils.tokenization import (
     ENDOFTEXT,
@@ -97,6 +99,71 @@ def test_gpt2_split_pattern():
     chunks = regex.findall(GPT2_SPLIT_PATTERN, "Hello world's  123 ok!!\n\n")
     # The last of two spaces goes with " 123"; "'s" is split off; the final newlines are a chunk.
     assert chunks == ["Hello", " world", "'s", " ", " 123", " ok", "!!", "\n\n"]
+
+
+def test_the_algorithm_works_on_ids_alone():
+    # " the" x3, " then" x1 and "a" x7, as byte ids with their counts. ( , t), (t, h) and
+    # (h, e) occur 4 times: the smallest ids win, " t" -> 256; then (h, e) beats (256, h),
+    # "he" -> 257; then " t" + "he" -> 258, " the" + "n" -> 259, and every chunk is one token.
+    chunks, freqs = [list(b" the"), list(b" then"), list(b"a")], [3, 1, 7]
+    expected = [(32, 116), (104, 101), (256, 257), (258, 110)]
+    assert bpe.train_naive(chunks, freqs, 10, progress=False) == expected
+    assert bpe.train_fast(chunks, freqs, 10, progress=False) == expected
+    assert chunks == [list(b" the"), list(b" then"), list(b"a")]  # the input is left alone
+    assert bpe.train_fast([(1, 2)], (5,), 0, progress=False) == []
+
+
+def test_training_bar_closes_complete_when_the_merges_run_out(monkeypatch):
+    notebook = pytest.importorskip("tqdm.notebook")
+    bars = []
+
+    class Recorded(notebook.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr("tqdm.auto.tqdm", Recorded)
+    for method in ("naive", "fast"):  # "ab ab" allows 2 merges, not the 10 asked for
+        with pytest.raises(ValueError, match="largest vocab_size it supports is 258"):
+            BPETokenizer.train("ab ab", 266, method=method, special_tokens=())
+    assert len(bars) == 2
+    for bar in bars:
+        widget = bar.container.children[1]
+        assert (bar.n, bar.total, widget.max, widget.bar_style) == (2, 2, 2, "success")
+
+
+def test_decode_takes_numpy_and_torch_ints_but_not_bools(gpt2):
+    import numpy as np
+    import torch
+
+    ids = gpt2.encode("Hello world")
+    assert gpt2.decode(np.array(ids)) == gpt2.decode(torch.tensor(ids)) == "Hello world"
+    for bools in (np.array([True]), torch.tensor([True]), [np.True_]):
+        with pytest.raises(TypeError, match="bool"):
+            gpt2.decode(bools)
+    with pytest.raises(TypeError, match=r"ids\[0\] must be a token id"):
+        gpt2.decode(torch.tensor([[15496, 995]]))  # a batch of rows: decode one row at a time
+
+
+def test_the_layers_each_add_one_idea():
+    from course_utils import regex_tokenizer, tokenization
+
+    # The full tokenizer is the GPT-2 layer on top of the regex tokenizer; what builds one
+    # returns the class it was called on.
+    assert issubclass(BPETokenizer, regex_tokenizer.RegexTokenizer)
+    tok = train(ENGLISH, 270)
+    assert type(tok) is BPETokenizer and type(tok.truncated(260)) is BPETokenizer
+    assert not hasattr(regex_tokenizer.RegexTokenizer, "from_gpt2")
+    # Each module is short, says what it leaves out, and imports only the layers below it.
+    layers = [bpe, tokenizer_file, regex_tokenizer, tokenization]
+    for k, module in enumerate(layers):
+        source = Path(module.__file__).read_text(encoding="utf-8")
+        assert len(source.splitlines()) <= 350, module.__name__
+        assert "Left out" in module.__doc__, module.__name__
+        for later in layers[k + 1:]:
+            assert f"import {later.__name__}" not in source
+            assert f"from {later.__name__} import" not in source
 
 
 def test_merge_is_left_to_right_without_overlap():
@@ -231,7 +298,7 @@ def test_bounded_cache_gives_the_same_ids(monkeypatch, trained):
     text = load_corpus("shakespeare", "val")[:20_000]
     expected = trained.encode(text)
     fresh = BPETokenizer(trained.vocab, trained.merges, trained.special_tokens)
-    monkeypatch.setattr(tokenization, "_CACHE_SIZE", 8)
+    monkeypatch.setattr(regex_tokenizer, "_CACHE_SIZE", 8)
     assert fresh.encode(text) == expected
     assert len(fresh._cache) <= 8
 
@@ -307,9 +374,9 @@ def test_failed_save_keeps_the_old_file(target, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     if target == "dump":
-        monkeypatch.setattr(tokenization.json, "dump", fail)
+        monkeypatch.setattr(tokenizer_file.json, "dumps", fail)
     else:
-        monkeypatch.setattr(tokenization.os, "replace", fail)
+        monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         train(ENGLISH, 290).save(tmp_path)
     assert path.read_bytes() == before
@@ -359,9 +426,9 @@ def test_to_hf_custom_pattern_without_specials(lines, tmp_path):
 
 
 def test_vocab_size_too_small():
-    with pytest.raises(ValueError, match="at least 257"):
+    with pytest.raises(ValueError, match="vocab_size must be an int >= 257"):
         train(ENGLISH, 256)
-    with pytest.raises(ValueError, match="at least 258"):
+    with pytest.raises(ValueError, match=">= 258, got 257; 256 bytes . 2 special"):
         train(ENGLISH, 257, special_tokens=("<a>", "<b>"))
     assert train(ENGLISH, 256, special_tokens=()).merges == []
 
@@ -376,10 +443,10 @@ def test_text_too_small_for_vocab_size(method):
 
 
 @pytest.mark.parametrize(("kwargs", "error", "match"), [
-    ({"text": b"bytes"}, TypeError, "text must be a str"),
-    ({"text": ""}, ValueError, "text is empty"),
+    ({"text": b"bytes"}, TypeError, "text must be a non-empty str, got b'bytes'"),
+    ({"text": ""}, ValueError, "text must be a non-empty str, got ''; BPE needs text"),
     ({"vocab_size": 300.0}, TypeError, "vocab_size must be an int"),
-    ({"method": "fastest"}, ValueError, "unknown method 'fastest'"),
+    ({"method": "fastest"}, ValueError, "method must be one of 'fast', 'naive', got 'fastest'"),
     ({"special_tokens": ("<a>", "<a>")}, ValueError, "distinct non-empty"),
     ({"special_tokens": ("",)}, ValueError, "distinct non-empty"),
     ({"pattern": "(unclosed"}, ValueError, "not a valid regex"),
@@ -402,12 +469,13 @@ def test_pattern_must_match_every_character():
 def test_bad_encode_and_decode(gpt2):
     with pytest.raises(TypeError, match="text must be a str"):
         gpt2.encode(None)
-    with pytest.raises(ValueError, match="unknown token id 50257: the vocab has 50257 ids"):
+    with pytest.raises(ValueError, match=r"ids\[1\] = 50257 is not a token id: the vocab has "
+                                         "50257 ids"):
         gpt2.decode([15496, 50257])
-    with pytest.raises(ValueError, match="unknown token id -1"):
+    with pytest.raises(ValueError, match=r"ids\[0\] = -1 is not a token id"):
         gpt2.decode([-1])
-    for bad in (1.0, "7", None):
-        with pytest.raises(TypeError, match="token ids must be ints"):
+    for bad in (1.0, "7", None, True):
+        with pytest.raises(TypeError, match=r"ids\[1\] must be a token id \(an int\)"):
             gpt2.decode([15496, bad])
 
 
@@ -419,8 +487,12 @@ def test_load_missing(tmp_path):
 
 
 def _edit_saved(tmp_path: Path, edit) -> Path:
+    """Save, edit the JSON, and write it back as a version 1 file (which has no checksum, so
+    the edit reaches the consistency checks instead of the checksum's)."""
     path = train(ENGLISH, 270).save(tmp_path)
     data = json.loads(path.read_text())
+    del data["sha256"]
+    data["version"] = 1
     edit(data)
     path.write_text(json.dumps(data))
     return path
@@ -435,7 +507,7 @@ def _set(key, value):
     (_set("version", 99), "format version 99"),
     (lambda d: d.pop("merges"), "inconsistent .*KeyError"),
     (lambda d: d["vocab"].append(d["vocab"][-1]), "lists an id twice"),
-    (lambda d: d["vocab"][-1].__setitem__(0, 1000), "ids must be 0 to 269"),
+    (lambda d: d["vocab"][-1].__setitem__(0, 1000), "vocab ids must be 0 to 269"),
     (lambda d: d["merges"].insert(0, ["6162", "63"]), "no earlier merge made"),  # "ab" + "c"
     (lambda d: d["vocab"][260].__setitem__(1, "7a7a"), "must make a new vocab token"),
     (lambda d: d["vocab"][5].__setitem__(1, "zz"), "inconsistent .*hex"),
