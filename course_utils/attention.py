@@ -54,7 +54,8 @@ def causal_mask(L: int, S: int | None = None, device: torch.device | str | None 
 
     It is aligned top-left, like torch's `is_causal=True`: with S > L the last keys are seen
     by no query; with S < L the last queries see every key. For L new queries that come after
-    S - L cached keys (the KV cache), take the last L rows of the full mask: causal_mask(S)[-L:].
+    S - L cached keys (the KV cache), take the last L rows of the full mask:
+    causal_mask(S)[S - L:].
 
     >>> causal_mask(3).int()
     tensor([[1, 0, 0],

@@ -86,6 +86,9 @@ class KVCache:
         A model calls it before its first layer runs: a cache filled for another batch or by
         another model would otherwise give wrong answers or fail half-way through the layers.
         """
+        for name, value in (("batch_size", batch_size), ("n_layer", n_layer), ("n_head", n_head),
+                            ("head_size", head_size)):
+            check_int(name, value, minimum=1)
         if not self.keys:
             return 0
         b, nh, T, hs = self.keys[0].shape
@@ -115,10 +118,11 @@ class KVCache:
         if self.keys:
             cached = self.keys[layer if layer < len(self.keys) else 0]  # (B, nh, T, hs)
             B, nh, T, hs = cached.shape
-            if (k.size(0), k.size(1), k.size(3)) != (B, nh, hs) or k.dtype != cached.dtype:
-                raise ValueError(f"k of shape (B, nh, T, hs) = {tuple(k.shape)} and {k.dtype} "
-                                 f"does not continue the cache's (B, nh, hs) = {(B, nh, hs)} "
-                                 f"and {cached.dtype}; {_NEW_CACHE}")
+            if (k.size(0), k.size(1), k.size(3), k.dtype, k.device) != (
+                    B, nh, hs, cached.dtype, cached.device):
+                raise ValueError(f"k of shape (B, nh, T, hs) = {tuple(k.shape)}, {k.dtype} on "
+                                 f"{k.device} does not continue the cache's (B, nh, hs) = "
+                                 f"{(B, nh, hs)}, {cached.dtype} on {cached.device}; {_NEW_CACHE}")
             if layer == len(self.keys) and k.size(2) != T:
                 raise ValueError(f"layer {layer} would start with {k.size(2)} positions while "
                                  f"the layers before it hold {T}; {_NEW_CACHE}")
