@@ -6,7 +6,7 @@ every head, as written out in the course) and `torch.nn.functional.scaled_dot_pr
 (on CPU a fused, flash-attention style kernel that works on blocks of keys and never stores the
 whole matrix).
 
-- time: the median of REPEATS calls after WARMUP calls, in milliseconds.
+- time: the median of REPEATS calls after WARMUP calls, in milliseconds (`timing.median_time`).
 - peak extra memory: the most bytes that torch's CPU allocator held at any moment during one
   call, above what it held before the call (the output included), read from the allocation
   events of `torch.profiler.profile(profile_memory=True)`. It counts tensors only: not Python
@@ -18,9 +18,7 @@ Run it with `python benchmarks/attention.py`. It always exits 0: timings depend 
 from __future__ import annotations
 
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -29,6 +27,7 @@ import torch.nn.functional as F
 from torch.profiler import ProfilerActivity, profile
 
 from course_utils.attention import scaled_dot_product_attention
+from timing import machine, median_time  # benchmarks/timing.py, beside this file
 
 B, N_HEAD, HEAD_SIZE = 1, 4, 64
 LENGTHS = (128, 256, 512, 1024, 2048)
@@ -40,14 +39,8 @@ Attention = Callable[..., torch.Tensor]
 
 def median_ms(fn: Attention, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> float:
     """Return the median wall-clock time of fn(q, k, v, is_causal=True), in milliseconds."""
-    for _ in range(WARMUP):
-        fn(q, k, v, is_causal=True)
-    times = []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn(q, k, v, is_causal=True)
-        times.append(time.perf_counter() - start)
-    return 1000 * statistics.median(times)
+    seconds, _ = median_time(lambda: fn(q, k, v, is_causal=True), repeats=REPEATS, warmup=WARMUP)
+    return 1000 * seconds
 
 
 @contextmanager
@@ -85,9 +78,9 @@ def peak_extra_mb(fn: Attention, q: torch.Tensor, k: torch.Tensor, v: torch.Tens
 
 
 def main() -> None:
-    print(f"causal self-attention, float32, CPU ({torch.get_num_threads()} threads, "
-          f"{os.cpu_count()} cores), B={B}, n_head={N_HEAD}, head size {HEAD_SIZE}\n"
-          f"time = median of {REPEATS} calls after {WARMUP} warm-up calls\n")
+    print(f"{machine()}\ncausal self-attention, float32, CPU, B={B}, n_head={N_HEAD}, "
+          f"head size {HEAD_SIZE}\ntime = median of {REPEATS} calls after {WARMUP} warm-up "
+          f"calls\n")
     header = (f"{'T':>5} | {'scores/head MB':>14} {'x prev':>6} | {'ours ms':>8} {'SDPA ms':>8} "
               f"{'ratio':>6} | {'ours MB':>8} {'SDPA MB':>8} {'ratio':>6} | {'max |diff|':>10}")
     print(header)

@@ -5,26 +5,21 @@ with the parameter names of GPT-2's checkpoint (`transformer.h.0.attn.c_attn.wei
 moving weights to and from Hugging Face's `GPT2LMHeadModel` is a matter of names:
 
 - `GPT(GPTConfig(...), seed=0)` builds a model initialised like GPT-2, from `seed` only.
-- `model(idx)` maps token ids (B, T) to logits (B, T, vocab_size): a score for every possible
-  next token at every position.
+- `model(input_ids)` maps token ids (B, T) to logits (B, T, vocab_size): a score for every
+  possible next token at every position.
 - `GPT.from_hf(hf_model)` / `model.to_hf()` convert to and from `GPT2LMHeadModel` (same logits);
   `GPT.from_pretrained("gpt2")` loads OpenAI's weights from the Hugging Face hub.
 
-Each block's attention calls `course_utils.attention.scaled_dot_product_attention` with
+Each block's attention is notebook 03's `MultiHeadAttention` (`course_utils.multihead`) with
 `is_causal=True`: position t sees positions 0..t only, so every position learns to predict the
-token after it. Left out for now: the loss and sampling (later modules).
-
-The KV cache, for generation: `model(idx, kv_cache=cache)` with a `KVCache` stores every layer's
-keys and values, so the next call can feed only the new tokens. Attention of a new token needs
-the keys and values of all earlier tokens, and those never change (position t sees 0..t only),
-so recomputing them every step is wasted work: with the cache one step costs one position.
+token after it. With a `KVCache`, `model(input_ids, kv_cache=cache)` keeps every layer's keys and
+values, so that generation can feed only the new tokens. Left out: the loss and sampling.
 
 >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=2, n_head=2, n_embd=16))
 >>> model(torch.tensor([[1, 2, 3]])).shape  # (B, T, vocab_size)
 torch.Size([1, 3, 10])
 >>> cache = KVCache()
->>> model(torch.tensor([[1, 2]]), kv_cache=cache).shape, len(cache)  # fills the cache
-(torch.Size([1, 2, 10]), 2)
+>>> _ = model(torch.tensor([[1, 2]]), kv_cache=cache)  # fills the cache with 2 positions
 >>> last = model(torch.tensor([[3]]), kv_cache=cache)  # feeds only token 3, at position 2
 >>> torch.allclose(last[:, -1], model(torch.tensor([[1, 2, 3]]))[:, -1], atol=1e-6)
 True
@@ -39,12 +34,14 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
-from course_utils.attention import merge_heads, scaled_dot_product_attention, split_heads
+from course_utils.multihead import KVCache, MultiHeadAttention
+from course_utils.validation import (check_bool, check_int, check_number, check_seed,
+                                     check_tensor, check_type, short_repr)
 
 if TYPE_CHECKING:
     from transformers import GPT2LMHeadModel
 
-__all__ = ["GPTConfig", "GPT", "KVCache", "GPT2_NAMES", "check_token_ids"]
+__all__ = ["GPTConfig", "GPT", "KVCache", "GPT2_NAMES", "check_token_ids", "gelu_new"]
 
 GPT2_NAMES = ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl")  # 124M, 355M, 774M, 1.5B parameters
 # Hugging Face's GPT-2 uses Conv1D, whose weight is stored (in, out); nn.Linear's is (out, in).
@@ -54,12 +51,7 @@ _CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight"
 
 @dataclass
 class GPTConfig:
-    """Hyperparameters of a GPT. The defaults are GPT-2 small (124M parameters).
-
-    >>> config = GPTConfig()
-    >>> config.n_embd // config.n_head  # the size of one head, hs
-    64
-    """
+    """Hyperparameters of a GPT, checked when it is made. The defaults are GPT-2 small (124M)."""
 
     vocab_size: int = 50257  # GPT-2's BPE: 256 bytes + 50,000 merges + <|endoftext|>
     block_size: int = 1024  # the longest context in tokens (= number of position embeddings)
@@ -72,78 +64,40 @@ class GPTConfig:
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            setattr(self, name, check_int(name, getattr(self, name), minimum=1))
         if self.n_embd % self.n_head != 0:
-            heads = [h for h in range(1, self.n_embd + 1) if self.n_embd % h == 0]
+            heads = [h for h in range(1, min(self.n_embd, 100) + 1) if self.n_embd % h == 0]
             raise ValueError(f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}; "
                              f"use n_head in {heads[:12]} or n_embd a multiple of {self.n_head}")
-        if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
-        if not self.layer_norm_epsilon > 0:
-            raise ValueError(f"layer_norm_epsilon must be positive, got {self.layer_norm_epsilon}")
+        self.dropout = check_number("dropout", self.dropout, minimum=0, maximum=1, max_open=True)
+        check_bool("bias", self.bias)
+        self.layer_norm_epsilon = check_number("layer_norm_epsilon", self.layer_norm_epsilon,
+                                               minimum=0, min_open=True, fix="GPT-2 uses 1e-5")
 
 
-class KVCache:
-    """The keys and values of every layer for the tokens seen so far (the "KV cache").
-
-    Create it empty and pass it to `GPT.forward(idx, kv_cache=cache)`: each call appends the new
-    tokens' keys and values (in place) and its tokens are placed after the cached ones. Each
-    layer holds k and v of shape (B, nh, T, hs); `len(cache)` is T.
-
-    >>> cache = KVCache()
-    >>> cache.update(0, torch.zeros(1, 2, 3, 4), torch.zeros(1, 2, 3, 4))[0].shape
-    torch.Size([1, 2, 3, 4])
-    >>> _ = cache.update(0, torch.ones(1, 2, 1, 4), torch.ones(1, 2, 1, 4))
-    >>> len(cache)
-    4
-    """
-
-    def __init__(self) -> None:
-        self.keys: list[Tensor] = []  # one (B, nh, T, hs) tensor per layer
-        self.values: list[Tensor] = []
-
-    def __len__(self) -> int:
-        """The number of cached positions T (0 when empty)."""
-        return self.keys[0].size(2) if self.keys else 0
-
-    def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
-        """Append the new keys and values (B, nh, T_new, hs) of `layer`; return all of them."""
-        if layer == len(self.keys):  # the first call fills the cache layer by layer
-            self.keys.append(k)
-            self.values.append(v)
-        else:
-            self.keys[layer] = torch.cat([self.keys[layer], k], dim=2)  # (B, nh, T + T_new, hs)
-            self.values[layer] = torch.cat([self.values[layer], v], dim=2)
-        return self.keys[layer], self.values[layer]
-
-    def reorder(self, index: Tensor) -> None:
-        """Keep the sequences (rows) `index` of the batch, in that order; rows may repeat.
-
-        Beam search uses it: when a beam continues another beam's text, it takes that beam's
-        keys and values too.
-        """
-        self.keys = [k.index_select(0, index) for k in self.keys]
-        self.values = [v.index_select(0, index) for v in self.values]
-
-
-def check_token_ids(ids: object, name: str = "idx") -> None:
+def check_token_ids(ids: object, name: str = "input_ids", *, vocab_size: int | None = None
+                    ) -> None:
     """Raise TypeError/ValueError, saying what to do, unless `ids` is a (B, T) tensor of integer
-    token ids with B, T >= 1; `name` is the argument's name in the message.
+    token ids (int64 or int32, not bool) with B, T >= 1, and (given vocab_size) every id in
+    0..vocab_size - 1; `name` is the argument's name in the message.
 
-    >>> check_token_ids(torch.tensor([1, 2, 3]), "input_ids")
+    >>> check_token_ids(torch.tensor([1, 2, 3]), "input_ids")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: input_ids must have shape (B, T) with T >= 1, got (3,); for one sequence use input_ids[None]
+    ValueError: input_ids must have shape (B, T) with T >= 1, got (3,); for one sequence use ...
     """
     if not isinstance(ids, Tensor) or ids.dtype not in (torch.int64, torch.int32):
-        what = ids.dtype if isinstance(ids, Tensor) else type(ids).__name__
+        what = f"dtype {ids.dtype}" if isinstance(ids, Tensor) else short_repr(ids)
         raise TypeError(f"{name} must be a LongTensor of token ids, got {what}; "
                         f"use torch.tensor(ids, dtype=torch.long)")
     if ids.dim() != 2 or ids.size(0) == 0 or ids.size(1) == 0:
         raise ValueError(f"{name} must have shape (B, T) with T >= 1, got {tuple(ids.shape)}; "
                          f"for one sequence use {name}[None]")
+    if vocab_size is not None:
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= vocab_size:
+            raise ValueError(f"{name}: token id {low if low < 0 else high} is out of range for "
+                             f"vocab_size={vocab_size} (ids must be in 0..{vocab_size - 1})")
 
 
 def gelu_new(x: Tensor) -> Tensor:
@@ -155,38 +109,9 @@ def gelu_new(x: Tensor) -> Tensor:
     >>> gelu_new(torch.tensor([-1.0, 0.0, 1.0]))
     tensor([-0.1588,  0.0000,  0.8412])
     """
+    check_tensor("x", x, kind="floating-point")
     return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi)
                                        * (x + 0.044715 * torch.pow(x, 3.0))))
-
-
-class CausalSelfAttention(nn.Module):
-    """Masked multi-head self-attention with GPT-2's names: one `c_attn` makes q, k and v."""
-
-    def __init__(self, config: GPTConfig) -> None:
-        super().__init__()
-        self.n_head, self.dropout = config.n_head, config.dropout
-        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
-        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
-        self.resid_dropout = nn.Dropout(config.dropout)
-
-    def forward(self, x: Tensor, kv_cache: KVCache | None = None, layer: int = 0) -> Tensor:
-        C = x.size(-1)
-        q, k, v = self.c_attn(x).split(C, dim=2)  # each (B, T, C)
-        q, k, v = (split_heads(t, self.n_head) for t in (q, k, v))  # each (B, nh, T, hs)
-        dropout_p = self.dropout if self.training else 0.0
-        if kv_cache is not None:
-            k, v = kv_cache.update(layer, k, v)  # each (B, nh, S, hs), S = cached + T
-        L, S = q.size(2), k.size(2)
-        if L == S:  # no cached keys
-            y = scaled_dot_product_attention(q, k, v, is_causal=True,  # t attends to 0..t only
-                                             dropout_p=dropout_p)  # (B, nh, T, hs)
-        else:
-            # The L new queries come after S - L cached positions, so query i sees keys
-            # 0..S-L+i: the causal mask aligned bottom-right. One new token sees every key.
-            mask = None if L == 1 else torch.ones(L, S, dtype=torch.bool,
-                                                  device=q.device).tril(diagonal=S - L)
-            y = scaled_dot_product_attention(q, k, v, mask, dropout_p=dropout_p)  # (B, nh, T, hs)
-        return self.resid_dropout(self.c_proj(merge_heads(y)))  # (B, T, C)
 
 
 class MLP(nn.Module):
@@ -209,12 +134,15 @@ class Block(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.ln_1 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon, bias=config.bias)
-        self.attn = CausalSelfAttention(config)
+        self.attn = MultiHeadAttention(config.n_embd, config.n_head, bias=config.bias,
+                                       dropout=config.dropout)  # dropout on attention weights
+        self.resid_dropout = nn.Dropout(config.dropout)  # GPT-2 also drops the attention's output
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon, bias=config.bias)
         self.mlp = MLP(config)
 
     def forward(self, x: Tensor, kv_cache: KVCache | None = None, layer: int = 0) -> Tensor:
-        x = x + self.attn(self.ln_1(x), kv_cache, layer)  # tokens exchange information
+        h = self.attn(self.ln_1(x), is_causal=True, kv_cache=kv_cache, layer=layer)
+        x = x + self.resid_dropout(h)  # tokens exchange information (t sees 0..t only)
         return x + self.mlp(self.ln_2(x))  # each token is processed on its own
 
 
@@ -226,9 +154,9 @@ class GPT(nn.Module):
 
     def __init__(self, config: GPTConfig, *, seed: int = 0) -> None:
         super().__init__()
-        if not isinstance(config, GPTConfig):
-            raise TypeError(f"config must be a GPTConfig, got {type(config).__name__}")
-        self.config = config
+        self.config = check_type("config", config, GPTConfig, "a GPTConfig",
+                                 fix="e.g. GPT(GPTConfig(n_layer=4))")
+        check_seed("seed", seed)
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
             self.transformer = nn.ModuleDict(dict(
                 wte=nn.Embedding(config.vocab_size, config.n_embd),  # token embeddings
@@ -251,9 +179,10 @@ class GPT(nn.Module):
         residual stream (`c_proj`) get std 0.02/√(2·n_layer): the stream sums 2·n_layer of them,
         and this keeps its variance from growing with depth.
         """
+        check_seed("seed", seed)
         device = self.lm_head.weight.device
-        # On the meta device (shapes only, e.g. to count a big model's parameters) nothing is
-        # drawn, but a generator still has to live on a real device.
+        # On the meta device (shapes only, to count parameters) nothing is drawn, but a
+        # generator has to live on a real device.
         device = "cpu" if device.type == "meta" else device
         generator = torch.Generator(device).manual_seed(seed)
         for name, module in self.named_modules():
@@ -275,48 +204,47 @@ class GPT(nn.Module):
         >>> GPT(config).num_parameters(), GPT(config).num_parameters(non_embedding=True)
         (308, 252)
         """
+        check_bool("non_embedding", non_embedding)
         n = sum(p.numel() for p in self.parameters())  # parameters() yields a shared tensor once
         if non_embedding:
             n -= self.transformer.wte.weight.numel() + self.transformer.wpe.weight.numel()
         return n
 
-    def forward(self, idx: Tensor, kv_cache: KVCache | None = None) -> Tensor:
-        """Return the logits (B, T, vocab_size) for token ids idx (B, T).
+    def forward(self, input_ids: Tensor, kv_cache: KVCache | None = None) -> Tensor:
+        """Return the logits (B, T, vocab_size) for token ids input_ids (B, T).
 
-        With a `kv_cache`, idx continues the cached tokens: its positions start at len(kv_cache),
-        its tokens attend to the cached ones too, and their keys and values are appended to the
-        cache. The logits equal those of the whole sequence without a cache, up to rounding.
+        With a `kv_cache`, input_ids continues the cached tokens: its positions start at
+        len(kv_cache), it attends to the cached tokens too, and its keys and values are appended
+        to the cache. The logits equal those of the whole sequence without a cache, to rounding.
         """
-        past = 0 if kv_cache is None else len(kv_cache)
-        self._check_idx(idx, past)
-        if kv_cache is not None and kv_cache.keys and kv_cache.keys[0].size(0) != idx.size(0):
-            raise ValueError(f"idx has batch size {idx.size(0)} but kv_cache holds "
-                             f"{kv_cache.keys[0].size(0)} sequences; use a new KVCache() for a "
-                             f"new batch")
-        B, T = idx.shape
-        pos = torch.arange(past, past + T, device=idx.device)  # (T,) after the cached positions
-        x = self.transformer.wte(idx) + self.transformer.wpe(pos)  # (B, T, C) + (T, C)
+        past = self._check_inputs(input_ids, kv_cache)
+        B, T = input_ids.shape
+        pos = torch.arange(past, past + T, device=input_ids.device)  # (T,) after the cached ones
+        x = self.transformer.wte(input_ids) + self.transformer.wpe(pos)  # (B, T, C) + (T, C)
         x = self.transformer.drop(x)
         for layer, block in enumerate(self.transformer.h):
             x = block(x, kv_cache, layer)  # (B, T, C)
         return self.lm_head(self.transformer.ln_f(x))  # (B, T, vocab_size)
 
-    def _check_idx(self, idx: object, past: int = 0) -> None:
-        check_token_ids(idx, "idx")
-        if past == 0 and idx.size(1) > self.config.block_size:
-            raise ValueError(f"sequence length T={idx.size(1)} exceeds block_size="
-                             f"{self.config.block_size}; keep only the last block_size tokens, "
-                             f"idx[:, -{self.config.block_size}:]")
-        if past + idx.size(1) > self.config.block_size:
-            raise ValueError(f"{past} cached + {idx.size(1)} new tokens exceed block_size="
-                             f"{self.config.block_size}, the number of positions the model has; "
-                             f"start again from the last tokens with a new KVCache()")
-        low, high = idx.min().item(), idx.max().item()
-        if low < 0 or high >= self.config.vocab_size:
-            bad = low if low < 0 else high
-            V = self.config.vocab_size
-            raise ValueError(f"token id {bad} is out of range for vocab_size={V} "
-                             f"(ids must be in 0..{V - 1})")
+    def _check_inputs(self, input_ids: object, kv_cache: KVCache | None) -> int:
+        """Return the number of cached positions; raise, saying what to do, before any layer
+        runs (so that a refused call leaves the cache as it was)."""
+        c, weight = self.config, self.lm_head.weight
+        check_token_ids(input_ids, "input_ids", vocab_size=c.vocab_size)
+        if input_ids.device != weight.device:
+            raise ValueError(f"input_ids is on {input_ids.device} but the model is on "
+                             f"{weight.device}; use input_ids.to({str(weight.device)!r})")
+        check_type("kv_cache", kv_cache, (KVCache, type(None)), "a KVCache or None")
+        B, T = input_ids.shape
+        past = 0 if kv_cache is None else kv_cache.check_fits(
+            B, c.n_layer, c.n_head, c.n_embd // c.n_head, weight.dtype)
+        if past + T > c.block_size:
+            what, fix = ((f"{past} cached + {T} new tokens exceed", "start again from the last "
+                          "tokens with a new KVCache()") if past else
+                         (f"T={T} exceeds", f"keep the last ones, input_ids[:, -{c.block_size}:]"))
+            raise ValueError(f"input_ids: {what} block_size={c.block_size}, the number of "
+                             f"positions the model has; {fix}")
+        return past
 
     @classmethod
     def from_hf(cls, hf_model: GPT2LMHeadModel) -> GPT:
@@ -327,9 +255,8 @@ class GPT(nn.Module):
         """
         from transformers import GPT2LMHeadModel
 
-        if not isinstance(hf_model, GPT2LMHeadModel):
-            raise TypeError(f"expected a transformers GPT2LMHeadModel, "
-                            f"got {type(hf_model).__name__}")
+        check_type("hf_model", hf_model, GPT2LMHeadModel, "a transformers GPT2LMHeadModel",
+                   fix="for the course's own GPT there is nothing to convert")
         c = hf_model.config
         unsupported = {
             "activation_function": c.activation_function not in ("gelu_new", "gelu_pytorch_tanh"),
@@ -359,8 +286,8 @@ class GPT(nn.Module):
 
         >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=2, n_embd=8))
         >>> hf_model = model.to_hf()
-        >>> idx = torch.tensor([[1, 2, 3]])
-        >>> torch.allclose(model(idx), hf_model(idx).logits, atol=1e-6)
+        >>> input_ids = torch.tensor([[1, 2, 3]])
+        >>> torch.allclose(model(input_ids), hf_model(input_ids).logits, atol=1e-6)
         True
         >>> torch.equal(GPT.from_hf(hf_model).lm_head.weight, model.lm_head.weight)
         True

@@ -1,4 +1,5 @@
-"""course_utils.attention against torch: SDPA and nn.MultiheadAttention, forward and gradients."""
+"""course_utils.attention and .multihead against torch: SDPA and nn.MultiheadAttention, forward
+and gradients; the KV cache against attention over the whole sequence."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from course_utils.attention import (
     scaled_dot_product_attention,
     split_heads,
 )
+from course_utils.multihead import KVCache
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # max abs error allowed, per dtype
 DTYPES = list(TOL)
@@ -262,7 +264,7 @@ def test_multihead_attention_fully_masked_row_gives_the_bias():
     keep = torch.ones(3, 3, dtype=torch.bool)
     keep[1] = False  # query 1 may attend to nothing
     out = ours(x, attn_mask=keep)
-    assert torch.equal(out[0, 1], ours.out_proj.bias)  # zero attention output, then out_proj
+    assert torch.equal(out[0, 1], ours.c_proj.bias)  # zero attention output, then c_proj
     # torch agrees when it goes through SDPA (need_weights=False); its need_weights=True path
     # takes the softmax of a row of -inf and returns NaN there
     assert_close(out, theirs(x, x, x, attn_mask=~keep, need_weights=False)[0], torch.float64)
@@ -284,9 +286,10 @@ def test_multihead_attention_gradients_equal_torch():
     x = randn(2, 4, 8, seed=1)
     ours(x, is_causal=True).pow(2).sum().backward()
     theirs(x, x, x, attn_mask=~causal_mask(4), need_weights=False)[0].pow(2).sum().backward()
-    in_grad = torch.cat([ours.q_proj.weight.grad, ours.k_proj.weight.grad, ours.v_proj.weight.grad])
-    assert_close(in_grad, theirs.in_proj_weight.grad, torch.float64)
-    assert_close(ours.out_proj.weight.grad, theirs.out_proj.weight.grad, torch.float64)
+    # c_attn stacks q, k and v like torch's in_proj_weight; c_proj is its out_proj
+    assert_close(ours.c_attn.weight.grad, theirs.in_proj_weight.grad, torch.float64)
+    assert_close(ours.c_attn.bias.grad, theirs.in_proj_bias.grad, torch.float64)
+    assert_close(ours.c_proj.weight.grad, theirs.out_proj.weight.grad, torch.float64)
 
 
 def test_multihead_attention_init_is_seeded_and_leaves_global_rng_alone():
@@ -294,7 +297,7 @@ def test_multihead_attention_init_is_seeded_and_leaves_global_rng_alone():
     a, b, c = (MultiHeadAttention(8, 2, seed=seed) for seed in (1, 1, 2))
     assert torch.equal(torch.random.get_rng_state(), state)
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
-    assert not torch.equal(a.q_proj.weight, c.q_proj.weight)
+    assert not torch.equal(a.c_attn.weight, c.c_attn.weight)
 
 
 # ---------------------------------------------------------------- bad input
@@ -308,21 +311,22 @@ BOOL = torch.bool
 
 
 @pytest.mark.parametrize("args, kwargs, error, match", [
-    (([[1.0]], torch.ones(2, 2), torch.ones(2, 2)), {}, TypeError, "q must be a torch.Tensor"),
-    (qkv(dtype=torch.long), {}, TypeError, "q must be a floating-point tensor"),
-    (qkv(dtype=torch.float64), {}, TypeError, "same dtype"),
+    (([[1.0]], torch.ones(2, 2), torch.ones(2, 2)), {}, TypeError,
+     "q must be a torch.Tensor"),
+    (qkv(dtype=torch.long), {}, TypeError, "q must be a floating-point torch.Tensor"),
+    (qkv(dtype=torch.float64), {}, TypeError, "k must have q's dtype"),
     (qkv(q=(4,), k=(4,), v=(4,)), {}, ValueError, "at least 2 dimensions"),
-    (qkv(k=(5, 3)), {}, ValueError, "same last dimension"),
-    (qkv(v=(6, 2)), {}, ValueError, "same number of keys"),
+    (qkv(k=(5, 3)), {}, ValueError, "k must have q's last dimension E=4"),
+    (qkv(v=(6, 2)), {}, ValueError, "v must have as many rows as k has keys, S=5"),
     (qkv(q=(2, 3, 4), k=(3, 5, 4), v=(3, 5, 2)), {}, ValueError, "do not broadcast"),
-    (qkv(q=(2, 3, 4), k=(1, 5, 4), v=(3, 5, 2)), {}, ValueError, "and v .* do not broadcast"),
+    (qkv(q=(2, 3, 4), k=(1, 5, 4), v=(3, 5, 2)), {}, ValueError, "of q, k, v do not broadcast"),
     (qkv(), dict(attn_mask=torch.ones(4, 5, dtype=BOOL)), ValueError,
      r"\(4, 5\) does not broadcast to the scores' shape \(3, 5\)"),
     (qkv(), dict(attn_mask=torch.ones(1, 1, 3, 5, dtype=BOOL)), ValueError, "does not broadcast"),
     (qkv(), dict(attn_mask=torch.ones(3, 5).long()), TypeError, "attn_mask must be bool"),
     (qkv(), dict(attn_mask=[[True]]), TypeError, "attn_mask must be a torch.Tensor"),
     (qkv(), dict(attn_mask=torch.ones(3, 5, dtype=BOOL), is_causal=True), ValueError, "not both"),
-    (qkv(), dict(dropout_p=1.0), ValueError, r"dropout_p must be in \[0, 1\)"),
+    (qkv(), dict(dropout_p=1.0), ValueError, r"dropout_p must be a number in \[0, 1\)"),
 ])
 def test_sdpa_rejects_bad_input(args, kwargs, error, match):
     with pytest.raises(error, match=match):
@@ -333,17 +337,110 @@ def test_multihead_attention_rejects_bad_input():
     with pytest.raises(ValueError, match="multiple of num_heads=3"):
         MultiHeadAttention(8, 3)
     mha = MultiHeadAttention(8, 2)
-    with pytest.raises(ValueError, match=r"\(B, T, 8\), got \(2, 5, 6\)"):
+    with pytest.raises(ValueError, match=r"\(B, T, 8\), the module's embed_dim, got \(2, 5, 6"):
         mha(torch.ones(2, 5, 6))
     with pytest.raises(ValueError, match="share B"):
         mha(torch.ones(2, 5, 8), torch.ones(3, 5, 8))
     with pytest.raises(ValueError, match=r"key_padding_mask must be \(B, S\) = \(2, 5\)"):
         mha(torch.ones(2, 5, 8), key_padding_mask=torch.ones(2, 4, dtype=torch.bool))
-    with pytest.raises(TypeError, match="key_padding_mask must be a bool tensor"):
+    with pytest.raises(TypeError, match="key_padding_mask must be a bool torch.Tensor"):
         mha(torch.ones(2, 5, 8), key_padding_mask=torch.ones(2, 5))
-    with pytest.raises(TypeError, match="query must be a torch.Tensor"):
+    with pytest.raises(TypeError, match="query must be a floating-point torch.Tensor"):
         mha([[1.0] * 8])
     with pytest.raises(TypeError, match="nn.MultiheadAttention"):
         MultiHeadAttention.from_torch(nn.Linear(2, 2))
     with pytest.raises(NotImplementedError, match="add_bias_kv"):
         MultiHeadAttention.from_torch(nn.MultiheadAttention(8, 2, add_bias_kv=True))
+
+
+# ---------------------------------------------------------------- KV cache
+
+
+@pytest.mark.parametrize("chunks", [[(0, 7)], [(0, 3), (3, 7)], [(0, 1), (1, 2), (2, 5), (5, 7)]])
+def test_multihead_attention_with_a_cache_equals_the_whole_sequence(chunks):
+    ours, _ = make_pair(16, 4, torch.float64)
+    x = randn(2, 7, 16, seed=1)
+    cache = KVCache()
+    parts = [ours(x[:, a:b], is_causal=True, kv_cache=cache, layer=0) for a, b in chunks]
+    assert_close(torch.cat(parts, dim=1), ours(x, is_causal=True), torch.float64)
+    assert len(cache) == 7 and cache.keys[0].shape == (2, 4, 7, 4)
+
+
+def test_cached_queries_use_the_bottom_right_causal_mask():
+    # 2 new queries after 3 cached keys: query 0 sees keys 0..3, query 1 sees keys 0..4
+    ours, _ = make_pair(8, 2, torch.float64)
+    x = randn(1, 5, 8, seed=1)
+    cache = KVCache()
+    ours(x[:, :3], is_causal=True, kv_cache=cache)
+    _, weights = ours(x[:, 3:], is_causal=True, kv_cache=cache, need_weights=True)
+    assert weights.shape == (1, 2, 2, 5)
+    assert torch.equal(weights[0, :, 0, 4], torch.zeros(2, dtype=torch.float64))
+    assert (weights[0, :, 0, :4] > 0).all() and (weights[0, :, 1] > 0).all()
+    assert torch.equal(causal_mask(5)[-2:], weights[0, 0] > 0)
+
+
+def test_cache_with_padding_hides_padded_keys_from_new_queries():
+    ours, _ = make_pair(8, 2, torch.float64)
+    x = randn(2, 5, 8, seed=1)
+    pad = torch.tensor([[True] * 5, [False, True, True, True, True]])  # row 1 is left-padded
+    cache = KVCache()
+    first = ours(x[:, :3], is_causal=True, key_padding_mask=pad[:, :3], kv_cache=cache)
+    last = ours(x[:, 3:], is_causal=True, key_padding_mask=pad, kv_cache=cache)
+    expected = ours(x, is_causal=True, key_padding_mask=pad)
+    assert_close(torch.cat([first, last], dim=1), expected, torch.float64)
+
+
+def test_a_refused_call_leaves_the_cache_as_it_was():
+    mha = MultiHeadAttention(8, 2)
+    cache = KVCache()
+    mha(torch.ones(1, 3, 8), is_causal=True, kv_cache=cache)
+    keys = cache.keys[0].clone()
+    with pytest.raises(ValueError, match="key_padding_mask"):
+        mha(torch.ones(1, 2, 8), key_padding_mask=torch.ones(1, 2, dtype=torch.bool),
+            kv_cache=cache)  # S is 3 cached + 2 new = 5
+    with pytest.raises(ValueError, match="attn_mask"):
+        mha(torch.ones(1, 2, 8), attn_mask=causal_mask(2), kv_cache=cache)
+    assert len(cache) == 3 and torch.equal(cache.keys[0], keys)
+
+
+def test_kv_cache_update_reorder_and_check_fits():
+    cache = KVCache()
+    assert len(cache) == 0 and cache.length(3) == 0
+    assert cache.check_fits(5, n_layer=2, n_head=2, head_size=4, dtype=torch.float32) == 0
+    for layer in range(2):
+        k = torch.arange(2.0)[:, None, None, None].expand(2, 2, 3, 4)  # row b holds b
+        cache.update(layer, k, k + 10)
+    assert cache.check_fits(2, n_layer=2, n_head=2, head_size=4, dtype=torch.float32) == 3
+    cache.reorder(torch.tensor([1, 1, 0]))
+    assert [row.item() for row in cache.keys[1][:, 0, 0, 0]] == [1, 1, 0]
+    assert torch.equal(cache.values[0], cache.keys[0] + 10)
+    with pytest.raises(ValueError, match="batch size 2 but kv_cache holds 3"):
+        cache.check_fits(2, n_layer=2, n_head=2, head_size=4, dtype=torch.float32)
+    with pytest.raises(ValueError, match="2 layers of 2 heads of size 4"):
+        cache.check_fits(3, n_layer=3, n_head=2, head_size=4, dtype=torch.float32)
+    with pytest.raises(ValueError, match="layer 2 would start with 1 positions"):
+        cache.update(2, torch.ones(3, 2, 1, 4), torch.ones(3, 2, 1, 4))
+    with pytest.raises(ValueError, match="torch.float64"):
+        cache.update(0, torch.ones(3, 2, 1, 4).double(), torch.ones(3, 2, 1, 4).double())
+
+
+def test_from_torch_is_a_plain_copy_and_init_follows_torch():
+    theirs = nn.MultiheadAttention(12, 3, batch_first=True)
+    ours = MultiHeadAttention.from_torch(theirs)
+    assert torch.equal(ours.c_attn.weight, theirs.in_proj_weight)
+    assert torch.equal(ours.c_proj.weight, theirs.out_proj.weight)
+    fresh = MultiHeadAttention(64, 4, seed=3)
+    # Xavier-uniform over the stacked (3C, C) matrix, like torch's in_proj_weight; c_proj has
+    # nn.Linear's own bound 1/√C; biases start at 0
+    assert fresh.c_attn.weight.abs().max() <= math.sqrt(6 / (64 + 3 * 64))
+    assert fresh.c_attn.weight.abs().max() > 0.9 * math.sqrt(6 / (64 + 3 * 64))
+    assert 0.9 / 8 < fresh.c_proj.weight.abs().max() <= 1 / 8
+    assert not fresh.c_attn.bias.any() and not fresh.c_proj.bias.any()
+
+
+def test_multihead_attention_is_importable_from_attention():
+    import course_utils.attention as attention
+
+    assert attention.MultiHeadAttention is MultiHeadAttention
+    with pytest.raises(AttributeError, match="no attribute 'MultiHeadAttentions'"):
+        attention.MultiHeadAttentions  # noqa: B018

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils import model as model_module
-from course_utils.model import GPT, GPTConfig
+from course_utils import multihead
+from course_utils.model import GPT, GPTConfig, KVCache, gelu_new
+from course_utils.multihead import MultiHeadAttention
 
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # max abs error allowed on logits, per dtype
 DTYPES = list(TOL)
@@ -57,7 +60,7 @@ def random_hf_model(c: GPTConfig, dtype, seed, **overrides):
     return perturb(hf_model.to(dtype), seed).eval()
 
 
-def random_idx(c: GPTConfig, B=3, T=None, seed=0):
+def random_input_ids(c: GPTConfig, B=3, T=None, seed=0):
     g = torch.Generator().manual_seed(seed)
     return torch.randint(0, c.vocab_size, (B, T or c.block_size), generator=g)
 
@@ -73,10 +76,10 @@ def test_from_hf_logits_equal(config, dtype):
     model = GPT.from_hf(hf_model)
     assert not model.training and model.lm_head.weight.dtype == dtype
     for T in (config.block_size, 3):
-        idx = random_idx(config, T=T)
-        logits = model(idx)
+        input_ids = random_input_ids(config, T=T)
+        logits = model(input_ids)
         assert logits.shape == (3, T, config.vocab_size)
-        assert max_abs_error(logits, hf_model(idx).logits) <= TOL[dtype]
+        assert max_abs_error(logits, hf_model(input_ids).logits) <= TOL[dtype]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -86,8 +89,8 @@ def test_to_hf_logits_equal(config, dtype):
     hf_model = model.to_hf()
     assert not hf_model.training and hf_model.lm_head.weight.dtype == dtype
     assert hf_model.config.activation_function == "gelu_new" and hf_model.config.n_inner is None
-    idx = random_idx(config, seed=1)
-    assert max_abs_error(model(idx), hf_model(idx).logits) <= TOL[dtype]
+    input_ids = random_input_ids(config, seed=1)
+    assert max_abs_error(model(input_ids), hf_model(input_ids).logits) <= TOL[dtype]
 
 
 def test_from_hf_accepts_gelu_pytorch_tanh():
@@ -95,17 +98,18 @@ def test_from_hf_accepts_gelu_pytorch_tanh():
     config = CONFIGS[1]
     hf_model = random_hf_model(config, torch.float32, seed=3,
                                activation_function="gelu_pytorch_tanh")
-    idx = random_idx(config)
-    assert max_abs_error(GPT.from_hf(hf_model)(idx), hf_model(idx).logits) <= TOL[torch.float32]
+    input_ids = random_input_ids(config)
+    ours = GPT.from_hf(hf_model)(input_ids)
+    assert max_abs_error(ours, hf_model(input_ids).logits) <= TOL[torch.float32]
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
 def test_gradients_equal_hf_for_every_parameter(config):
     hf_model = random_hf_model(config, torch.float64, seed=4)
     model = GPT.from_hf(hf_model)
-    idx, targets = random_idx(config, seed=5), random_idx(config, seed=6)
+    input_ids, targets = random_input_ids(config, seed=5), random_input_ids(config, seed=6)
     for m in (model, hf_model):
-        logits = m(idx) if m is model else m(idx).logits
+        logits = m(input_ids) if m is model else m(input_ids).logits
         F.cross_entropy(logits.flatten(0, 1), targets.flatten()).backward()
     ours, theirs = dict(model.named_parameters()), dict(hf_model.named_parameters())
     assert ours.keys() == theirs.keys()  # named_parameters lists the tied matrix once, in both
@@ -129,8 +133,8 @@ def test_local_copy_loads_as_the_offline_error_suggests(tmp_path):
     model = perturb(GPT(CONFIGS[1], seed=8), seed=8).eval()
     model.to_hf().save_pretrained(tmp_path)
     loaded = GPT.from_hf(GPT2LMHeadModel.from_pretrained(tmp_path))
-    idx = random_idx(CONFIGS[1])
-    assert torch.equal(loaded(idx), model(idx))
+    input_ids = random_input_ids(CONFIGS[1])
+    assert torch.equal(loaded(input_ids), model(input_ids))
 
 
 def test_state_dict_names_are_gpt2_checkpoint_names():
@@ -188,67 +192,131 @@ def test_num_parameters_of_gpt2_small_equals_hf():
     assert non_embedding == 124_439_808 - 50257 * 768 - 1024 * 768 == 85_056_000
 
 
-def test_each_block_calls_the_course_attention(monkeypatch):
+def test_each_block_is_the_course_multi_head_attention(monkeypatch):
+    model = GPT(CONFIGS[2])
+    assert all(type(block.attn) is MultiHeadAttention for block in model.transformer.h)
     calls = []
 
     def spy(*args, **kwargs):
-        calls.append(kwargs.get("is_causal"))
+        calls.append(args[4] if len(args) > 4 else kwargs.get("is_causal"))
         return scaled_dot_product_attention(*args, **kwargs)
 
-    scaled_dot_product_attention = model_module.scaled_dot_product_attention
-    monkeypatch.setattr(model_module, "scaled_dot_product_attention", spy)
-    GPT(CONFIGS[2])(random_idx(CONFIGS[2]))
+    scaled_dot_product_attention = multihead.scaled_dot_product_attention
+    monkeypatch.setattr(multihead, "scaled_dot_product_attention", spy)
+    model(random_input_ids(CONFIGS[2]))
     assert calls == [True] * CONFIGS[2].n_layer
 
 
 def test_future_tokens_do_not_change_past_logits():
     model = GPT(CONFIGS[1]).eval()
-    idx = random_idx(CONFIGS[1], B=1)
-    changed = idx.clone()
+    input_ids = random_input_ids(CONFIGS[1], B=1)
+    changed = input_ids.clone()
     changed[0, 10:] = (changed[0, 10:] + 1) % CONFIGS[1].vocab_size
-    torch.testing.assert_close(model(idx)[:, :10], model(changed)[:, :10], atol=0, rtol=0)
+    torch.testing.assert_close(model(input_ids)[:, :10], model(changed)[:, :10], atol=0, rtol=0)
 
 
 def test_dropout_is_active_only_in_training():
     config = GPTConfig(vocab_size=50, block_size=8, n_layer=1, n_head=2, n_embd=16, dropout=0.5)
-    model, idx = GPT(config), random_idx(config)
-    assert not torch.equal(model.train()(idx), model(idx))
-    assert torch.equal(model.eval()(idx), model(idx))
+    model, input_ids = GPT(config), random_input_ids(config)
+    assert not torch.equal(model.train()(input_ids), model(input_ids))
+    assert torch.equal(model.eval()(input_ids), model(input_ids))
+
+
+def written_out_forward(model: GPT, input_ids: torch.Tensor) -> torch.Tensor:
+    """GPT-2's forward pass in functional ops, with dropout where GPT-2 has it, in its order:
+    embeddings, then per block the attention weights, the attention output, the MLP output."""
+    c, tr, p = model.config, model.transformer, model.config.dropout
+    (B, T), C, nh = input_ids.shape, model.config.n_embd, model.config.n_head
+    x = F.dropout(tr.wte.weight[input_ids] + tr.wpe.weight[:T], p)
+    for block in tr.h:
+        h = F.layer_norm(x, (C,), block.ln_1.weight, block.ln_1.bias, c.layer_norm_epsilon)
+        q, k, v = (t.view(B, T, nh, C // nh).transpose(1, 2) for t in
+                   F.linear(h, block.attn.c_attn.weight, block.attn.c_attn.bias).split(C, -1))
+        scores = q @ k.transpose(-2, -1) / math.sqrt(C // nh)
+        weights = scores.masked_fill(~torch.ones(T, T).tril().bool(), -math.inf).softmax(-1)
+        y = (F.dropout(weights, p) @ v).transpose(1, 2).reshape(B, T, C)
+        x = x + F.dropout(F.linear(y, block.attn.c_proj.weight, block.attn.c_proj.bias), p)
+        h = F.layer_norm(x, (C,), block.ln_2.weight, block.ln_2.bias, c.layer_norm_epsilon)
+        h = gelu_new(F.linear(h, block.mlp.c_fc.weight, block.mlp.c_fc.bias))
+        x = x + F.dropout(F.linear(h, block.mlp.c_proj.weight, block.mlp.c_proj.bias), p)
+    x = F.layer_norm(x, (C,), tr.ln_f.weight, tr.ln_f.bias, c.layer_norm_epsilon)
+    return x @ tr.wte.weight.T
+
+
+def test_dropout_draws_in_gpt2_order_so_training_runs_stay_reproducible():
+    # The same seed must give the same dropout masks as before the attention became one module:
+    # checkpoints resume bit for bit, and data/reference_model's numbers can be re-measured.
+    config = GPTConfig(vocab_size=50, block_size=8, n_layer=2, n_head=2, n_embd=16, dropout=0.3)
+    model = perturb(GPT(config, seed=1), seed=1).double().train()
+    input_ids = random_input_ids(config)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        ours = model(input_ids)
+        torch.manual_seed(0)
+        expected = written_out_forward(model, input_ids)
+    torch.testing.assert_close(ours, expected, atol=1e-10, rtol=0)
+
+
+def test_input_ids_may_be_passed_by_position_or_by_name():
+    model, input_ids = GPT(CONFIGS[0]).eval(), random_input_ids(CONFIGS[0])
+    assert torch.equal(model(input_ids), model(input_ids=input_ids))
+
+
+def test_a_cache_from_another_model_is_refused_and_left_as_it_was():
+    small = GPT(GPTConfig(vocab_size=101, block_size=16, n_layer=1, n_head=1, n_embd=8)).eval()
+    cache = KVCache()
+    with torch.no_grad():
+        small(random_input_ids(CONFIGS[0], B=1, T=4), kv_cache=cache)
+        keys = cache.keys[0].clone()
+        deeper = GPT(GPTConfig(vocab_size=101, block_size=16, n_layer=2, n_head=1, n_embd=8))
+        with pytest.raises(ValueError, match="kv_cache holds 1 layers of 1 heads of size 8"):
+            deeper(random_input_ids(CONFIGS[0], B=1, T=1), kv_cache=cache)
+        with pytest.raises(ValueError, match="out of range"):
+            small(torch.tensor([[101]]), kv_cache=cache)
+    assert len(cache.keys) == 1 and torch.equal(cache.keys[0], keys)
+
+
+def test_config_keeps_plain_python_numbers():
+    config = GPTConfig(vocab_size=np.int64(10), n_layer=np.int32(2), dropout=np.float32(0.5),
+                       layer_norm_epsilon=1)
+    assert type(config.vocab_size) is int and type(config.n_layer) is int
+    assert type(config.dropout) is float and config.layer_norm_epsilon == 1.0
 
 
 # ---------------------------------------------------------------- bad input
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(n_embd=10, n_head=3),
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(n_embd=10, n_head=3), ValueError,
      r"n_embd=10 is not divisible by n_head=3; use n_head in \[1, 2, 5, 10\]"),
-    (dict(vocab_size=0), "vocab_size must be a positive int"),
-    (dict(n_layer=2.0), "n_layer must be a positive int"),
-    (dict(dropout=1.0), r"dropout must be in \[0, 1\)"),
-    (dict(layer_norm_epsilon=0.0), "layer_norm_epsilon must be positive"),
+    (dict(vocab_size=0), ValueError, "vocab_size must be an int >= 1"),
+    (dict(n_layer=2.0), TypeError, "n_layer must be an int >= 1"),
+    (dict(dropout=1.0), ValueError, r"dropout must be a number in \[0, 1\)"),
+    (dict(layer_norm_epsilon=0.0), ValueError, "layer_norm_epsilon must be a finite number > 0"),
 ])
-def test_config_rejects_bad_values(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_config_rejects_bad_values(kwargs, error, match):
+    with pytest.raises(error, match=match):
         GPTConfig(**kwargs)
 
 
-@pytest.mark.parametrize("idx, error, match", [
+@pytest.mark.parametrize("input_ids, error, match", [
     ([[1, 2]], TypeError, "LongTensor"),
     (torch.ones(1, 2), TypeError, "LongTensor"),
-    (torch.ones(4, dtype=torch.long), ValueError, r"shape \(B, T\).*idx\[None\]"),
+    (torch.ones(1, 2, dtype=torch.bool), TypeError, "LongTensor"),
+    (torch.ones(4, dtype=torch.long), ValueError, r"shape \(B, T\).*input_ids\[None\]"),
     (torch.ones(2, 0, dtype=torch.long), ValueError, r"shape \(B, T\) with T >= 1"),
     (torch.ones(1, 17, dtype=torch.long), ValueError, "T=17 exceeds block_size=16"),
     (torch.tensor([[1, 101]]), ValueError, r"token id 101 is out of range for vocab_size=101"),
     (torch.tensor([[-1, 3]]), ValueError, r"token id -1 is out of range"),
 ])
-def test_forward_rejects_bad_idx(idx, error, match):
+def test_forward_rejects_bad_input_ids(input_ids, error, match):
     with pytest.raises(error, match=match):
-        GPT(CONFIGS[0])(idx)
+        GPT(CONFIGS[0])(input_ids)
 
 
 def test_int32_ids_are_accepted():
-    model, idx = GPT(CONFIGS[0]), random_idx(CONFIGS[0])
-    assert torch.equal(model(idx.int()), model(idx))
+    model, input_ids = GPT(CONFIGS[0]), random_input_ids(CONFIGS[0])
+    assert torch.equal(model(input_ids.int()), model(input_ids))
 
 
 @pytest.mark.parametrize("overrides, match", [
