@@ -102,8 +102,8 @@ def check_tokens(name: str, value: object, *, ordered: bool = True) -> tuple[Has
             try:
                 hash(item)
             except TypeError:
-                raise TypeError(f"tokens must be hashable (str, int, tuple, ...), but {name} "
-                                f"holds a {type(item).__name__}: {short_repr(item)}") from None
+                raise TypeError(f"{name} must hold hashable tokens (str, int, tuple, ...), but "
+                                f"it holds a {type(item).__name__}: {short_repr(item)}") from None
         raise
     return items
 
@@ -184,9 +184,9 @@ class NGramCounts:
                     f"an order-{self.order} fit needs at least "
                     f"{at_least * BYTES_PER_NGRAM / 1e9:.2g} GB, more than max_memory_gb="
                     f"{limit:g}: {at_least:,} n-grams at about {BYTES_PER_NGRAM} bytes each "
-                    f"(found after counting {min(done, positions):,} of {positions:,} "
-                    f"{n}-grams); lower the order, fit on less text, or raise max_memory_gb "
-                    f"if the machine has the memory")
+                    f"(known after counting the {n}-grams of {min(done, positions):,} of "
+                    f"{positions:,} positions); lower the order, fit on less text, or raise "
+                    f"max_memory_gb if the machine has the memory")
         grouped: defaultdict[Context, dict[Hashable, int]] = defaultdict(dict)
         for ngram, count in counts.items():
             grouped[ngram[:-1]][ngram[-1]] = count
@@ -220,16 +220,16 @@ class NGramCounts:
         """
         if isinstance(value, str) and value and not self.characters:
             raise ValueError(f"{name}={short_repr(value)} is a str, read as characters, but "
-                             f"these tokens are not all single characters; pass a tuple of "
-                             f"tokens, e.g. {name}={(value,)!r}")
+                             f"the vocabulary holds tokens longer than one character; pass a "
+                             f"tuple of tokens, e.g. {name}={short_repr(tuple(value.split()))}")
         return check_tokens(name, value)
 
     def as_token(self, name: str, value: object) -> Hashable:
         """`value` as one token: hashable, and one character if every token is one."""
         check_tokens(name, (value,))
         if self.characters and isinstance(value, str) and len(value) != 1:
-            raise ValueError(f"{name}={short_repr(value)} is not one character, but these "
-                             f"tokens are characters; for a string use logprob")
+            raise ValueError(f"{name}={short_repr(value)} is not one character, but the "
+                             f"vocabulary's tokens are characters; for a string use logprob")
         return value
 
     def level(self, n: int, *, continuation: bool = False) -> Level:
