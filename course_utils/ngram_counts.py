@@ -131,8 +131,8 @@ class NGramCounts:
     `CHUNK` positions: the n-grams counted so far, plus at least as many (less one) in each
     higher order still to count (every n-gram but the last extends to an (n+1)-gram), are a
     lower bound of what the fit will store. Once that bound passes the limit, counting stops
-    with a MemoryError that gives it, so the memory in use never exceeds the limit by more than
-    one chunk's worth.
+    with a MemoryError that gives it: as long as `BYTES_PER_NGRAM` holds, the counts never take
+    more than the limit and one chunk's n-grams, and a fit that fits is never refused.
 
     >>> NGramCounts("abracadabra", order=3).num_ngrams  # 5 letters, 7 bigrams, 7 trigrams
     19
