@@ -1,16 +1,16 @@
-"""N-gram language models, counted from scratch: MLE, add-k, Kneser-Ney, modified Kneser-Ney.
+"""N-gram language models, smoothed on top of counts: MLE, add-k, Kneser-Ney, modified Kneser-Ney.
 
 An n-gram model predicts the next token from the `order - 1` tokens before it, by counting.
 `NGramLM(order, smoothing).fit(tokens)` counts every n-gram of length 1 to `order` in one long
-sequence of tokens (characters: a str works; words; ids: anything hashable). Then `prob`,
-`distribution`, `logprob`, `cross_entropy`, `perplexity` and `sample` use the counts.
-
-The smoothing methods (`SMOOTHING`), with c(·) the counts and V the vocabulary:
+sequence of tokens (characters: a str works; words; ids: anything hashable) with
+course_utils.ngram_counts. This module adds the smoothing; `prob`, `distribution`, `logprob`,
+`cross_entropy`, `perplexity` and `sample` all go through one routine, `_probability`, which
+serves one token or the whole vocabulary alike. With c(·) the counts and V the vocabulary:
 
 - "mle": c(context w) / c(context). An n-gram never seen in training gets 0, so held-out
-  perplexity is usually math.inf. A context never seen in training has no counts at all; MLE
-  then uses the longest *suffix* of the context that was seen (unigram frequencies at worst).
-  That keeps every distribution summing to 1, but it is not smoothing: zeros stay zeros.
+  perplexity is usually math.inf. For a context never seen in training MLE uses the longest
+  *suffix* of it that was seen (unigram frequencies at worst): every distribution sums to 1,
+  but zeros stay zeros.
 - "add_k": (c(context w) + k) / (c(context) + k |V|), from the full context only.
 - "kneser_ney": interpolated Kneser-Ney. Each level subtracts a discount D from every count
   and gives the mass it frees to the next shorter context; the shortest (empty) context gives
@@ -23,16 +23,14 @@ The smoothing methods (`SMOOTHING`), with c(·) the counts and V the vocabulary:
   undefined (some n_r = 0) or out of range; a level then uses `FALLBACK_DISCOUNTS`.
 
 Conventions:
-- Counts: c(context) is how often `context` is *followed by a token*, i.e. the sum of c(context w)
-  over w, so that a context that ends the training data is not counted once too often.
-- Contexts: only the last `order - 1` tokens of a context are used. A shorter one (at the start
-  of a sequence) uses what is there: MLE and add-k the counts of that shorter context, the
-  Kneser-Ney models their shorter levels (continuation counts), as when a long context backs off.
-- Vocabulary: the tokens of the training data, plus any given as `fit(tokens, vocab=...)`. The
-  smoothed models give every vocabulary token some probability in every context. A token outside
-  the vocabulary has probability 0 in every model, so a text that contains one has log-probability
-  -inf and perplexity math.inf. Pass every token that can occur to `fit` (for Chinese, the union
-  of the training and validation characters).
+- Only the last `order - 1` tokens of a context are used. A shorter context (at the start of a
+  text) uses what is there: MLE and add-k its own counts, Kneser-Ney its shorter levels
+  (continuation counts), as when a long context backs off.
+- `vocab` is the model's tokens indexed by id, as for BPETokenizer.vocab (see `fit`). A token
+  outside it has probability 0, so a text that contains one has perplexity math.inf: pass every
+  token that can occur to `fit` (for Chinese, the training and validation characters).
+- A str given as tokens or context is read as characters: refused (ValueError) by a model whose
+  tokens are not all characters. A model of words takes ("the", "cat"), not "the cat".
 
 Left out on purpose: sentence markers <s> and </s> (the data is one long sequence), Katz backoff,
 pruning, ARPA files, and speed beyond plain dicts (a 7-gram on 1 MB of text fits in seconds).
@@ -45,13 +43,13 @@ pruning, ARPA files, and speed beyond plain dicts (a 7-gram on 1 MB of text fits
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from numbers import Real
-from types import MappingProxyType
-from typing import NamedTuple
 
 import numpy as np
+
+from course_utils.ngram_counts import (MAX_MEMORY_GB, Context, Discounts, EveryToken,
+                                       Followers, NGramCounts, OneToken)
+from course_utils.validation import check_choice, check_int, check_number, check_seed
 
 __all__ = ["NGramLM", "SMOOTHING", "FALLBACK_DISCOUNTS"]
 
@@ -59,50 +57,17 @@ SMOOTHING = ("mle", "add_k", "kneser_ney", "modified_kneser_ney")
 # D1, D2, D3+ for a level whose count-of-counts give no valid estimate: KenLM's defaults for
 # `lmplz --discount_fallback`. Kneser-Ney (one discount) uses the first, 0.5.
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
-
-Context = tuple[Hashable, ...]
-
-
-class _Seen(NamedTuple):
-    """What one level knows about a context seen in training (whatever the smoothing)."""
-
-    followers: dict[Hashable, int]  # next token -> count (or continuation count)
-    total: int                      # sum of the followers' counts
-    by_count: tuple[int, int, int]  # how many followers have count 1, 2 and 3 or more
-
-    def backoff(self, discounts: tuple[float, float, float, float]) -> float:
-        """The mass the discounts free for the shorter context: gamma · total."""
-        n1, n2, n3 = self.by_count
-        return discounts[1] * n1 + discounts[2] * n2 + discounts[3] * n3
-
-
-class _Level(NamedTuple):
-    """Every context of one length seen in training, and the level's count-of-counts."""
-
-    contexts: dict[Context, _Seen]
-    count_of_counts: Counter[int]  # r -> number of n-grams seen exactly r times
-
-
-def _check_hashable(items: Iterable[Hashable], what: str) -> tuple[Hashable, ...]:
-    """Return `items` as a tuple (a str becomes its characters); TypeError if it cannot be."""
-    if isinstance(items, Mapping) or not isinstance(items, Iterable):
-        raise TypeError(f"{what} must be a sequence of tokens (a str, list or tuple), "
-                        f"got {type(items).__name__}")
-    items = tuple(items)
-    try:
-        hash(items)
-    except TypeError:
-        bad = next(x for x in items if not isinstance(x, Hashable))
-        raise TypeError(f"tokens must be hashable (str, int, tuple, ...), but {what} holds a "
-                        f"{type(bad).__name__}: {bad!r}") from None
-    return items
+NO_DISCOUNT: Discounts = (0.0, 0.0, 0.0, 0.0)
+UNSEEN = Followers({}, 0, 0, 0, 0)  # a context never seen: followed by nothing
 
 
 def _estimate_discounts(count_of_counts: Mapping[int, int],
-                        modified: bool) -> tuple[float, float, float]:
-    """Return the discounts (D1, D2, D3+) of one level from its count-of-counts."""
+                        smoothing: str) -> tuple[float, float, float]:
+    """Return the discounts (D1, D2, D3+) of one level from its count-of-counts (0 if none)."""
     n1, n2, n3, n4 = (count_of_counts.get(r, 0) for r in (1, 2, 3, 4))
-    if not modified:
+    if smoothing not in ("kneser_ney", "modified_kneser_ney"):
+        return (0.0, 0.0, 0.0)
+    if smoothing == "kneser_ney":
         d = n1 / (n1 + 2 * n2) if n1 else 0.0
         discounts, fallback = (d, d, d), (FALLBACK_DISCOUNTS[0],) * 3
     elif n1 and n2 and n3:
@@ -139,143 +104,85 @@ class NGramLM:
 
     def __init__(self, order: int, smoothing: str = "kneser_ney", *,
                  k: float | None = None) -> None:
-        if isinstance(order, bool) or not isinstance(order, int):
-            raise TypeError(f"order must be an int, got {type(order).__name__}: {order!r}")
-        if order < 1:
-            raise ValueError(f"order must be at least 1 (1 = unigram model), got {order}")
-        if smoothing not in SMOOTHING:
-            raise ValueError(f"unknown smoothing {smoothing!r}; valid names: "
-                             f"{', '.join(map(repr, SMOOTHING))}")
+        self.order = check_int("order", order, minimum=1, fix="1 = unigram model")
+        self.smoothing = check_choice("smoothing", smoothing, SMOOTHING)
         if k is not None and smoothing != "add_k":
             raise ValueError(f"k is used only by smoothing='add_k', not {smoothing!r}; drop k")
-        if k is not None and (isinstance(k, bool) or not isinstance(k, Real)):
-            raise TypeError(f"k must be a number, got {type(k).__name__}: {k!r}")
-        if k is not None and not 0 < k < math.inf:
-            raise ValueError(f"k must be positive and finite (1.0 is Laplace smoothing), got {k}")
-        self.order, self.smoothing = order, smoothing
-        self.k: float | None = float(k if k is not None else 1.0) if smoothing == "add_k" else None
-        self._tokens: tuple[Hashable, ...] = ()  # the vocabulary in a fixed order
-        self._index: dict[Hashable, int] = {}
-        self._ngram_counts: list[Counter[Context]] = []  # [n - 1]: raw counts of n-grams
-        # Levels built from the counts, ("raw" | "continuation", n) -> _Level; shared by every
-        # model that `with_smoothing` derives from the same fit, and built once, when first used.
-        self._built: dict[tuple[str, int], _Level] = {}
-        self._levels: list[dict[Context, _Seen]] = []    # [m]: contexts of m tokens
-        self._discounts: list[tuple[float, float, float, float]] = []  # [m]: (0, D1, D2, D3+)
+        k = check_number("k", k, minimum=0, min_open=True, optional=True,
+                         fix="1.0 is Laplace smoothing")
+        self.k: float | None = (1.0 if k is None else k) if smoothing == "add_k" else None
+        self._counts: NGramCounts | None = None  # shared by `with_smoothing` models
+        self._every: EveryToken | None = None  # asks for every token of the vocabulary
+        self._levels: list[dict[Context, Followers]] = []  # [m]: contexts of m tokens
+        self._discounts: list[Discounts] = []               # [m]: their (0, D1, D2, D3+)
 
     def __repr__(self) -> str:
-        fitted = (f", vocab_size={self.vocab_size}, num_ngrams={self.num_ngrams}"
-                  if self._tokens else "")
         k = f", k={self.k}" if self.k is not None else ""
+        fitted = (f", vocab_size={self.vocab_size}, num_ngrams={self.num_ngrams}"
+                  if self._counts is not None else "")
         return f"NGramLM(order={self.order}, smoothing={self.smoothing!r}{k}{fitted})"
 
     # ----------------------------------------------------------------------------- counting
 
-    def fit(self, tokens: Sequence[Hashable], vocab: Iterable[Hashable] | None = None) -> NGramLM:
+    def fit(self, tokens: Sequence[Hashable], vocab: Iterable[Hashable] | None = None, *,
+            max_memory_gb: float = MAX_MEMORY_GB) -> NGramLM:
         """Count the n-grams of `tokens` (one sequence); return the model itself.
 
-        `vocab` adds tokens that may occur later but not in `tokens`. The vocabulary's order,
-        used by `tokens`, `distribution` and `sample`, is that of first appearance in `tokens`,
-        then the extra tokens, sorted when they can be compared. Fitting again starts afresh.
+        `vocab` adds tokens that may occur later (a set, list or str). The model's `vocab` is
+        the tokens of `tokens` in order of first appearance, then the extra ones, sorted when
+        they can be compared. Fitting again starts afresh. A fit whose counts would need more
+        than `max_memory_gb` (GB = 10**9 bytes) stops early with a MemoryError that gives the
+        estimate (see course_utils.ngram_counts).
 
-        >>> NGramLM(2, "add_k").fit("abba", vocab="dc").tokens
+        >>> NGramLM(2, "add_k").fit("abba", vocab="dc").vocab
         ('a', 'b', 'c', 'd')
         """
-        tokens = _check_hashable(tokens, "tokens")
-        if len(tokens) < self.order:
-            raise ValueError(f"an order-{self.order} model needs at least {self.order} tokens to "
-                             f"count an n-gram, got {len(tokens)}")
-        known = dict.fromkeys(tokens)
-        extra = _check_hashable(() if vocab is None else vocab, "vocab")
-        extra = [t for t in dict.fromkeys(extra) if t not in known]
-        try:
-            extra = sorted(extra)
-        except TypeError:
-            pass  # tokens of mixed types: keep the order given
-        self._tokens = (*known, *extra)
-        self._index = {token: i for i, token in enumerate(self._tokens)}
-        self._ngram_counts = [Counter(zip(*(tokens[i:] for i in range(n))))
-                              for n in range(1, self.order + 1)]
-        self._built = {}
-        self._estimate()
+        self._use(NGramCounts(tokens, self.order, vocab=vocab, max_memory_gb=max_memory_gb))
         return self
 
     def with_smoothing(self, smoothing: str, *, order: int | None = None,
                        k: float | None = None) -> NGramLM:
         """Return a new model that reads this model's counts with another `smoothing` (and `k`),
         at this or a lower `order`, without counting again: equal to fitting it on the same data.
-
-        Counting is most of the cost of `fit`; the counts of orders 1 .. n are the same whatever
-        the smoothing, so one fit at the highest order serves a whole comparison table.
+        (Counting is most of the cost of `fit`: one fit serves a whole comparison table.)
 
         >>> lm = NGramLM(3, "mle").fit("abracadabra")
         >>> lm.with_smoothing("add_k", order=2, k=1.0).prob("b", "a")  # (2 + 1) / (4 + 5)
         0.3333333333333333
         """
         self._check_fitted()
-        order = self.order if order is None else order
-        if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= self.order:
-            raise ValueError(f"order must be an int from 1 to this model's order {self.order}, "
-                             f"got {order!r}; fit a new model for a higher order")
-        model = NGramLM(order, smoothing, k=k)
-        model._tokens, model._index = self._tokens, self._index
-        model._ngram_counts = self._ngram_counts[:order]  # shared, never modified
-        model._built = self._built
-        model._estimate()
+        counts = self._counts if order is None else self._counts.up_to(order)
+        model = NGramLM(counts.order, smoothing, k=k)
+        model._use(counts)
         return model
 
-    def _estimate(self) -> None:
-        """Pick each level's counts and derive the discounts (Kneser-Ney) from them."""
+    def _use(self, counts: NGramCounts) -> None:
+        """Read `counts` with this model's smoothing: pick each level, estimate its discounts."""
+        self._counts, self._every = counts, EveryToken(counts.index)
         kneser_ney = self.smoothing in ("kneser_ney", "modified_kneser_ney")
         self._levels, self._discounts = [], []
         for n in range(1, self.order + 1):
             # Kneser-Ney's shorter levels count contexts, not occurrences (see the module doc).
-            level = self._level("continuation" if kneser_ney and n < self.order else "raw", n)
-            discounts = (0.0, 0.0, 0.0)
-            if kneser_ney:
-                discounts = _estimate_discounts(level.count_of_counts,
-                                                self.smoothing != "kneser_ney")
+            level = counts.level(n, continuation=kneser_ney and n < self.order)
+            discounts = _estimate_discounts(level.count_of_counts, self.smoothing)
             self._levels.append(level.contexts)
-            self._discounts.append((0.0, *discounts))  # index = min(count, 3): 0 loses nothing
-
-    def _level(self, kind: str, n: int) -> _Level:
-        """The n-grams' counts ("raw") or continuation counts, grouped by context; cached."""
-        if (kind, n) not in self._built:
-            if kind == "raw":
-                counts = self._ngram_counts[n - 1]
-            else:  # how many distinct tokens come before each n-gram: (n+1)-grams ending in it
-                counts = Counter(ngram[1:] for ngram in self._ngram_counts[n])
-            followers: defaultdict[Context, dict[Hashable, int]] = defaultdict(dict)
-            for ngram, count in counts.items():
-                followers[ngram[:-1]][ngram[-1]] = count
-            contexts = {}
-            for context, after in followers.items():
-                by_count = [0, 0, 0, 0]
-                for c in after.values():
-                    by_count[min(c, 3)] += 1
-                contexts[context] = _Seen(after, sum(after.values()), tuple(by_count[1:]))
-            self._built[kind, n] = _Level(contexts, Counter(counts.values()))
-        return self._built[kind, n]
+            self._discounts.append((0.0, *discounts))
 
     def _check_fitted(self) -> None:
-        if not self._tokens:
+        if self._counts is None:
             raise ValueError("this model has no counts yet; call fit first")
 
     @property
-    def tokens(self) -> tuple[Hashable, ...]:
-        """The vocabulary, in the fixed order of `distribution` and `sample`."""
+    def vocab(self) -> tuple[Hashable, ...]:
+        """The model's tokens indexed by id: `vocab[i]` is the i-th token of `distribution` and
+        of `sample`'s draws. `token in lm.vocab` and `len(lm.vocab)` work as for a set."""
         self._check_fitted()
-        return self._tokens
-
-    @property
-    def vocab(self) -> frozenset[Hashable]:
-        """The set of known tokens: those of the training data and the extra `vocab` of `fit`."""
-        return frozenset(self.tokens)
+        return self._counts.vocab
 
     @property
     def vocab_size(self) -> int:
         """The number of known tokens, |V|."""
-        return len(self.tokens)
+        return len(self.vocab)
 
     def count(self, ngram: Sequence[Hashable]) -> int:
         """Return how often `ngram` (1 to `order` tokens; a str is characters) occurs in training.
@@ -283,11 +190,8 @@ class NGramLM:
         >>> NGramLM(3, "mle").fit("abracadabra").count("abr")
         2
         """
-        ngram = _check_hashable(ngram, "ngram")
         self._check_fitted()
-        if not 1 <= len(ngram) <= self.order:
-            raise ValueError(f"ngram must have 1 to {self.order} tokens, got {len(ngram)}")
-        return self._ngram_counts[len(ngram) - 1].get(ngram, 0)
+        return self._counts.count(ngram)
 
     def ngrams(self, n: int) -> Mapping[Context, int]:
         """Return every distinct n-gram of training with its count (a read-only mapping).
@@ -296,15 +200,13 @@ class NGramLM:
         2
         """
         self._check_fitted()
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= self.order:
-            raise ValueError(f"n must be an int from 1 to order={self.order}, got {n!r}")
-        return MappingProxyType(self._ngram_counts[n - 1])
+        return self._counts.ngrams(n)
 
     @property
     def num_ngrams(self) -> int:
         """The size of the model: distinct n-grams stored, summed over n = 1 .. order."""
         self._check_fitted()
-        return sum(map(len, self._ngram_counts))
+        return self._counts.num_ngrams
 
     @property
     def discounts(self) -> dict[int, tuple[float, float, float]]:
@@ -319,38 +221,36 @@ class NGramLM:
 
     def _context(self, context: Sequence[Hashable]) -> Context:
         """The last order - 1 tokens of `context`, as a tuple."""
-        context = _check_hashable(context, "context")
+        context = self._counts.as_tokens("context", context)
         return context[max(0, len(context) - self.order + 1):]
 
-    def _longest_seen(self, context: Context) -> _Seen:
-        """MLE's counts for `context`: those of its longest suffix seen in training."""
-        for start in range(len(context) + 1):
-            seen = self._levels[len(context) - start].get(context[start:])
-            if seen is not None:
-                return seen
-        raise AssertionError("the empty context is always seen: it precedes every token")
+    def _probability(self, context: Context, asked: OneToken | EveryToken):
+        """P(token | context) for the token(s) `asked`: a float for one, an array for all.
 
-    def _prob(self, token: Hashable, context: Context) -> float:
-        """P(token | context) for a known token and a context of at most order - 1 tokens."""
-        if self.smoothing == "mle":
-            seen = self._longest_seen(context)
-            return seen.followers.get(token, 0) / seen.total
+        The one probability routine of the model; `context` has at most order - 1 tokens.
+        """
+        if self.smoothing == "mle":  # the longest suffix of the context seen in training
+            for start in range(len(context) + 1):
+                seen = self._levels[len(context) - start].get(context[start:])
+                if seen is not None:
+                    return asked.counts(seen.counts, NO_DISCOUNT) / seen.total
+            raise AssertionError("the empty context is always seen: it precedes every token")
+        vocab_size = len(self._counts.vocab)
         if self.smoothing == "add_k":
-            seen = self._levels[len(context)].get(context)
-            count, total = (seen.followers.get(token, 0), seen.total) if seen else (0, 0)
-            return (count + self.k) / (total + self.k * len(self._tokens))
+            seen = self._levels[len(context)].get(context, UNSEEN)
+            return ((asked.counts(seen.counts, NO_DISCOUNT) + self.k)
+                    / (seen.total + self.k * vocab_size))
         # Kneser-Ney: from the uniform distribution up through ever longer contexts.
-        p = 1.0 / len(self._tokens)
+        p = 1.0 / vocab_size
         for m in range(len(context) + 1):
             seen = self._levels[m].get(context[len(context) - m:])
             if seen is None:
                 # All the mass goes to the shorter context: p stays. Every longer context
                 # ends with this unseen one, so it is unseen too.
                 break
-            count = seen.followers.get(token, 0)
+            followers, total, n1, n2, n3 = seen
             d = self._discounts[m]
-            n1, n2, n3 = seen.by_count  # gamma · total, written out: this loop is the hot path
-            p = (count - d[min(count, 3)] + (d[1] * n1 + d[2] * n2 + d[3] * n3) * p) / seen.total
+            p = (asked.counts(followers, d) + (d[1] * n1 + d[2] * n2 + d[3] * n3) * p) / total
         return p
 
     def prob(self, token: Hashable, context: Sequence[Hashable] = ()) -> float:
@@ -363,51 +263,19 @@ class NGramLM:
         >>> lm.prob("b", context=("r", "a"))  # (c(ab) + 1) / (c(a) + 1·5) = 3/9
         0.3333333333333333
         """
-        context = self._context(context)
-        _check_hashable((token,), "token")
         self._check_fitted()
-        return self._prob(token, context) if token in self._index else 0.0
+        context, token = self._context(context), self._counts.as_token("token", token)
+        return self._probability(context, OneToken(token)) if token in self._every.index else 0.0
 
     def distribution(self, context: Sequence[Hashable] = ()) -> dict[Hashable, float]:
-        """Return {token: P(token | context)} over the whole vocabulary, in `tokens` order.
+        """Return {token: P(token | context)} over the whole vocabulary, in `vocab` order.
 
         >>> NGramLM(2, "mle").fit("abracadabra").distribution("a")
         {'a': 0.0, 'b': 0.5, 'r': 0.0, 'c': 0.25, 'd': 0.25}
         """
-        context = self._context(context)
         self._check_fitted()
-        return dict(zip(self._tokens, self._distribution(context).tolist()))
-
-    def _distribution(self, context: Context) -> np.ndarray:
-        """The probabilities of every token (in `_tokens` order) after `context`: shape (|V|,).
-
-        The same arithmetic as `_prob`, on the whole vocabulary at once."""
-        size, index = len(self._tokens), self._index
-        if self.smoothing == "mle":
-            seen = self._longest_seen(context)
-            p = np.zeros(size)
-            for token, count in seen.followers.items():
-                p[index[token]] = count
-            return p / seen.total
-        if self.smoothing == "add_k":
-            p = np.full(size, self.k)
-            seen = self._levels[len(context)].get(context)
-            if seen is None:
-                return p / (self.k * size)
-            for token, count in seen.followers.items():
-                p[index[token]] += count
-            return p / (seen.total + self.k * size)
-        p = np.full(size, 1.0 / size)
-        for m in range(len(context) + 1):
-            seen = self._levels[m].get(context[len(context) - m:])
-            if seen is None:
-                break
-            discount = self._discounts[m]
-            p = seen.backoff(discount) * p
-            for token, count in seen.followers.items():
-                p[index[token]] += count - discount[min(count, 3)]
-            p /= seen.total
-        return p
+        p = self._probability(self._context(context), self._every)
+        return dict(zip(self._counts.vocab, p.tolist()))
 
     # ------------------------------------------------------------------------------ scoring
 
@@ -421,13 +289,14 @@ class NGramLM:
         >>> math.exp(lm.logprob("cad", context="a"))  # P(c|a) P(a|c) P(d|a) = 1/4 · 1 · 1/4
         0.0625
         """
-        tokens = _check_hashable(tokens, "tokens")
-        history = _check_hashable(context, "context") + tokens
         self._check_fitted()
-        total, width = 0.0, self.order - 1
+        tokens = self._counts.as_tokens("tokens", tokens)
+        history = self._counts.as_tokens("context", context) + tokens
+        total, width, index = 0.0, self.order - 1, self._every.index
         for i in range(len(history) - len(tokens), len(history)):
             token = history[i]
-            p = self._prob(token, history[max(0, i - width):i]) if token in self._index else 0.0
+            p = (self._probability(history[max(0, i - width):i], OneToken(token))
+                 if token in index else 0.0)
             if p == 0.0:
                 return -math.inf
             total += math.log(p)
@@ -437,23 +306,21 @@ class NGramLM:
                       context: Sequence[Hashable] = ()) -> float:
         """Return the average negative log-probability of `tokens`, in nats per token.
 
-        Every token of `tokens` is scored given the tokens before it within `tokens` (the first
-        given only `context`, default empty): -logprob(tokens) / len(tokens). It is math.inf if
-        any token has probability 0: always for a token outside the vocabulary, so pass every
-        token of held-out text to fit(..., vocab=...), and with MLE for any unseen n-gram.
+        -logprob(tokens, context=context) / len(tokens): math.inf if any token has probability
+        0, as one outside the vocabulary always has (and with MLE, any unseen n-gram).
 
         >>> lm = NGramLM(1, "add_k").fit("abcd")  # uniform: every token has probability 1/4
         >>> lm.cross_entropy("dcba") == math.log(4)
         True
         """
-        tokens = _check_hashable(tokens, "tokens")
+        self._check_fitted()
+        tokens = self._counts.as_tokens("tokens", tokens)
         if not tokens:
             raise ValueError("tokens is empty: there is nothing to score")
         return -self.logprob(tokens, context=context) / len(tokens)
 
     def perplexity(self, tokens: Sequence[Hashable], *, context: Sequence[Hashable] = ()) -> float:
-        """Return exp(cross_entropy): the number of equally likely choices the model is as unsure
-        as, on average (math.inf if a token has probability 0).
+        """Return exp(cross_entropy): how many equally likely choices the model hesitates between.
 
         >>> NGramLM(1, "add_k").fit("abcd").perplexity("dcba")
         4.0
@@ -471,19 +338,13 @@ class NGramLM:
         >>> "".join(NGramLM(3, "mle").fit("abcabcabc").sample(7, context="a"))
         'bcabcab'
         """
-        if isinstance(num_tokens, bool) or not isinstance(num_tokens, int):
-            raise TypeError(f"num_tokens must be an int, got {type(num_tokens).__name__}")
-        if num_tokens < 0:
-            raise ValueError(f"num_tokens must be 0 or more, got {num_tokens}")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
-        history = list(self._context(context))
+        num_tokens = check_int("num_tokens", num_tokens, minimum=0)
+        rng = np.random.default_rng(check_seed("seed", seed))
         self._check_fitted()
-        rng, width = np.random.default_rng(seed), self.order - 1
-        new = []
+        history, width = list(self._context(context)), self.order - 1
+        start = len(history)
         for _ in range(num_tokens):
-            p = self._distribution(tuple(history[max(0, len(history) - width):]) if width else ())
-            token = self._tokens[rng.choice(len(p), p=p)]
-            new.append(token)
-            history.append(token)
-        return new
+            context = tuple(history[max(0, len(history) - width):]) if width else ()
+            p = self._probability(context, self._every)
+            history.append(self._counts.vocab[rng.choice(len(p), p=p)])
+        return history[start:]

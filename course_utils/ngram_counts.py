@@ -1,0 +1,342 @@
+"""Counting n-grams once: the tables every n-gram model reads, whatever its smoothing.
+
+`NGramCounts(tokens, order)` counts every n-gram of length 1 to `order` in one sequence of
+hashable tokens (characters: a str works; words; token ids). It keeps them grouped by context,
+the n - 1 tokens before the last: for each context, which tokens followed it and how often
+(`Followers`). Smoothing (course_utils.ngrams) reads nothing else:
+
+- `level(n)`: the n-grams' counts grouped by context, and their count-of-counts n_r, the number
+  of n-grams seen exactly r times (Kneser-Ney estimates its discounts from them);
+- `level(n, continuation=True)`: Kneser-Ney's continuation counts N1+(• g), for each n-gram g
+  the number of distinct tokens seen right before it; built from the (n+1)-grams when first
+  asked for, and kept.
+
+Counts of the context itself: c(context) is how often `context` is *followed by a token* (the
+`total` of its followers), so a context that ends the training data is not counted once too often.
+
+Memory. Python keeps each n-gram in dictionaries, at a cost of up to `BYTES_PER_NGRAM` bytes
+(the text itself takes about one byte per character). A high order on a large text needs
+gigabytes, and running out of memory ends in an empty MemoryError or a frozen laptop. So counting
+goes order by order, one chunk of positions at a time, and stops with a MemoryError that gives the
+estimate as soon as the n-grams counted so far show that the fit needs more than `max_memory_gb`
+(see `NGramCounts`).
+
+Left out on purpose: pruning, counts kept on disk, and compact storage (KenLM sorts the n-grams
+into arrays of a few bytes each).
+
+>>> counts = NGramCounts("abracadabra", order=2)
+>>> counts.count(("a", "b")), counts.level(2).contexts[("a",)]
+(2, Followers(counts={'b': 2, 'c': 1, 'd': 1}, total=4, n1=2, n2=1, n3=0))
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable, Iterator, Mapping
+from itertools import islice
+from typing import NamedTuple
+
+import numpy as np
+
+from course_utils.validation import check_int, check_number, short_repr
+
+__all__ = ["NGramCounts", "Followers", "Level", "check_tokens", "BYTES_PER_NGRAM",
+           "MAX_MEMORY_GB"]
+
+# Measured with tracemalloc (the peak of a modified Kneser-Ney fit, continuation counts included,
+# divided by the n-grams it stores), on the course's Shakespeare: 312 bytes per n-gram for
+# characters, order 7 (918,422 n-grams, 273 MiB); 391 at order 8; 454 for words, order 5, where
+# most contexts were seen once and each costs a dictionary of its own. Rounded up to the worst.
+BYTES_PER_NGRAM = 500
+MAX_MEMORY_GB = 2.0  # default limit of a fit: leaves room on an 8 GB laptop
+CHUNK = 1 << 18      # positions counted between two memory checks
+
+Context = tuple[Hashable, ...]
+Discounts = tuple[float, float, float, float]  # (0, D1, D2, D3+): index = min(count, 3)
+
+
+class Followers(NamedTuple):
+    """What followed one context in training: each token with its count, and summaries."""
+
+    counts: dict[Hashable, int]  # next token -> count (or continuation count)
+    total: int                   # the sum of the counts: c(context ·)
+    n1: int                      # how many tokens followed it exactly once,
+    n2: int                      # ... exactly twice,
+    n3: int                      # ... three times or more
+
+
+class Level(NamedTuple):
+    """Every context of one length seen in training, with the level's count-of-counts."""
+
+    contexts: dict[Context, Followers]
+    count_of_counts: Counter[int]  # r -> the number of n-grams seen exactly r times
+
+
+def check_tokens(name: str, value: object, *, ordered: bool = True) -> tuple[Hashable, ...]:
+    """Return `value` as a tuple of hashable tokens; TypeError naming `name` if it is not one.
+
+    A str gives its characters; a NumPy array or a torch tensor its list of ids (a tensor's
+    elements would otherwise be told apart by identity, not value). `ordered` refuses a set,
+    whose order is arbitrary (fine for a vocabulary, wrong for a text).
+
+    >>> check_tokens("tokens", "abc")
+    ('a', 'b', 'c')
+    >>> check_tokens("tokens", {"the": 1})
+    Traceback (most recent call last):
+    ...
+    TypeError: tokens must be a sequence of tokens (a str, list or tuple), got {'the': 1} (dict)
+    """
+    if hasattr(value, "tolist") and hasattr(value, "ndim") and not isinstance(value, str):
+        value = value.tolist()  # a 0-d array gives a scalar, refused below
+    unordered = ordered and isinstance(value, (set, frozenset))
+    if isinstance(value, Mapping) or unordered or not isinstance(value, Iterable):
+        fix = "; order matters: pass a list" if unordered else ""
+        raise TypeError(f"{name} must be a sequence of tokens (a str, list or tuple), got "
+                        f"{short_repr(value)} ({type(value).__name__}){fix}")
+    items = tuple(value)
+    try:
+        hash(items)
+    except TypeError:
+        for item in items:
+            try:
+                hash(item)
+            except TypeError:
+                raise TypeError(f"{name} must hold hashable tokens (str, int, tuple, ...), but "
+                                f"it holds a {type(item).__name__}: {short_repr(item)}") from None
+        raise
+    return items
+
+
+def _summarise(grouped: Mapping[Context, dict[Hashable, int]],
+               count_of_counts: Counter[int]) -> Level:
+    """A Level from {context: {token: count}}: each context's total, n1, n2 and n3+."""
+    contexts = {}
+    for context, after in grouped.items():
+        values = list(after.values())
+        ones, twos = values.count(1), values.count(2)
+        contexts[context] = Followers(after, sum(values), ones, twos, len(values) - ones - twos)
+    return Level(contexts, count_of_counts)
+
+
+class NGramCounts:
+    """The counts of every n-gram of orders 1 to `order` in `tokens`; see the module docstring.
+
+    Counting also fixes the vocabulary, `vocab` (tokens indexed by id): the tokens of `tokens`
+    in order of first appearance, then those of `vocab` not among them (extra tokens that may
+    occur later), sorted when they can be compared.
+
+    `max_memory_gb` (GB = 10**9 bytes; math.inf turns the guard off) bounds the memory the
+    counts may need, estimated at `BYTES_PER_NGRAM` per n-gram. The check runs after every
+    `CHUNK` positions: the n-grams counted so far, plus at least as many (less one) in each
+    higher order still to count (every n-gram but the last extends to an (n+1)-gram), are a
+    lower bound of what the fit will store. Once that bound passes the limit, counting stops
+    with a MemoryError that gives it: as long as `BYTES_PER_NGRAM` holds, the counts never take
+    more than the limit and one chunk's n-grams, and a fit that fits is never refused.
+
+    >>> NGramCounts("abracadabra", order=3).num_ngrams  # 5 letters, 7 bigrams, 7 trigrams
+    19
+    """
+
+    def __init__(self, tokens: Iterable[Hashable], order: int, *,
+                 vocab: Iterable[Hashable] | None = None,
+                 max_memory_gb: float = MAX_MEMORY_GB) -> None:
+        tokens = check_tokens("tokens", tokens)
+        self.order = check_int("order", order, minimum=1, fix="1 = unigram model")
+        if isinstance(vocab, Mapping):
+            raise TypeError(f"vocab must be the extra tokens (a set, list or str), got a "
+                            f"{type(vocab).__name__} {short_repr(vocab)}; for token ids pass "
+                            f"vocab=range(tokenizer.vocab_size)")
+        extra = check_tokens("vocab", () if vocab is None else vocab, ordered=False)
+        limit = check_number("max_memory_gb", max_memory_gb, minimum=0, min_open=True,
+                             finite=False, fix="e.g. max_memory_gb=4")
+        if len(tokens) < order:
+            raise ValueError(f"tokens has {len(tokens)} tokens, but an order-{order} model "
+                             f"needs at least {order} to count one n-gram")
+        self._levels: list[Level] = []  # [n - 1]: the n-grams' counts
+        self._continuation: dict[int, Level] = {}
+        stored = 0
+        for n in range(1, order + 1):
+            self._levels.append(self._count(tokens, n, stored, limit))
+            stored += len(self.ngrams(n))
+        seen = dict.fromkeys(tokens)
+        extra = [token for token in dict.fromkeys(extra) if token not in seen]
+        try:
+            extra = sorted(extra)
+        except TypeError:
+            pass  # tokens of mixed types: keep the order given
+        self.vocab: tuple[Hashable, ...] = (*seen, *extra)
+        self.index = {token: i for i, token in enumerate(self.vocab)}  # token -> id
+        # A str reads as a sequence of tokens only if every token is one character.
+        self.characters = all(isinstance(t, str) and len(t) == 1 for t in self.vocab)
+
+    def _count(self, tokens: tuple[Hashable, ...], n: int, stored: int, limit: float) -> Level:
+        """Count the n-grams of `tokens` a chunk at a time, checking the memory after each."""
+        positions = len(tokens) - n + 1
+        grams = zip(*(islice(tokens, i, None) for i in range(n)))  # no copy of the tokens
+        counts: Counter[Context] = Counter()
+        for done in range(CHUNK, positions + CHUNK, CHUNK):
+            counts.update(islice(grams, CHUNK))
+            counted = len(counts)
+            at_least = stored + counted + (self.order - n) * (counted - 1)
+            if at_least * BYTES_PER_NGRAM > limit * 1e9:
+                raise MemoryError(
+                    f"an order-{self.order} fit needs at least "
+                    f"{at_least * BYTES_PER_NGRAM / 1e9:.2g} GB, more than max_memory_gb="
+                    f"{limit:g}: {at_least:,} n-grams at about {BYTES_PER_NGRAM} bytes each "
+                    f"(known after counting the {n}-grams of {min(done, positions):,} of "
+                    f"{positions:,} positions); lower the order, fit on less text, or raise "
+                    f"max_memory_gb if the machine has the memory")
+        grouped: defaultdict[Context, dict[Hashable, int]] = defaultdict(dict)
+        for ngram, count in counts.items():
+            grouped[ngram[:-1]][ngram[-1]] = count
+        count_of_counts = Counter(counts.values())
+        del counts  # the grouped table holds the same counts: keep one copy
+        return _summarise(grouped, count_of_counts)
+
+    def __repr__(self) -> str:
+        return f"NGramCounts(order={self.order}, num_ngrams={self.num_ngrams:,})"
+
+    def up_to(self, order: int) -> NGramCounts:
+        """These counts for orders 1 to `order` only: shared with this object, not copied.
+
+        >>> NGramCounts("abracadabra", 3).up_to(2).num_ngrams  # 5 letters, 7 bigrams
+        12
+        """
+        order = check_int("order", order, minimum=1, maximum=self.order,
+                          fix="fit a new model for a higher order")
+        lower = copy.copy(self)  # the tables, the vocabulary and the continuation cache
+        lower.order, lower._levels = order, self._levels[:order]
+        return lower
+
+    def _check_n(self, n: int) -> int:
+        return check_int("n", n, minimum=1, maximum=self.order,
+                         fix=f"the counts go up to order {self.order}")
+
+    def as_tokens(self, name: str, value: object) -> tuple[Hashable, ...]:
+        """`value` as a tuple of tokens; a non-empty str only if every token is one character.
+
+        For a model of words, "the cat" would be read as seven unknown characters, not two words.
+        """
+        if isinstance(value, str) and value and not self.characters:
+            raise ValueError(f"{name}={short_repr(value)} is a str, read as characters, but "
+                             f"the vocabulary holds tokens longer than one character; pass a "
+                             f"tuple of tokens, e.g. {name}={short_repr(tuple(value.split()))}")
+        return check_tokens(name, value)
+
+    def as_token(self, name: str, value: object) -> Hashable:
+        """`value` as one token: hashable, and one character if every token is one."""
+        check_tokens(name, (value,))
+        if self.characters and isinstance(value, str) and len(value) != 1:
+            raise ValueError(f"{name}={short_repr(value)} is not one character, but the "
+                             f"vocabulary's tokens are characters; for a string use logprob")
+        return value
+
+    def level(self, n: int, *, continuation: bool = False) -> Level:
+        """The counts of the n-grams grouped by context (n - 1 tokens), or their continuation
+        counts: how many distinct tokens come right before each n-gram (n < order only). In
+        "abracadabra", "a" comes after r, c and d:
+
+        >>> NGramCounts("abracadabra", 2).level(1, continuation=True).contexts[()].counts["a"]
+        3
+        """
+        n = self._check_n(n)
+        if not continuation:
+            return self._levels[n - 1]
+        if n == self.order:
+            raise ValueError(f"continuation counts of {n}-grams need the {n + 1}-grams, but "
+                             f"these counts stop at order {self.order}")
+        if n not in self._continuation:
+            # Each distinct (n+1)-gram v g is one distinct token v seen before the n-gram g.
+            grouped: defaultdict[Context, dict[Hashable, int]] = defaultdict(dict)
+            for context, seen in self._levels[n].contexts.items():
+                after = grouped[context[1:]]
+                for token in seen.counts:
+                    after[token] = after.get(token, 0) + 1
+            count_of_counts = Counter(c for after in grouped.values() for c in after.values())
+            self._continuation[n] = _summarise(grouped, count_of_counts)
+        return self._continuation[n]
+
+    def count(self, ngram: tuple[Hashable, ...]) -> int:
+        """How often `ngram` (a tuple of 1 to `order` tokens) occurs in the tokens counted.
+
+        >>> NGramCounts("abracadabra", 3).count("abr")
+        2
+        """
+        ngram = self.as_tokens("ngram", ngram)
+        if not 1 <= len(ngram) <= self.order:
+            raise ValueError(f"ngram must have 1 to {self.order} tokens, got {len(ngram)}: "
+                             f"{short_repr(ngram)}")
+        seen = self._levels[len(ngram) - 1].contexts.get(ngram[:-1])
+        return seen.counts.get(ngram[-1], 0) if seen else 0
+
+    def ngrams(self, n: int) -> Mapping[Context, int]:
+        """Every distinct n-gram counted, with its count: a read-only mapping over the tables.
+
+        >>> dict(NGramCounts("abcab", 2).ngrams(2))
+        {('a', 'b'): 2, ('b', 'c'): 1, ('c', 'a'): 1}
+        """
+        return _NGrams(self._levels[self._check_n(n) - 1])
+
+    @property
+    def num_ngrams(self) -> int:
+        """The number of distinct n-grams stored, summed over n = 1 .. order."""
+        return sum(len(self.ngrams(n)) for n in range(1, self.order + 1))
+
+
+class _NGrams(Mapping):
+    """A read-only {n-gram: count} view of one level (the counts are stored by context)."""
+
+    def __init__(self, level: Level) -> None:
+        self._contexts = level.contexts
+        self._size = sum(level.count_of_counts.values())
+
+    def __getitem__(self, ngram: Context) -> int:
+        if not isinstance(ngram, tuple) or not ngram:
+            raise KeyError(ngram)
+        seen = self._contexts.get(ngram[:-1])
+        if seen is None:
+            raise KeyError(ngram)
+        return seen.counts[ngram[-1]]
+
+    def __iter__(self) -> Iterator[Context]:
+        for context, seen in self._contexts.items():
+            for token in seen.counts:
+                yield (*context, token)
+
+    def __len__(self) -> int:
+        return self._size
+
+
+# Reading the counts of the token(s) a model asks for. Smoothing subtracts a discount D(c) that
+# depends on the count c (Kneser-Ney's D1, D2, D3+; 0 for none), so both readers return
+# c - D(c): `OneToken` for one token (plain numbers, the fast path of scoring a text),
+# `EveryToken` for the whole vocabulary at once (arrays in vocabulary order). The same
+# arithmetic then serves both; neither checks its arguments (course_utils.ngrams has).
+
+
+class OneToken:
+    """The count of one token after a context, less its discount: a float."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: Hashable) -> None:
+        self.token = token
+
+    def counts(self, followers: dict[Hashable, int], discounts: Discounts) -> float:
+        """c(context token) - D(c), from the context's `followers`."""
+        count = followers.get(self.token, 0)
+        return count - discounts[count if count < 3 else 3]  # (faster than min: the hot path)
+
+
+class EveryToken:
+    """The counts of every token of the vocabulary after a context, less their discounts."""
+
+    def __init__(self, index: Mapping[Hashable, int]) -> None:
+        self.index, self.size = index, len(index)  # token -> id
+
+    def counts(self, followers: dict[Hashable, int], discounts: Discounts) -> np.ndarray:
+        """c(context w) - D(c) for every token w, in id order, shape (|V|,); 0 if never seen."""
+        count = np.zeros(self.size, dtype=np.int64)
+        count[[self.index[token] for token in followers]] = list(followers.values())
+        return count - np.asarray(discounts)[np.minimum(count, 3)]
