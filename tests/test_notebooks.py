@@ -68,6 +68,17 @@ def test_notebook_is_executed_in_order_without_errors(path):
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_holds_no_progress_bar_widgets(path):
+    # Committed notebooks are executed with TQDM_DISABLE=1: a widget in them is a bar that
+    # escaped it (it would differ on every run and show a stale bar to the learner).
+    notebook = _load(path)
+    assert "widgets" not in notebook["metadata"], "re-execute it with TQDM_DISABLE=1"
+    for index, cell in enumerate(_code_cells(notebook)):
+        for output in cell["outputs"]:
+            assert not any("widget" in kind for kind in output.get("data", {})), index
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_uses_the_course_kernel_and_setup(path):
     notebook = _load(path)
     assert notebook["metadata"]["kernelspec"]["name"] == KERNEL_NAME
