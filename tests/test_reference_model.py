@@ -11,7 +11,7 @@ import torch
 from course_utils.data import load_corpus, reference_model_path
 from course_utils.model import GPT
 from course_utils.tokenization import BPETokenizer
-from course_utils.training import bits_per_byte, text_loss
+from course_utils.metrics import bits_per_byte, text_loss
 
 MAX_MB = 25
 
