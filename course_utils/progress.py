@@ -16,6 +16,7 @@ green instead of partly filled and red. A loop that raises leaves its bar as it 
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,8 +53,11 @@ def progress_bar(total: int, desc: str, *, enabled: bool = True, initial: int = 
         return
     from tqdm.auto import tqdm
 
-    # No disable=False here: TQDM_DISABLE=1 in the environment must still silence the bar.
-    bar = tqdm(total=total, desc=desc, initial=initial, unit=unit)
+    # tqdm reads TQDM_DISABLE only when it is imported, and its notebook bar not at all (it
+    # passes disable=False itself): read it here, at every call.
+    quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
+    bar = tqdm(total=total, desc=desc, initial=initial, unit=unit,
+               **({"disable": True} if quiet else {}))
     try:
         yield bar
     except BaseException:

@@ -135,8 +135,12 @@ def test_an_early_stop_closes_the_bar_as_complete(monkeypatch):
     assert failing.container.children[1].bar_style == "danger"  # an error stays visible
 
 
-def test_bars_are_silent_under_tqdm_disable(capsys, monkeypatch):
+@pytest.mark.parametrize("bar_class", ["tqdm.std", "tqdm.notebook"])
+def test_bars_are_silent_under_tqdm_disable(capsys, monkeypatch, bar_class):
+    # The notebook bar (what tqdm.auto picks in Jupyter) ignores TQDM_DISABLE by itself.
+    monkeypatch.setattr("tqdm.auto.tqdm", pytest.importorskip(bar_class).tqdm)
     monkeypatch.setenv("TQDM_DISABLE", "1")
     with progress.progress_bar(3, "steps") as bar:
         bar.update(3)
+    assert bar.disable and not hasattr(bar, "container")
     assert capsys.readouterr() == ("", "")
