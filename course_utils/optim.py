@@ -1,4 +1,5 @@
-"""Stochastic gradient descent written out by hand, equal to `torch.optim.SGD` bit for bit.
+"""How parameters move: SGD written out by hand (equal to `torch.optim.SGD` bit for bit), and
+`train_step`, one update of a language model with any optimizer.
 
 `SGD` is a `torch.optim.Optimizer`, so it plugs into any PyTorch training loop, but its `step`
 spells out every operation: weight decay, momentum (optionally Nesterov's) and the update itself,
@@ -6,8 +7,9 @@ in the order PyTorch's single-tensor implementation uses. Same order, same round
 parameters after every step are identical to `torch.optim.SGD`'s, and the state (one
 `momentum_buffer` per parameter) is stored under the same names, so the two load each other's
 `state_dict()`. Left out: `maximize`, sparse gradients, tensor learning rates, and the
-`foreach`/`fused` kernels (faster, same mathematics). Training itself, with AdamW, is in
-`course_utils.training`.
+`foreach`/`fused` kernels (faster, same mathematics). `train_step` computes a batch's loss,
+its gradients, clips them and lets the optimizer step; a whole training run, with AdamW and a
+learning-rate schedule, is `course_utils.training`'s.
 
 >>> p = torch.tensor([1.0], requires_grad=True)
 >>> opt = SGD([p], lr=0.1)
@@ -19,14 +21,17 @@ tensor([0.8000], requires_grad=True)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
-from numbers import Real
 from typing import Any
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
-__all__ = ["SGD"]
+from course_utils.metrics import check_model, next_token_loss
+from course_utils.validation import check_bool, check_number, check_tensor, check_type
+
+__all__ = ["SGD", "train_step"]
 
 
 class SGD(torch.optim.Optimizer):
@@ -34,18 +39,18 @@ class SGD(torch.optim.Optimizer):
 
     For each parameter p with gradient g = ∇L(p), one step does, in this order:
 
-        d = g + λ·p                     weight decay λ (skipped when λ = 0)
-        b = d                           momentum buffer, at p's first step (skipped when μ = 0)
-        b = μ·b + (1 − τ)·d             at later steps (momentum μ, dampening τ)
-        d = d + μ·b  (Nesterov)         or d = b (plain momentum)
-        p = p − η·d                     learning rate η
+        d = g + weight_decay·p                  (skipped when weight_decay = 0)
+        b = d                                   momentum buffer, at p's first step
+        b = momentum·b + (1 − dampening)·d      at later steps (no buffer when momentum = 0)
+        d = d + momentum·b  (Nesterov)          or d = b (plain momentum)
+        p = p − lr·d
 
     ∇L is the gradient itself, not its negative: it points uphill, towards larger loss, and
     the last line *subtracts* it, so every step goes against the gradient, downhill.
 
     The first buffer is the step itself, not zero, so dampening starts at step 2 (as in PyTorch).
-    Raises ValueError for lr ≤ 0, momentum < 0, dampening outside [0, 1], weight_decay < 0, or
-    nesterov without momentum or with dampening.
+    Every setting must be a finite number (nesterov a bool): lr > 0, momentum ≥ 0, dampening in
+    [0, 1], weight_decay ≥ 0, and nesterov needs momentum and no dampening.
 
     >>> p = torch.tensor([1.0], requires_grad=True)
     >>> opt = SGD([p], lr=0.1, momentum=0.9)
@@ -60,26 +65,24 @@ class SGD(torch.optim.Optimizer):
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
                  momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
                  nesterov: bool = False) -> None:
-        for name, value in (("lr", lr), ("momentum", momentum), ("dampening", dampening),
-                            ("weight_decay", weight_decay)):
-            if not isinstance(value, Real) or isinstance(value, bool):
-                raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}; typical values are 1e-3 to 1e-1")
-        if momentum < 0:
-            raise ValueError(f"momentum must be >= 0, got {momentum}; 0 turns it off, 0.9 is usual")
-        if not 0 <= dampening <= 1:
-            raise ValueError(f"dampening must be in [0, 1], got {dampening}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}; 0 turns it off")
-        if not isinstance(nesterov, bool):
-            raise TypeError(f"nesterov must be a bool, got {type(nesterov).__name__}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got "
-                             f"momentum={momentum}, dampening={dampening}")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov)
-        super().__init__(params, defaults)
+        if isinstance(params, (Tensor, nn.Module)):
+            raise TypeError(f"params must be an iterable of parameters, got a "
+                            f"{type(params).__name__}; pass model.parameters() or [tensor]")
+        params = list(check_type("params", params, Iterable, "an iterable of parameters"))
+        if not params:
+            raise ValueError("params is empty: there is nothing to optimize; pass "
+                             "model.parameters() of a model that has parameters")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
+        for group in self.param_groups:  # a group may override the defaults: check every one
+            check_number("lr", group["lr"], minimum=0, min_open=True, fix="1e-3 to 1e-1 is usual")
+            check_number("momentum", group["momentum"], minimum=0, fix="0 turns it off")
+            check_number("dampening", group["dampening"], minimum=0, maximum=1)
+            check_number("weight_decay", group["weight_decay"], minimum=0, fix="0 turns it off")
+            if check_bool("nesterov", group["nesterov"]) and (group["momentum"] <= 0
+                                                              or group["dampening"] != 0):
+                raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got "
+                                 f"momentum={group['momentum']}, dampening={group['dampening']}")
 
     @torch.no_grad()  # the update itself must not become part of the autograd graph
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:  # type: ignore
@@ -115,3 +118,40 @@ class SGD(torch.optim.Optimizer):
                     d_p = d_p.add(buf, alpha=momentum) if nesterov else buf
                 p.add_(d_p, alpha=-lr)  # against the gradient: downhill
         return loss
+
+
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor,
+               lr: float, grad_clip: float | None) -> float:
+    """One update at learning rate `lr`: forward, backward, clip, optimizer step; return the
+    batch's loss (nats per token, before the update). `x` and `y` are (B, T) token ids, y the
+    next token of each of x's. A NaN or infinite loss means training diverged: it raises
+    FloatingPointError before the update, so the parameters stay as they were.
+
+    >>> model = nn.Sequential(nn.Embedding(3, 3))  # logits of the next token: a table
+    >>> opt = SGD(model.parameters(), lr=1.0)
+    >>> x, y = torch.tensor([[0, 1, 2]]), torch.tensor([[1, 2, 0]])
+    >>> losses = [train_step(model, opt, x, y, lr=1.0, grad_clip=None) for _ in range(50)]
+    >>> losses[-1] < losses[0] / 10
+    True
+    """
+    check_model("model", model)
+    check_type("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
+    for name, ids in (("x", x), ("y", y)):
+        check_tensor(name, ids, ndim=2, kind="integer", shape="(B, T)")
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have one shape (B, T), got {tuple(x.shape)} and "
+                         f"{tuple(y.shape)}; y is x shifted by one token")
+    lr = check_number("lr", lr, minimum=0, min_open=True)
+    grad_clip = check_number("grad_clip", grad_clip, minimum=0, min_open=True, optional=True)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    loss = next_token_loss(model, x, y)
+    if not math.isfinite(value := loss.item()):
+        raise FloatingPointError(f"the loss is {value}: training diverged; lower lr (it is "
+                                 f"{lr:g}) or clip the gradients (grad_clip)")
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if grad_clip is not None:  # one rare huge gradient should not undo the progress
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    optimizer.step()
+    return value

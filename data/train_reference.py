@@ -9,7 +9,9 @@ run can be stopped and resumed with the same result. Uses a GPU when one is avai
 
 The exported directory loads offline with transformers:
     GPT2LMHeadModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
-and with the course's classes: GPT.from_hf(...), BPETokenizer.load(path).
+and with the course's classes: GPT.from_hf(...), BPETokenizer.load(path). Each file is written
+with course_utils.files.write_atomically and SHA256SUMS last, so an interrupted export is caught
+by the sha256 check of course_utils.data.reference_model_path, and re-running it repairs it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import hashlib
 import json
 import math
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -28,14 +29,17 @@ from pathlib import Path
 
 import torch
 
+from course_utils import files
 from course_utils.data import DATA_DIR, SUMS_FILE, load_corpus
+from course_utils.metrics import bits_per_byte, text_loss
 from course_utils.model import GPT, GPTConfig
 from course_utils.tokenization import BPETokenizer
-from course_utils.training import TrainConfig, bits_per_byte, text_loss, train
+from course_utils.training import TrainConfig, train
 
 VOCAB_SIZE = 1024
 MODEL = GPTConfig(vocab_size=VOCAB_SIZE, block_size=128, n_layer=4, n_head=4, n_embd=128,
                   dropout=0.1)
+# block_size=128 is the model's (None would say the same); the shipped model card records it.
 TRAINING = TrainConfig(batch_size=32, block_size=128, num_steps=4000, lr=3e-3, min_lr=3e-4,
                        warmup_steps=200, weight_decay=0.1, grad_clip=1.0, eval_interval=500,
                        eval_batches=20, seed=0)
@@ -89,18 +93,46 @@ tokenizer = AutoTokenizer.from_pretrained(path)
 """
 
 
+def export(out: Path, model: GPT, tokenizer: BPETokenizer, metrics: dict) -> Path:
+    """Write the Hugging Face model folder `out`: weights, config, tokenizer (both formats),
+    metrics, model card and SHA256SUMS, with the usual permissions; return `out`.
+
+    The libraries write their files into a staging folder; each file then replaces its old
+    version in one step (files.write_atomically), and SHA256SUMS comes last: until it does, the
+    sha256 check on load reports the folder as altered rather than loading a mix.
+    """
+    with tempfile.TemporaryDirectory() as staging:
+        staging = Path(staging)
+        model.cpu().to_hf().save_pretrained(staging)
+        tokenizer.to_hf().save_pretrained(staging)
+        tokenizer.save(staging)
+        (staging / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
+        (staging / "README.md").write_text(model_card(metrics, model.config, TRAINING), "utf-8")
+        contents = {f.name: f.read_bytes() for f in sorted(staging.iterdir()) if f.is_file()}
+    files.check_writable_folder(out, what="model folder")
+    for name, data in contents.items():
+        files.write_atomically(out / name, data)
+    sums = [f"{hashlib.sha256(data).hexdigest()}  {name}\n" for name, data in contents.items()]
+    files.write_atomically(out / SUMS_FILE, "".join(sums))  # checked on load: last of all
+    for stale in {p.name for p in out.iterdir()} - set(contents) - {SUMS_FILE}:
+        (out / stale).unlink()  # a file an earlier export wrote and this one does not
+    return out
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DATA_DIR / "reference_model")
-    parser.add_argument("--checkpoint-dir", type=Path, default=Path(tempfile.gettempdir()) / "llm-tokens-reference-run")
+    parser.add_argument("--checkpoint-dir", type=Path,
+                        default=Path(tempfile.gettempdir()) / "llm-tokens-reference-run")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
                         help="CPU threads; 1 is faster when other programs share the cores")
     args = parser.parse_args()
     if args.device == "cpu":
-        print("Training on the CPU: about 30 minutes on 2 idle cores (12,000 tokens/s); a GPU is much "
-              "faster.", flush=True)
+        print("Training on the CPU: about 30 minutes on 2 idle cores (12,000 tokens/s); a GPU is "
+              "much faster.", flush=True)
     torch.set_num_threads(args.threads)
 
     train_text, val_text = load_corpus("shakespeare", "train"), load_corpus("shakespeare", "val")
@@ -128,25 +160,7 @@ def main() -> int:
         "last_eval_val_loss": history.val_loss[-1],
     }
 
-    staging = Path(tempfile.mkdtemp(dir=args.out.parent, prefix=".reference-"))
-    staging.chmod(0o755)  # mkdtemp makes it private; the model is for everyone to read
-    try:
-        model.cpu().to_hf().save_pretrained(staging)
-        tokenizer.to_hf().save_pretrained(staging)
-        tokenizer.save(staging)
-        (staging / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-        (staging / "README.md").write_text(model_card(metrics, MODEL, TRAINING), encoding="utf-8")
-        sums = [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}\n"
-                for f in sorted(staging.iterdir()) if f.is_file()]
-        (staging / SUMS_FILE).write_text("".join(sums), encoding="utf-8")  # checked on load
-        for f in staging.iterdir():
-            f.chmod(0o644)
-        if args.out.exists():
-            shutil.rmtree(args.out)
-        staging.rename(args.out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    export(args.out, model, tokenizer, metrics)
     print(json.dumps(metrics, indent=2))
     return 0
 

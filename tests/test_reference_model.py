@@ -11,7 +11,7 @@ import torch
 from course_utils.data import load_corpus, reference_model_path
 from course_utils.model import GPT
 from course_utils.tokenization import BPETokenizer
-from course_utils.training import bits_per_byte, text_loss
+from course_utils.metrics import bits_per_byte, text_loss
 
 MAX_MB = 25
 
@@ -56,3 +56,45 @@ def test_the_model_card_reports_what_the_model_does(path):
     assert bpb == pytest.approx(metrics["val_bits_per_byte"], abs=1e-3)
     card = (path / "README.md").read_text(encoding="utf-8")
     assert f"{metrics['val_bits_per_byte']:.4f}" in card
+
+
+def test_the_export_writes_every_file_with_the_usual_permissions_and_sums_last(tmp_path):
+    import hashlib
+    import importlib.util
+    import os
+    import stat
+
+    from transformers import GPT2LMHeadModel
+
+    from course_utils.data import DATA_DIR, SUMS_FILE
+    from course_utils.model import GPTConfig
+
+    spec = importlib.util.spec_from_file_location("train_reference",
+                                                  DATA_DIR / "train_reference.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    text = load_corpus("shakespeare", split="val")[:5_000]
+    tokenizer = BPETokenizer.train(text, vocab_size=300, progress=False)
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, block_size=16, n_layer=1, n_head=2,
+                          n_embd=16))
+    metrics = {"val_loss": 5.0, "val_bits_per_byte": 3.0, "val_tokens": 10, "val_bytes": 20,
+               "train_tokens": 30, "parameters": model.num_parameters(), "steps": 1,
+               "wall_time_s": 1.0, "hardware": "CPU"}
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "left-from-an-older-export.bin").write_bytes(b"old")
+    umask = os.umask(0o022)
+    try:
+        script.export(out, model, tokenizer, metrics)
+    finally:
+        os.umask(umask)
+    written = sorted(p.name for p in out.iterdir())
+    assert SUMS_FILE in written and "left-from-an-older-export.bin" not in written
+    assert all(stat.S_IMODE((out / name).stat().st_mode) == 0o644 for name in written)
+    sums = dict(reversed(line.split("  ")) for line in
+                (out / SUMS_FILE).read_text().splitlines())
+    assert sorted(sums) == sorted(set(written) - {SUMS_FILE})
+    assert all(hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+               for name, digest in sums.items())
+    assert BPETokenizer.load(out).merges == tokenizer.merges
+    assert GPT2LMHeadModel.from_pretrained(out).config.n_embd == 16

@@ -1,22 +1,19 @@
-"""course_utils.training: schedule and batches by hand, learning, exact resume, safe checkpoints."""
+"""course_utils.training: schedule and batches by hand, learning, exact resume, clear errors.
+
+The checkpoint format itself (kills, disk full, altered bytes) is tested in test_checkpoint.py."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
 from course_utils import training
 from course_utils.model import GPT, GPTConfig
 from course_utils.training import (
-    MODEL_FILE,
-    OPTIMIZER_FILE,
-    STATE_FILE,
     TrainConfig,
     TrainHistory,
     bits_per_byte,
@@ -44,7 +41,7 @@ def one_thread():
 
 
 def tiny_config(**overrides):
-    settings = dict(batch_size=4, block_size=8, num_steps=20, lr=1e-2, min_lr=1e-3,
+    settings = dict(batch_size=4, num_steps=20, lr=1e-2, min_lr=1e-3,
                     warmup_steps=4, eval_interval=5, eval_batches=2, progress=False)
     return TrainConfig(**{**settings, **overrides})
 
@@ -160,15 +157,37 @@ def test_loss_decreases_on_a_repetitive_text():
 
 @pytest.mark.parametrize("progress", [True, False])
 def test_progress_bar_only_when_asked_and_env_can_silence_it(monkeypatch, progress):
-    import tqdm
+    import tqdm.auto
 
-    calls = []
-    real = tqdm.tqdm
-    monkeypatch.setattr(tqdm, "tqdm", lambda *args, **kwargs: calls.append(kwargs)
-                        or real(*args, **kwargs))
+    bars = []
+    real = tqdm.auto.tqdm
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    monkeypatch.setattr(tqdm.auto, "tqdm", lambda *args, **kwargs: bars.append(
+        real(*args, **kwargs)) or bars[-1])
     train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=3, warmup_steps=1, progress=progress))
-    assert len(calls) == progress
-    assert all("disable" not in kwargs for kwargs in calls)  # TQDM_DISABLE=1 keeps its say
+    assert len(bars) == progress
+    assert all(bar.disable for bar in bars)  # TQDM_DISABLE=1 keeps its say
+
+
+def test_an_early_stopped_run_closes_its_bar_as_complete(monkeypatch):
+    notebook = pytest.importorskip("tqdm.notebook")
+    bars = []
+
+    class Recorded(notebook.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr("tqdm.auto.tqdm", Recorded)
+    forward, backward = torch.arange(8).repeat(30), torch.arange(7, -1, -1).repeat(30)
+    history = train(GPT(TINY), forward, backward,
+                    tiny_config(num_steps=100, early_stopping_patience=2, progress=True))
+    assert history.stopped_early
+    (bar,) = bars
+    widget = bar.container.children[1]
+    assert bar.n == bar.total == widget.max == len(history.steps) < 100
+    assert widget.bar_style == "success"  # full and green, not an interrupted red bar
 
 
 def test_gradient_clipping_only_when_asked(monkeypatch):
@@ -241,7 +260,7 @@ def test_early_stopping_on_text_unlike_the_training_text():
     assert history.stopped_early and len(history.steps) < 100
 
 
-# --- checkpoints --------------------------------------------------------------------------------
+# --- checkpoints (the format: test_checkpoint.py) -------------------------------------------------
 
 def trained_checkpoint(tmp_path, num_steps=6):
     config = tiny_config(num_steps=num_steps, checkpoint_dir=tmp_path / "run")
@@ -250,16 +269,9 @@ def trained_checkpoint(tmp_path, num_steps=6):
     return model, history, config
 
 
-def test_checkpoint_files_exist_and_load(tmp_path):
+def test_a_run_s_checkpoint_loads_into_model_optimizer_and_generators(tmp_path):
     model, history, config = trained_checkpoint(tmp_path)
-    files = sorted(p.name for p in (tmp_path / "run").iterdir())
-    assert files == sorted([MODEL_FILE, OPTIMIZER_FILE, STATE_FILE])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # no temporary leftovers
-    state = json.loads((tmp_path / "run" / STATE_FILE).read_text())
-    assert state["step"] == 6 and state["config"]["lr"] == config.lr
-    assert "lm_head.weight" not in load_file(tmp_path / "run" / MODEL_FILE) or \
-        "transformer.wte.weight" not in load_file(tmp_path / "run" / MODEL_FILE)  # tied: once
-
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # nothing beside it
     loaded = GPT(TINY, seed=123)
     optimizer = make_optimizer(loaded, config)
     generators = {name: torch.Generator() for name in ("train_batches", "eval_batches")}
@@ -270,75 +282,49 @@ def test_checkpoint_files_exist_and_load(tmp_path):
     assert loaded.lm_head.weight is loaded.transformer.wte.weight  # still tied
     assert all(int(s["step"]) == 6 for s in optimizer.state.values())
     assert optimizer.param_groups[0]["betas"] == config.betas
-
-
-@pytest.mark.parametrize("fail_at", ["writing", "swapping"])
-def test_failed_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch, fail_at):
-    model, history, config = trained_checkpoint(tmp_path)
-    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
-
-    def fail(*args, **kwargs):
-        raise OSError("disk full")
-
-    if fail_at == "writing":  # after model.safetensors, before the other two files
-        monkeypatch.setattr("safetensors.torch.save_file", fail)
-    else:  # the new directory cannot take the old one's place
-        rename = type(tmp_path).rename
-        monkeypatch.setattr(type(tmp_path), "rename", lambda self, target: fail()
-                            if ".tmp-" in self.name and not self.name.endswith(".old")
-                            else rename(self, target))
-    train_more = GPT(TINY, seed=5)
-    with pytest.raises(OSError, match="disk full"):
-        save_checkpoint(tmp_path / "run", train_more, make_optimizer(train_more, config), 99,
-                        TrainHistory(), {}, config)
-    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]  # the half-written one is gone
-    monkeypatch.undo()
-    assert load_checkpoint(tmp_path / "run", GPT(TINY))[:2] == (6, history)
-
-
-def test_save_refuses_a_directory_with_other_files(tmp_path):
-    (tmp_path / "notes.txt").write_text("mine")
-    model = GPT(TINY)
-    with pytest.raises(ValueError, match="other than a checkpoint"):
-        save_checkpoint(tmp_path, model, make_optimizer(model, TrainConfig()), 0, TrainHistory(),
-                        {}, TrainConfig())
-    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert not torch.equal(generators["train_batches"].get_state(), torch.Generator().get_state())
 
 
 def test_resume_without_a_checkpoint_names_the_directory(tmp_path):
     config = tiny_config(checkpoint_dir=tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="nowhere"):
         train(GPT(TINY), PATTERN, PATTERN, config, resume=True)
+    assert not (tmp_path / "nowhere").exists()  # a failed resume creates nothing
     with pytest.raises(ValueError, match="checkpoint_dir"):
         train(GPT(TINY), PATTERN, PATTERN, tiny_config(), resume=True)
 
 
-@pytest.mark.parametrize("name", [MODEL_FILE, OPTIMIZER_FILE, STATE_FILE])
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other_json"])
-def test_corrupt_checkpoint_file_is_named(tmp_path, name, damage):
+def test_checkpoint_of_another_model_or_run_is_refused_before_anything_changes(tmp_path):
     _, _, config = trained_checkpoint(tmp_path)
-    path = tmp_path / "run" / name
-    content = path.read_bytes()
-    path.write_bytes({"garbage": b"\x00garbage", "truncated": content[:len(content) // 2],
-                      "empty": b"", "other_json": b'{"format_version": 1}'}[damage])
-    with pytest.raises(ValueError, match=name):
-        train(GPT(TINY), PATTERN, PATTERN, config, resume=True)
-
-
-def test_missing_checkpoint_file_is_named(tmp_path):
-    _, _, config = trained_checkpoint(tmp_path)
-    (tmp_path / "run" / OPTIMIZER_FILE).unlink()
-    with pytest.raises(FileNotFoundError, match=OPTIMIZER_FILE):
-        train(GPT(TINY), PATTERN, PATTERN, config, resume=True)
-
-
-def test_checkpoint_of_another_model_or_run_is_refused(tmp_path):
-    _, _, config = trained_checkpoint(tmp_path)
-    with pytest.raises(ValueError, match=MODEL_FILE):
+    with pytest.raises(ValueError, match="another config: n_layer=1 .model: 2"):
         train(GPT(dataclasses.replace(TINY, n_layer=2)), PATTERN, PATTERN, config, resume=True)
+    model = GPT(TINY, seed=7)
+    before = [p.clone() for p in model.parameters()]
     with pytest.raises(ValueError, match="lr=0.01 → 0.02"):
-        train(GPT(TINY), PATTERN, PATTERN, dataclasses.replace(config, lr=0.02), resume=True)
+        train(model, PATTERN, PATTERN, dataclasses.replace(config, lr=0.02), resume=True)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_the_checkpoint_folder_is_checked_before_the_first_step(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("my notes")
+    steps = []
+    monkeypatch.setattr(training, "train_step", lambda *args: steps.append(1) or 1.0)
+    with pytest.raises(NotADirectoryError, match="a-file"):
+        train(GPT(TINY), PATTERN, PATTERN, tiny_config(checkpoint_dir=tmp_path / "a-file"))
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        train(GPT(TINY), PATTERN, PATTERN, tiny_config(checkpoint_dir=tmp_path / "mine"))
+    assert steps == [] and (tmp_path / "mine" / "notes.txt").read_text() == "my notes"
+
+
+def test_a_diverging_run_stops_with_a_clear_error_before_the_bad_update():
+    model = GPT(TINY)
+    with torch.no_grad():
+        model.lm_head.weight[0, 0] = float("inf")  # as after an update with far too high an lr
+    with pytest.raises(FloatingPointError, match="diverged; lower lr"):
+        train(model, PATTERN, PATTERN, tiny_config(eval_interval=1000))
+    assert math.isinf(model.lm_head.weight[0, 0].item())  # no update was applied on top
 
 
 # --- bad input ----------------------------------------------------------------------------------
@@ -371,9 +357,25 @@ def test_bad_data(train_data, val_data, error, match):
         train(GPT(TINY), train_data, val_data, tiny_config())
 
 
-def test_block_size_longer_than_the_model_s():
-    with pytest.raises(ValueError, match="block_size=16"):
+def test_block_size_longer_than_the_model_s_names_both():
+    with pytest.raises(ValueError, match="config.block_size=16 exceeds the model's block_size=8"):
         train(GPT(TINY), PATTERN, PATTERN, tiny_config(block_size=16))
+
+
+def test_the_window_is_the_model_s_block_size_unless_set(monkeypatch):
+    shapes = []
+    batch = training.get_batch
+    monkeypatch.setattr(training, "get_batch", lambda *args: shapes.append(args[2]) or batch(*args))
+    train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=1, warmup_steps=0))
+    train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=1, warmup_steps=0, block_size=5))
+    assert set(shapes[:5]) == {8} and set(shapes[-5:]) == {5}
+    assert TrainConfig().block_size is None
+
+
+def test_train_step_is_the_optimizer_module_s():
+    from course_utils import optim
+
+    assert training.train_step is optim.train_step
 
 
 def test_text_loss_scores_every_prediction_once_with_enough_context():

@@ -1,0 +1,348 @@
+"""Checkpoints that survive anything: a model, its optimizer and its random generators in a folder.
+
+    model-<sha12>.safetensors       the parameters (a tied matrix once)
+    optimizer-<sha12>.safetensors   the optimizer's per-parameter tensors (AdamW's moments)
+    checkpoint.json                 the manifest: everything else, and what the two files must be
+
+The manifest holds the format version, the caller's `state` (for a training run: the step, the
+settings and the history), the model's class, config and tensor shapes, the optimizer's
+settings, the generators' states, and each tensor file's name and sha256.
+
+Why a kill at any instant leaves the complete old or the complete new checkpoint: a tensor file
+is named after its contents, so a new one never overwrites a file the current manifest needs;
+every file is written with `files.write_atomically`; the manifest comes last, and its rename is
+the moment the new checkpoint replaces the old. Files no manifest refers to (new ones before
+that moment, old ones after it) are removed right after, or by the next save or load.
+
+Loading checks each file's sha256, and the model's class, config and shapes, before it changes
+anything: altered bytes or another model are a clear ValueError. Left out: sharded files, saves
+from several processes at once, and what a training run stores (`course_utils.training`).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import errno
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from course_utils import files
+from course_utils.validation import check_path, check_type, short_repr
+
+if TYPE_CHECKING:
+    import torch
+    from torch import Tensor, nn
+
+__all__ = ["write_checkpoint", "read_checkpoint", "check_checkpoint_folder", "MANIFEST",
+           "FORMAT_VERSION"]
+
+FORMAT_VERSION = 2  # 1 was a folder of fixed names swapped by two renames (not kill-safe)
+MANIFEST = "checkpoint.json"
+_TENSOR_FILE = re.compile(r"(model|optimizer)-[0-9a-f]{12}\.safetensors")
+_FORMAT_1 = ("model.safetensors", "optimizer.safetensors", "trainer_state.json")
+_T = TypeVar("_T")
+
+
+def _os_error(kind: type[OSError], number: int, path: Path, message: str) -> OSError:
+    error = kind(number, message)
+    error.filename = str(path)  # the message names it already
+    return error
+
+
+def _is_ours(name: str) -> bool:
+    """A name a checkpoint folder may hold: ours, the earlier format's, or a partial file."""
+    return (name == MANIFEST or name in _FORMAT_1 or bool(_TENSOR_FILE.fullmatch(name))
+            or (name.startswith(".") and files.PARTIAL in name))
+
+
+def _check_folder(directory: object) -> Path:
+    """`directory` as an absolute Path, if it is new, empty or a checkpoint folder."""
+    path = Path(os.path.abspath(check_path("directory", directory)))
+    if path.exists() and not path.is_dir():
+        raise _os_error(NotADirectoryError, errno.ENOTDIR, path, f"{path} is a file, not a "
+                        f"checkpoint folder; saving would replace it: choose another path")
+    foreign = sorted(p.name for p in path.iterdir() if not _is_ours(p.name)) \
+        if path.is_dir() else []
+    if foreign:
+        raise _os_error(FileExistsError, errno.EEXIST, path, f"{path} holds files that are not "
+                        f"part of a checkpoint ({short_repr(foreign, 120)}); choose a new or "
+                        f"empty folder for checkpoints")
+    return path
+
+
+def check_checkpoint_folder(directory: str | os.PathLike[str]) -> Path:
+    """Return `directory` as an absolute Path once it is sure a checkpoint can be saved there.
+
+    It must be a new folder, an empty one or a checkpoint folder (a regular file, or a folder
+    holding other files, is refused: a save must never replace something that is not a
+    checkpoint), and writable: the folder is created and a file written and removed, so a long
+    run fails before its first step rather than at its first save.
+    """
+    return files.check_writable_folder(_check_folder(directory), what="checkpoint folder")
+
+
+def _holds(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, ValueError):
+        return False
+
+
+def _tidy(folder: Path, manifest: dict[str, Any]) -> None:
+    """Remove what interrupted saves left: partial files of dead processes, and tensor files
+    (or files of format 1) that the manifest does not refer to. While another process saves
+    here (its partial files remain), its new tensor files are not touched."""
+    files.tidy_partial_files(folder)
+    keep = {MANIFEST} | {entry["name"] for entry in manifest["files"].values()}
+    names = [p.name for p in folder.iterdir()]
+    if any(name.startswith(".") and files.PARTIAL in name for name in names):
+        return  # a save is in progress
+    for name in names:
+        if name not in keep and (name in _FORMAT_1 or _TENSOR_FILE.fullmatch(name)):
+            try:
+                (folder / name).unlink()
+            except OSError:  # gone already, or a read-only folder: loading still works
+                pass
+
+
+def _model_tensors(model: nn.Module) -> tuple[dict[str, Tensor], dict[str, str]]:
+    """Return ({name: tensor}, {tied name: name it shares with}): a shared tensor once."""
+    tensors: dict[str, Tensor] = {}
+    tied: dict[str, str] = {}
+    first: dict[int, str] = {}
+    for name, tensor in model.state_dict(keep_vars=True).items():
+        if id(tensor) in first:  # e.g. GPT's lm_head.weight is transformer.wte.weight
+            tied[name] = first[id(tensor)]
+        else:
+            first[id(tensor)] = name
+            tensors[name] = tensor.detach().cpu().contiguous()
+    return tensors, tied
+
+
+def _describe(model: nn.Module) -> dict[str, Any]:
+    """The model's class, config (if it is a dataclass) and the dtype and shape of each tensor."""
+    config = getattr(model, "config", None)
+    config = (json.loads(json.dumps(dataclasses.asdict(config), default=str))
+              if dataclasses.is_dataclass(config) else None)
+    shapes = {name: f"{str(t.dtype).removeprefix('torch.')} {list(t.shape)}"
+              for name, t in model.state_dict().items()}
+    return {"class": type(model).__name__, "config": config, "tensors": shapes}
+
+
+def write_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
+                     optimizer: torch.optim.Optimizer, generators: dict[str, torch.Generator],
+                     state: dict[str, Any]) -> Path:
+    """Save model, optimizer, generators and a JSON-able `state` into `directory`; return it.
+
+    At every instant the folder holds the complete previous checkpoint or the complete new one.
+    Disk full, a read-only or foreign folder: an OSError naming the path, the old one kept.
+    Example: see `read_checkpoint`.
+    """
+    import torch
+    from safetensors.torch import save
+    from torch import nn
+
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    check_type("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
+    check_type("generators", generators, dict, "a dict of {name: torch.Generator}")
+    check_type("state", state, dict, "a dict that json.dumps can write")
+    for name, generator in generators.items():
+        check_type(f"generators[{name!r}]", generator, torch.Generator, "a torch.Generator")
+    folder = _check_folder(directory)  # before the work of serialising: a clear error first
+    tensors, tied = _model_tensors(model)
+    optimizer_state = optimizer.state_dict()
+    # {parameter index: {"exp_avg": tensor, ...}} flattened to {"3.exp_avg": tensor, ...}
+    moments = {f"{i}.{name}": torch.as_tensor(value).detach().cpu().contiguous()
+               for i, per_param in optimizer_state["state"].items()
+               for name, value in per_param.items()}
+    manifest = {
+        "format_version": FORMAT_VERSION, "state": state,
+        "model": {**_describe(model), "tied": tied},
+        "optimizer": {"class": type(optimizer).__name__,
+                      "param_groups": optimizer_state["param_groups"]},
+        "generators": {name: base64.b64encode(g.get_state().numpy().tobytes()).decode()
+                       for name, g in generators.items()},
+        "files": {}}
+    blobs = {"model": save(tensors), "optimizer": save(moments)}
+    for kind, blob in blobs.items():
+        digest = hashlib.sha256(blob).hexdigest()  # the name says what the file must contain
+        manifest["files"][kind] = {"name": f"{kind}-{digest[:12]}.safetensors", "sha256": digest}
+    try:
+        text = json.dumps(manifest, indent=1, default=os.fspath)  # a path is written as a str
+    except TypeError as error:
+        raise TypeError(f"state and the optimizer's settings must be plain JSON values "
+                        f"(numbers, str, paths, lists, dicts): {error}") from None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        before = {p.name for p in folder.iterdir()}
+        # A marker that this process saves here: a load meanwhile leaves our new files alone.
+        marker = files.partial_path(folder / "save")
+        marker.touch(exist_ok=False)
+    except OSError as error:
+        raise files.as_os_error(error, folder) from error
+    try:
+        for kind, blob in blobs.items():
+            files.write_atomically(folder / manifest["files"][kind]["name"], blob)
+        files.write_atomically(folder / MANIFEST, text)  # the commit point
+    except BaseException:
+        if not _holds(folder / MANIFEST, text):  # not committed: the new files are litter
+            for entry in manifest["files"].values():
+                if entry["name"] not in before:
+                    (folder / entry["name"]).unlink(missing_ok=True)
+        raise
+    finally:
+        marker.unlink(missing_ok=True)
+    _tidy(folder, manifest)
+    return folder
+
+
+def _fail(folder: Path, problem: str, fix: str = "restore it, or train without resume=True to "
+          "start afresh") -> ValueError:
+    return ValueError(f"the checkpoint in {folder} {problem}; {fix}")
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise _os_error(FileNotFoundError, errno.ENOENT, folder, f"no checkpoint folder {folder}; "
+                        f"train with checkpoint_dir set first, or without resume=True")
+    if not path.is_file():
+        if (folder / _FORMAT_1[2]).is_file():
+            raise _fail(folder, f"is in format 1 ({_FORMAT_1[2]}), which this version of the "
+                                f"course no longer reads (saving there replaces it)")
+        raise _os_error(FileNotFoundError, errno.ENOENT, path, f"{folder} holds no checkpoint "
+                        f"({MANIFEST} is missing); train without resume=True to start afresh")
+    try:
+        manifest = json.loads(path.read_bytes())
+        version = manifest["format_version"]
+        if version != FORMAT_VERSION:
+            raise ValueError(f"format_version {version!r} is not {FORMAT_VERSION}")
+        for kind in ("model", "optimizer"):
+            entry = manifest["files"][kind]
+            if not (_TENSOR_FILE.fullmatch(entry["name"]) and len(entry["sha256"]) == 64):
+                raise ValueError(f"bad entry for the {kind} file")
+        check_type("state", manifest["state"], dict, "a dict")
+        for data in check_type("generators", manifest["generators"], dict, "a dict").values():
+            base64.b64decode(data, validate=True)
+        missing = {"class", "config", "tensors", "tied"} - set(manifest["model"])
+        groups = manifest["optimizer"]["param_groups"]
+        if missing or not all(isinstance(group["params"], list) for group in groups):
+            raise ValueError(f"the model or optimizer entry is incomplete {sorted(missing)}")
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:  # binascii.Error too
+        raise _fail(folder, f"has a damaged {MANIFEST} ({short_repr(error, 160)})") from None
+    return manifest
+
+
+def _read_tensors(folder: Path, entry: dict[str, str]) -> dict[str, Tensor]:
+    """Load a tensor file after checking its sha256 against the manifest's."""
+    from safetensors.torch import load
+
+    path = folder / entry["name"]
+    try:
+        blob = path.read_bytes()
+    except FileNotFoundError:
+        raise _os_error(FileNotFoundError, errno.ENOENT, path, f"checkpoint file {path} is "
+                        f"missing; restore it, or train without resume=True to start afresh") \
+            from None
+    except OSError as error:
+        raise files.as_os_error(error, path, action="read") from error
+    actual = hashlib.sha256(blob).hexdigest()
+    if actual != entry["sha256"]:
+        raise _fail(folder, f"was altered or damaged: {entry['name']} has sha256 {actual[:16]}…, "
+                            f"the manifest recorded {entry['sha256'][:16]}…")
+    return load(blob)
+
+
+def _check_model(folder: Path, saved: dict[str, Any], model: nn.Module) -> None:
+    """Refuse a checkpoint of another model: another class, config or tensor shapes."""
+    here = _describe(model)
+    if saved["class"] != here["class"]:
+        raise _fail(folder, f"is of a {saved['class']}, not a {here['class']}", "load it into "
+                    f"a {saved['class']}")
+    if saved["config"] != here["config"]:
+        old, new = saved["config"] or {}, here["config"] or {}
+        diff = [f"{k}={old.get(k)!r} (model: {new.get(k)!r})" for k in sorted({*old, *new})
+                if old.get(k) != new.get(k)]
+        raise _fail(folder, f"is of a model with another config: {', '.join(diff)[:300]}",
+                    "build the model with the checkpoint's config")
+    if saved["tensors"] != here["tensors"]:
+        old, new = saved["tensors"], here["tensors"]
+        diff = [f"{k}: {old.get(k, 'absent')} (model: {new.get(k, 'absent')})"
+                for k in sorted({*old, *new}) if old.get(k) != new.get(k)]
+        raise _fail(folder, f"is of a model with other tensors: {'; '.join(diff)[:300]}",
+                    "load it into a model of the same shapes")
+
+
+def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
+                    optimizer: torch.optim.Optimizer | None = None,
+                    generators: dict[str, torch.Generator] | None = None,
+                    parse_state: Callable[[dict[str, Any]], _T] = dict) -> _T:
+    """Load a checkpoint into model (and optimizer, generators); return parse_state(state).
+
+    Everything is checked before anything changes: the manifest, parse_state (which raises
+    ValueError if the state does not fit), the model's class, config and shapes, the optimizer's
+    class and parameter groups, and each file's sha256. A failure is a ValueError (a missing
+    file: FileNotFoundError) naming the folder and what is wrong; model, optimizer and
+    generators are then untouched.
+
+    >>> import tempfile, torch
+    >>> model, other = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    >>> optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = write_checkpoint(folder, model, optimizer, {}, {"step": 7})
+    ...     state = read_checkpoint(folder, other)
+    >>> state, torch.equal(other.weight, model.weight)
+    ({'step': 7}, True)
+    """
+    import torch
+    from torch import nn
+
+    check_type("model", model, nn.Module, "a torch.nn.Module")
+    if optimizer is not None:
+        check_type("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
+    generators = check_type("generators", generators or {}, dict, "a dict or None")
+    folder = Path(os.path.abspath(check_path("directory", directory)))
+    manifest = _read_manifest(folder)
+    try:
+        result = parse_state(manifest["state"])
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"the checkpoint in {folder} does not fit: {short_repr(str(error), 300)}"
+                         f"; train without resume=True to start afresh") from None
+    _check_model(folder, manifest["model"], model)
+    saved_states = {}
+    for name, generator in generators.items():
+        check_type(f"generators[{name!r}]", generator, torch.Generator, "a torch.Generator")
+        saved_states[name] = base64.b64decode(manifest["generators"].get(name, ""))
+        if len(saved_states[name]) != generator.get_state().numel():
+            raise _fail(folder, f"has no state for generator {name!r} of this kind")
+    groups = manifest["optimizer"]["param_groups"]
+    if optimizer is not None:
+        sizes = [len(g["params"]) for g in optimizer.param_groups]
+        if (manifest["optimizer"]["class"] != type(optimizer).__name__
+                or [len(g["params"]) for g in groups] != sizes):
+            raise _fail(folder, f"has the state of optimizer {manifest['optimizer']['class']} "
+                                f"(groups of {[len(g['params']) for g in groups]} parameters), "
+                                f"not of this {type(optimizer).__name__} (groups of {sizes})")
+    tensors = _read_tensors(folder, manifest["files"]["model"])
+    moments = _read_tensors(folder, manifest["files"]["optimizer"]) if optimizer else {}
+
+    # All checked: now change the model, the optimizer and the generators.
+    tensors.update({alias: tensors[name] for alias, name in manifest["model"]["tied"].items()})
+    model.load_state_dict(tensors)
+    if optimizer is not None:
+        per_param: dict[int, dict[str, Tensor]] = {}
+        for key, value in moments.items():
+            index, name = key.split(".", 1)
+            per_param.setdefault(int(index), {})[name] = value
+        optimizer.load_state_dict({"state": per_param, "param_groups": [
+            {k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in groups]})
+    for name, data in saved_states.items():
+        generators[name].set_state(torch.frombuffer(bytearray(data), dtype=torch.uint8))
+    _tidy(folder, manifest)
+    return result
