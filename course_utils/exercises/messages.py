@@ -107,16 +107,16 @@ _ENGLISH = {
     # ---------------------------------------------------------------- notebook 04
     "gd_step.correct": "correct: ∇L(1) = 2(1 − 3) = −4, so θ ← 1 − 0.1 · (−4) = 1.4",
     "gd_step.along_gradient":
-        "you stepped along the gradient: the update subtracts α∇L, moving downhill",
+        "you stepped along the gradient: the update subtracts lr·∇L, moving downhill",
     "gd_step.factor_two": "the derivative of (θ − 3)² is 2(θ − 3): don't drop the factor 2",
-    "gd_step.not_quite": "compute ∇L(1) = 2(1 − 3) first, then θ − α∇L",
+    "gd_step.not_quite": "compute ∇L(1) = 2(1 − 3) first, then θ − lr·∇L",
     "max_stable_lr.correct":
-        "correct: θ ← (1 − 10α)θ shrinks only while |1 − 10α| < 1, i.e. α < 2/10 = 0.2",
-    "max_stable_lr.one_step": "α = 0.1 lands on the minimum in one step (1 − 10α = 0); larger α "
-                              "still converges, oscillating, until |1 − 10α| reaches 1",
+        "correct: θ ← (1 − 10·lr)θ shrinks only while |1 − 10·lr| < 1, i.e. lr < 2/10 = 0.2",
+    "max_stable_lr.one_step": "lr = 0.1 lands on the minimum in one step (1 − 10·lr = 0); a larger lr "
+                              "still converges, oscillating, until |1 − 10·lr| reaches 1",
     "max_stable_lr.curvature": "the curvature is L'' = 10, not 5: the limit is 2 / L''",
     "max_stable_lr.not_quite":
-        "write one step as θ ← (1 − αL'')θ with L'' = 10, and ask when |1 − αL''| < 1",
+        "write one step as θ ← (1 − lr·L'')θ with L'' = 10, and ask when |1 − lr·L''| < 1",
     "bits_per_byte.correct": "correct: 3.0 / (2.5 · ln 2) ≈ {expected:.3f} bits per byte",
     "bits_per_byte.nats": "that is nats per byte: divide by ln 2 to get bits",
     "bits_per_byte.per_token": "that is bits per token: divide by the bytes per token too",

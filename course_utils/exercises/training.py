@@ -11,7 +11,7 @@ from course_utils.exercises.feedback import Verdict, exercise
 
 @exercise
 def check_gd_step(answer: float | None) -> Verdict:
-    """θ after one gradient-descent step on L(θ) = (θ − 3)² from θ = 1 with α = 0.1.
+    """θ after one gradient-descent step on L(θ) = (θ − 3)² from θ = 1 with lr = 0.1.
 
     >>> check_gd_step(1.4)
     ✓ correct: ∇L(1) = 2(1 − 3) = −4, so θ ← 1 − 0.1 · (−4) = 1.4
@@ -27,7 +27,7 @@ def check_max_stable_lr(answer: float | None) -> Verdict:
     """The largest learning rate for which gradient descent on L(θ) = 5θ² does not diverge.
 
     >>> check_max_stable_lr(0.2)
-    ✓ correct: θ ← (1 − 10α)θ shrinks only while |1 − 10α| < 1, i.e. α < 2/10 = 0.2
+    ✓ correct: θ ← (1 − 10·lr)θ shrinks only while |1 − 10·lr| < 1, i.e. lr < 2/10 = 0.2
     """
     return close_number(
         answer, 0.2, 1e-6, "max_stable_lr.correct",
