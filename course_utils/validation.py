@@ -286,7 +286,8 @@ def check_tensor(name: str, value: object, *, ndim: int | tuple[int, ...] | None
     """
     import torch
 
-    what = f"a {kind} torch.Tensor" if kind else "a torch.Tensor"
+    what = f"{'an' if kind and kind[0] in 'aeiou' else 'a'} {kind} torch.Tensor" if kind \
+        else "a torch.Tensor"
     if not isinstance(value, torch.Tensor):
         raise _fail(TypeError, name, what, value, fix)
     if kind is not None and not _DTYPE_KINDS[kind](value):
