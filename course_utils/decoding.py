@@ -22,6 +22,8 @@ tensor([[4., 2., -inf, -inf]])
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
@@ -29,8 +31,7 @@ from course_utils.model import check_token_ids
 from course_utils.validation import check_int, check_number, check_tensor
 
 __all__ = ["apply_repetition_penalty", "ban_repeated_ngrams", "apply_temperature",
-           "top_k_filter", "top_p_filter", "apply_penalties", "check_penalties",
-           "check_ids_in_vocab"]
+           "top_k_filter", "top_p_filter", "ScoreSteps", "check_ids_in_vocab"]
 
 NEG_INF = float("-inf")
 
@@ -42,9 +43,8 @@ def _check_scores(scores: object) -> Tensor:
     """Return `scores` if it is a floating-point (B, V) tensor without NaN or +inf."""
     scores = check_tensor("scores", scores, ndim=2, kind="floating-point", shape="(B, V)",
                           fix="one row of next-token logits per sequence, e.g. scores[None]")
-    bad = scores.isnan() | scores.isposinf()
-    if bad.any():
-        row, column = bad.nonzero()[0].tolist()
+    if not scores.max().item() < float("inf"):  # a NaN makes max() NaN; fails the test too
+        row, column = (scores.isnan() | scores.isposinf()).nonzero()[0].tolist()
         raise ValueError(f"scores must be finite or -inf (a banned token), got "
                          f"{scores[row, column].item()} at row {row}, token {column}; "
                          f"NaN and +inf come from a broken model or an overflow")
@@ -67,6 +67,17 @@ def check_ids_in_vocab(name: str, ids: Tensor, vocab_size: int) -> None:
                          f"{vocab_size}), got {low if low < 0 else high}")
 
 
+def _check_repetition_penalty(name: str, penalty: object) -> float:
+    return check_number(name, penalty, minimum=0, min_open=True,
+                        fix="1.0 is off; 1.2 or 1.3 discourages repetition")
+
+
+def _check_temperature(temperature: object) -> float:
+    return check_number("temperature", temperature, minimum=0, min_open=True,
+                        fix="below 1 sharpens, above 1 flattens; for the most likely token "
+                            "every time use strategy='greedy'")
+
+
 def _check_ids_for(scores: Tensor, input_ids: object) -> Tensor:
     """Return `input_ids` if it holds one (B, T) row of valid token ids per row of scores."""
     check_token_ids(input_ids, "input_ids")
@@ -75,18 +86,6 @@ def _check_ids_for(scores: Tensor, input_ids: object) -> Tensor:
                          f"{scores.size(0)} rows, got {input_ids.size(0)}")
     check_ids_in_vocab("input_ids", input_ids, scores.size(1))
     return input_ids
-
-
-def check_penalties(repetition_penalty: object, no_repeat_ngram_size: object) -> tuple[float, int]:
-    """Return the two penalty settings of every strategy, checked: (penalty > 0, size >= 0).
-
-    >>> check_penalties(1.3, 0)
-    (1.3, 0)
-    """
-    return (check_number("repetition_penalty", repetition_penalty, minimum=0, min_open=True,
-                         fix="1.0 is off; 1.2 or 1.3 discourages repetition"),
-            check_int("no_repeat_ngram_size", no_repeat_ngram_size, minimum=0,
-                      fix="0 is off; 3 forbids any 3 tokens from occurring twice"))
 
 
 # ---------------------------------------------------------------- penalties
@@ -103,9 +102,11 @@ def apply_repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float) 
     tensor([[ 1.0000, -2.0000,  0.5000]])
     """
     scores = _check_scores(scores)
-    input_ids = _check_ids_for(scores, input_ids)
-    penalty = check_number("penalty", penalty, minimum=0, min_open=True,
-                           fix="1.0 leaves the scores as they are; 1.2 discourages repetition")
+    return _repetition_penalty(scores, _check_ids_for(scores, input_ids),
+                               _check_repetition_penalty("penalty", penalty))
+
+
+def _repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float) -> Tensor:
     seen = torch.zeros_like(scores, dtype=torch.bool).scatter_(1, input_ids.long(), True)
     penalized = torch.where(scores < 0, scores * penalty, scores / penalty)
     return torch.where(seen, penalized, scores)  # (B, V)
@@ -121,31 +122,17 @@ def ban_repeated_ngrams(scores: Tensor, input_ids: Tensor, n: int) -> Tensor:
     tensor([[0., 0., -inf, 0.]])
     """
     scores = _check_scores(scores)
-    input_ids = _check_ids_for(scores, input_ids)
-    n = check_int("n", n, minimum=1, fix="n=2 forbids any pair of tokens from occurring twice")
+    return _ban_repeated_ngrams(scores, _check_ids_for(scores, input_ids), check_int(
+        "n", n, minimum=1, fix="n=2 forbids any pair of tokens from occurring twice"))
+
+
+def _ban_repeated_ngrams(scores: Tensor, input_ids: Tensor, n: int) -> Tensor:
     scores = scores.clone()
     for row, tokens in enumerate(input_ids.tolist()):
         start = tuple(tokens[len(tokens) - n + 1:])  # the last n-1 tokens
         banned = {tokens[i + n - 1] for i in range(len(tokens) - n + 1)
                   if tuple(tokens[i:i + n - 1]) == start}
         scores[row, list(banned)] = NEG_INF
-    return scores
-
-
-def apply_penalties(scores: Tensor, input_ids: Tensor, repetition_penalty: float = 1.0,
-                    no_repeat_ngram_size: int = 0) -> Tensor:
-    """Return scores (B, V) after the penalties that every strategy shares, in transformers'
-    order; repetition_penalty=1.0 and no_repeat_ngram_size=0 switch them off.
-
-    >>> apply_penalties(torch.tensor([[2.0, 1.0]]), torch.tensor([[0]]), repetition_penalty=2.0)
-    tensor([[1., 1.]])
-    """
-    repetition_penalty, no_repeat_ngram_size = check_penalties(repetition_penalty,
-                                                               no_repeat_ngram_size)
-    if repetition_penalty != 1.0:
-        scores = apply_repetition_penalty(scores, input_ids, repetition_penalty)
-    if no_repeat_ngram_size > 0:
-        scores = ban_repeated_ngrams(scores, input_ids, no_repeat_ngram_size)
     return scores
 
 
@@ -166,15 +153,16 @@ def apply_temperature(scores: Tensor, temperature: float) -> Tensor:
     >>> apply_temperature(torch.tensor([[2.0, 1.0, -1.0]]), 1e-40)  # greedy
     tensor([[0., -inf, -inf]])
     """
-    scores = _check_scores(scores)
-    temperature = check_number("temperature", temperature, minimum=0, min_open=True,
-                               fix="below 1 sharpens, above 1 flattens; for the most likely "
-                                   "token every time use strategy='greedy'")
+    return _temperature(_check_scores(scores), _check_temperature(temperature))
+
+
+def _temperature(scores: Tensor, temperature: float) -> Tensor:
     scaled = scores / temperature
     # The softmax of a row is defined while its largest score is finite; rows that overflowed
     # (+inf, or all -inf from finite scores) are the temperature -> 0 limit: greedy.
-    overflowed = ~scaled.amax(dim=-1).isfinite() & scores.amax(dim=-1).isfinite()  # (B,)
-    if overflowed.any():
+    row_max = scaled.amax(dim=-1)  # (B,)
+    if not row_max.isfinite().all():
+        overflowed = ~row_max.isfinite() & scores.amax(dim=-1).isfinite()  # (B,)
         greedy = torch.full_like(scores, NEG_INF).scatter_(1, scores.argmax(-1, keepdim=True), 0.0)
         scaled = torch.where(overflowed[:, None], greedy, scaled)
     return scaled
@@ -189,7 +177,11 @@ def top_k_filter(scores: Tensor, k: int) -> Tensor:
     tensor([[-inf, 3., 2.]])
     """
     scores = _check_scores(scores)
-    k = check_int("k", k, minimum=1, fix="k=50 keeps each row's 50 most likely tokens")
+    return _top_k(scores, check_int("k", k, minimum=1, fix="k=50 keeps each row's 50 most "
+                                                            "likely tokens"))
+
+
+def _top_k(scores: Tensor, k: int) -> Tensor:
     kth_best = scores.topk(min(k, scores.size(-1))).values[:, -1:]  # (B, 1)
     return scores.masked_fill(scores < kth_best, NEG_INF)
 
@@ -205,11 +197,65 @@ def top_p_filter(scores: Tensor, p: float) -> Tensor:
     tensor([[0.5000, 0.3000, 0.0000]])
     """
     scores = _check_scores(scores)
-    p = check_number("p", p, minimum=0, maximum=1, min_open=True,
-                     fix="p=0.9 keeps the most likely tokens that make up 90% of the probability")
+    return _top_p(scores, check_number("p", p, minimum=0, maximum=1, min_open=True,
+                                       fix="p=0.9 keeps the most likely tokens that make up 90% "
+                                           "of the probability"))
+
+
+def _top_p(scores: Tensor, p: float) -> Tensor:
     ascending, order = scores.sort(dim=-1)  # (B, V), least likely first
     cumulative = ascending.softmax(dim=-1).cumsum(dim=-1)
     remove = cumulative <= 1 - p
     remove[:, -1] = False  # keep the most likely token even if p is tiny
     remove = remove.scatter(1, order, remove)  # back to vocabulary order
     return scores.masked_fill(remove, NEG_INF)
+
+
+# ---------------------------------------------------------------- all of them, checked once
+
+
+@dataclass(frozen=True)
+class ScoreSteps:
+    """The steps of one decoding step, with their settings checked once, when it is made.
+
+    The functions above check their arguments at every call; a strategy makes one ScoreSteps
+    and calls it at every step instead. The defaults switch every step off.
+
+    >>> steps = ScoreSteps(repetition_penalty=2.0, temperature=0.5)
+    >>> steps.penalize(torch.tensor([[2.0, 1.0]]), torch.tensor([[0]]))
+    tensor([[1., 1.]])
+    >>> steps.reshape(torch.tensor([[1.0, 1.0]]))
+    tensor([[2., 2.]])
+    """
+
+    repetition_penalty: float = 1.0  # > 1 makes tokens already in the text less likely
+    no_repeat_ngram_size: int = 0  # n > 0 forbids any n tokens from occurring twice
+    temperature: float = 1.0  # sampling: the logits are divided by it
+    top_k: int | None = None  # sampling: keep the k most likely tokens; None keeps all
+    top_p: float = 1.0  # sampling: keep the smallest nucleus of probability >= p; 1.0 keeps all
+
+    def __post_init__(self) -> None:
+        _check_repetition_penalty("repetition_penalty", self.repetition_penalty)
+        check_int("no_repeat_ngram_size", self.no_repeat_ngram_size, minimum=0,
+                  fix="0 is off; 3 forbids any 3 tokens from occurring twice")
+        _check_temperature(self.temperature)
+        check_int("top_k", self.top_k, minimum=1, optional=True, fix="None keeps every token")
+        check_number("top_p", self.top_p, minimum=0, maximum=1, min_open=True,
+                     fix="1.0 keeps every token")
+
+    def penalize(self, scores: Tensor, input_ids: Tensor) -> Tensor:
+        """scores (B, V) after the penalties that every strategy applies, in transformers' order."""
+        if self.repetition_penalty != 1.0:
+            scores = _repetition_penalty(scores, input_ids, self.repetition_penalty)
+        if self.no_repeat_ngram_size > 0:
+            scores = _ban_repeated_ngrams(scores, input_ids, self.no_repeat_ngram_size)
+        return scores
+
+    def reshape(self, scores: Tensor) -> Tensor:
+        """scores (B, V) after temperature, top-k and top-p, in that order (sampling only)."""
+        scores = _temperature(scores, self.temperature)
+        if self.top_k is not None:
+            scores = _top_k(scores, self.top_k)
+        if self.top_p < 1.0:
+            scores = _top_p(scores, self.top_p)
+        return scores

@@ -52,15 +52,13 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from course_utils.decoding import (apply_repetition_penalty, ban_repeated_ngrams,
-                                   check_ids_in_vocab, check_penalties, top_k_filter,
-                                   top_p_filter)
+from course_utils.decoding import (ScoreSteps, apply_repetition_penalty, ban_repeated_ngrams,
+                                   check_ids_in_vocab, top_k_filter, top_p_filter)
 from course_utils.model import GPT, KVCache, check_token_ids
 from course_utils.pretrained import load_gpt2, load_smollm2
-from course_utils.strategies import (EARLY_STOPPING, beam_search, check_stopping, greedy_search,
-                                     sample)
-from course_utils.validation import (check_bool, check_choice, check_int, check_number,
-                                     check_seed, check_type)
+from course_utils.strategies import (beam_search, check_beam_settings, check_stopping,
+                                     greedy_search, sample)
+from course_utils.validation import check_bool, check_choice, check_int, check_seed, check_type
 
 __all__ = ["generate", "GenerationConfig", "greedy_search", "sample", "beam_search",
            "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams", "top_k_filter",
@@ -105,11 +103,8 @@ class GenerationConfig:
     def __post_init__(self) -> None:
         check_int("max_new_tokens", self.max_new_tokens, minimum=0)
         check_choice("strategy", self.strategy, STRATEGIES)
-        check_number("temperature", self.temperature, minimum=0, min_open=True,
-                     fix="for the most likely token every time use strategy='greedy'")
-        check_int("top_k", self.top_k, minimum=1, optional=True, fix="None keeps every token")
-        check_number("top_p", self.top_p, minimum=0, maximum=1, min_open=True,
-                     fix="1.0 keeps every token")
+        ScoreSteps(self.repetition_penalty, self.no_repeat_ngram_size, self.temperature,
+                   self.top_k, self.top_p)  # checks these five
         if isinstance(self.seed, torch.Generator):
             raise TypeError("seed must be an int or None, got a torch.Generator; pass it as "
                             "generator=...")
@@ -119,14 +114,11 @@ class GenerationConfig:
             if self.seed is not None:
                 raise ValueError(f"seed={self.seed} and a generator were both given; give one: "
                                  f"the generator's own seed decides its draws")
-        check_int("num_beams", self.num_beams, minimum=1, optional=True, fix="e.g. num_beams=5")
-        check_number("length_penalty", self.length_penalty,
-                     fix="1.0 divides by the length; 0 compares plain sums")
-        check_choice("early_stopping", self.early_stopping, EARLY_STOPPING)
-        check_penalties(self.repetition_penalty, self.no_repeat_ngram_size)
+        self._check_strategy_settings()
+        if self.strategy == "beam":
+            check_beam_settings(self.num_beams, self.length_penalty, self.early_stopping)
         check_stopping(self.eos_token_id, self.pad_token_id)
         check_bool("use_cache", self.use_cache)
-        self._check_strategy_settings()
 
     def _check_strategy_settings(self) -> None:
         sampling = dict(temperature=self.temperature != 1.0, top_k=self.top_k is not None,

@@ -30,13 +30,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from course_utils.decoding import (apply_penalties, apply_temperature, check_ids_in_vocab,
-                                   check_penalties, top_k_filter, top_p_filter)
+from course_utils.decoding import ScoreSteps, check_ids_in_vocab
 from course_utils.model import check_token_ids
 from course_utils.validation import (check_choice, check_int, check_number, check_type,
                                      short_repr)
 
-__all__ = ["greedy_search", "sample", "beam_search", "check_stopping", "NextLogits"]
+__all__ = ["greedy_search", "sample", "beam_search", "check_stopping", "check_beam_settings",
+           "NextLogits"]
 
 NextLogits = Callable[[Tensor], Tensor]  # token ids so far (B, T) -> next-token logits (B, V)
 EARLY_STOPPING = (True, False, "never")
@@ -62,6 +62,19 @@ def check_stopping(eos_token_id: object, pad_token_id: object) -> tuple[list[int
     pad = check_int("pad_token_id", pad_token_id, minimum=0, optional=True,
                     fix="None pads finished rows with the first EOS id")
     return eos, eos[0] if pad is None and eos else pad
+
+
+def check_beam_settings(num_beams: object, length_penalty: object,
+                        early_stopping: object) -> tuple[int, float]:
+    """Return (num_beams, length_penalty) checked, after checking early_stopping too.
+
+    >>> check_beam_settings(5, 1, "never")
+    (5, 1.0)
+    """
+    check_choice("early_stopping", early_stopping, EARLY_STOPPING)
+    return (check_int("num_beams", num_beams, minimum=1, fix="e.g. num_beams=5"),
+            check_number("length_penalty", length_penalty,
+                         fix="1.0 divides by the length; 0 compares plain sums"))
 
 
 def _check_start(next_logits: object, input_ids: object, max_new_tokens: object) -> int:
@@ -90,9 +103,8 @@ def _logits(next_logits: NextLogits, input_ids: Tensor, step: int, eos: list[int
         check_ids_in_vocab("input_ids", input_ids, V)
         check_ids_in_vocab("eos_token_id", torch.tensor(eos, dtype=torch.long), V)
         check_ids_in_vocab("pad_token_id", torch.tensor([] if pad is None else [pad]), V)
-    finite = logits.isfinite().all(dim=-1)  # (B,)
-    if not finite.all():
-        row = (~finite).nonzero()[0].item()
+    if not logits.isfinite().all():
+        row = (~logits.isfinite()).nonzero()[0, 0].item()
         raise ValueError(f"the model (next_logits) returned NaN or infinite logits at step "
                          f"{step}, row {row}; check its weights (a diverged training run "
                          f"leaves NaN) or run it in float32 (float16 overflows to inf)")
@@ -107,6 +119,17 @@ def _check_not_all_banned(scores: Tensor, active: Tensor, step: int) -> None:
                          f" no_repeat_ngram_size leaves no token that does not repeat an n-gram"
                          f" of the text; use a larger no_repeat_ngram_size or fewer "
                          f"max_new_tokens")
+
+
+def _scores(next_logits: NextLogits, input_ids: Tensor, step: int, finished: Tensor,
+            steps: ScoreSteps, eos: list[int], pad: int | None) -> Tensor:
+    """The checked logits after the penalties (B, V), for greedy search and sampling."""
+    scores = steps.penalize(_logits(next_logits, input_ids, step, eos, pad), input_ids)
+    if steps.no_repeat_ngram_size > 0:  # the only way to ban a token (logits are finite)
+        _check_not_all_banned(scores, ~finished, step)
+        # A finished row's token is replaced by padding: give it any distribution that exists.
+        scores = scores.masked_fill(scores.isneginf().all(dim=-1, keepdim=True), 0.0)
+    return scores
 
 
 def _append(input_ids: Tensor, next_token: Tensor, finished: Tensor, eos: list[int],
@@ -135,13 +158,11 @@ def greedy_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: in
     tensor([[0, 1, 0, 1, 0]])
     """
     max_new_tokens = _check_start(next_logits, input_ids, max_new_tokens)
-    penalties = check_penalties(repetition_penalty, no_repeat_ngram_size)
+    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size)
     eos, pad = check_stopping(eos_token_id, pad_token_id)
     finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
     for step in range(max_new_tokens):
-        scores = apply_penalties(_logits(next_logits, input_ids, step, eos, pad),
-                                 input_ids, *penalties)  # (B, V)
-        _check_not_all_banned(scores, ~finished, step)
+        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad)  # (B, V)
         next_token = scores.argmax(dim=-1)  # (B,)
         input_ids, finished = _append(input_ids, next_token, finished, eos, pad)
         if finished.all():
@@ -173,24 +194,12 @@ def sample(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
         raise ValueError(f"generator must be on the device of input_ids ({input_ids.device}), "
                          f"got one on {generator.device}; make it with "
                          f"torch.Generator({input_ids.device.type!r})")
-    check_number("temperature", temperature, minimum=0, min_open=True)
-    top_k = check_int("top_k", top_k, minimum=1, optional=True, fix="None keeps every token")
-    top_p = check_number("top_p", top_p, minimum=0, maximum=1, min_open=True,
-                         fix="1.0 keeps every token")
-    penalties = check_penalties(repetition_penalty, no_repeat_ngram_size)
+    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size, temperature, top_k, top_p)
     eos, pad = check_stopping(eos_token_id, pad_token_id)
     finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
     for step in range(max_new_tokens):
-        scores = apply_penalties(_logits(next_logits, input_ids, step, eos, pad),
-                                 input_ids, *penalties)  # (B, V)
-        banned = scores.isneginf().all(dim=-1, keepdim=True)  # (B, 1)
-        _check_not_all_banned(scores, ~finished, step)
-        # A finished row's token is replaced by padding: give it any distribution that exists.
-        scores = apply_temperature(scores.masked_fill(banned, 0.0), temperature)
-        if top_k is not None:
-            scores = top_k_filter(scores, top_k)
-        if top_p < 1.0:
-            scores = top_p_filter(scores, top_p)
+        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad)  # (B, V)
+        scores = steps.reshape(scores)  # temperature, top-k, top-p
         probs = scores.softmax(dim=-1)  # filtered tokens have probability exp(-inf) = 0
         next_token = torch.multinomial(probs, num_samples=1, generator=generator)[:, 0]  # (B,)
         input_ids, finished = _append(input_ids, next_token, finished, eos, pad)
@@ -238,11 +247,8 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
     (tensor([[0, 1, 4]]), tensor([[0, 2, 7]]))
     """
     max_new_tokens = _check_start(next_logits, input_ids, max_new_tokens)
-    nb = check_int("num_beams", num_beams, minimum=1, fix="e.g. num_beams=5")
-    length_penalty = check_number("length_penalty", length_penalty,
-                                  fix="1.0 divides by the length; 0 compares plain sums")
-    check_choice("early_stopping", early_stopping, EARLY_STOPPING)
-    penalties = check_penalties(repetition_penalty, no_repeat_ngram_size)
+    nb, length_penalty = check_beam_settings(num_beams, length_penalty, early_stopping)
+    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size)
     eos, pad_token_id = check_stopping(eos_token_id, pad_token_id)
     if max_new_tokens == 0:
         return input_ids
@@ -261,7 +267,7 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
 
     for step in range(max_new_tokens):
         logits = _logits(next_logits, beams, step, eos, pad_token_id)
-        log_probs = apply_penalties(F.log_softmax(logits, dim=-1), beams, *penalties)  # (B·nb, V)
+        log_probs = steps.penalize(F.log_softmax(logits, dim=-1), beams)  # (B·nb, V)
         V = log_probs.size(-1)
         totals = (log_probs.view(B, nb, V) + beam_scores[:, :, None]).view(B, nb * V)
         done = torch.tensor([not can_improve[b] or (early_stopping is True
