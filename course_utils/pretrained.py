@@ -15,6 +15,7 @@ so importing this module is free. Left out: any other hub model, and fine-tuning
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -56,6 +57,26 @@ def _quietly() -> Iterator[None]:
         hf_logging.set_verbosity(verbosity)
         if bars:
             hf_logging.enable_progress_bar()
+
+
+@contextlib.contextmanager
+def _no_gguf_progress_bar() -> Iterator[None]:
+    """Hide the bar transformers draws while it de-quantizes a GGUF file, inside the block.
+
+    transformers draws it with tqdm.auto directly: in a notebook that is a widget, which neither
+    its own progress switch nor TQDM_DISABLE reaches (tqdm.notebook passes disable=False), and
+    which no redirect of stdout catches. A disabled text bar stands in for it in that module,
+    and the module gets its own back afterwards.
+    """
+    import transformers.modeling_gguf_pytorch_utils as gguf
+    from tqdm import tqdm
+
+    drawn = getattr(gguf, "tqdm", None)
+    gguf.tqdm = functools.partial(tqdm, disable=True)
+    try:
+        yield
+    finally:
+        gguf.tqdm = drawn
 
 
 def gpt2_from_hub(name: str = "gpt2") -> GPT2LMHeadModel:
@@ -138,7 +159,7 @@ def load_smollm2() -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     from course_utils.data import smollm2_gguf_path
 
     path = smollm2_gguf_path()
-    with _quietly():
+    with _quietly(), _no_gguf_progress_bar():
         tokenizer = AutoTokenizer.from_pretrained(path.parent, gguf_file=path.name)
         model = AutoModelForCausalLM.from_pretrained(path.parent, gguf_file=path.name,
                                                      dtype=torch.float32)

@@ -647,6 +647,18 @@ def smollm2(smollm2_cache, capfd):
     return smollm2_cache
 
 
+def test_the_gguf_progress_bar_is_hidden_during_a_load_and_given_back():
+    """In a notebook, transformers' GGUF bar is a widget that no redirect of stdout catches."""
+    import transformers.modeling_gguf_pytorch_utils as gguf
+
+    from course_utils.pretrained import _no_gguf_progress_bar
+
+    drawn = gguf.tqdm
+    with _no_gguf_progress_bar():
+        assert gguf.tqdm(range(3)).disable
+    assert gguf.tqdm is drawn
+
+
 @pytest.mark.slow
 def test_smollm2_loads_quietly(smollm2):
     assert smollm2["printed"] == ("", "")
