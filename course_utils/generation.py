@@ -67,9 +67,10 @@ __all__ = ["generate", "GenerationConfig", "greedy_search", "sample", "beam_sear
 STRATEGIES = ("greedy", "sample", "beam")
 
 
-@dataclass
+@dataclass(frozen=True)
 class GenerationConfig:
-    """How `generate` writes: every setting in one place, checked once, when the config is made.
+    """How `generate` writes: every setting in one place, checked once, when the config is made
+    (it is frozen; `dataclasses.replace(config, seed=1)` makes a changed copy, checked again).
 
     Settings that only one strategy uses are refused with the others (temperature with
     strategy="greedy" is a mistake, not a no-op). Degenerate values are refused: NaN or infinite

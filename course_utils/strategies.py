@@ -265,15 +265,18 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
     can_improve = [True] * B
     first_row = nb * torch.arange(B, device=input_ids.device)[:, None]  # (B, 1)
 
+    def done(b: int) -> bool:
+        """Prompt b takes no more hypotheses."""
+        return not can_improve[b] or (early_stopping is True and len(hypotheses[b]) == nb)
+
     for step in range(max_new_tokens):
         logits = _logits(next_logits, beams, step, eos, pad_token_id)
         log_probs = steps.penalize(F.log_softmax(logits, dim=-1), beams)  # (B·nb, V)
         V = log_probs.size(-1)
         totals = (log_probs.view(B, nb, V) + beam_scores[:, :, None]).view(B, nb * V)
-        done = torch.tensor([not can_improve[b] or (early_stopping is True
-                                                   and len(hypotheses[b]) == nb)
-                             for b in range(B)], device=totals.device)
-        _check_not_all_banned(totals, ~done, step)
+        if steps.no_repeat_ngram_size > 0:  # the only way to ban a token (logits are finite)
+            active = torch.tensor([not done(b) for b in range(B)], device=totals.device)
+            _check_not_all_banned(totals, active, step)
         scores, index = totals.topk(min(n_candidates, nb * V))  # (B, K), best first
         rows = first_row + index // V  # (B, K): the beam (row of `beams`) each one extends
         tokens = index % V  # (B, K)
@@ -282,7 +285,7 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
         # 1. The best nb candidates that end become hypotheses, unless the prompt is done.
         length_scores = scores / ((step + 1) ** length_penalty)  # (B, K)
         for b in range(B):
-            if done[b]:
+            if done(b):
                 continue
             for k in torch.nonzero(ends[b, :nb]).flatten().tolist():
                 text = torch.cat([beams[rows[b, k]], tokens[b, k:k + 1]])
@@ -309,8 +312,7 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
             full = len(hypotheses[b]) == nb
             if full and can_improve[b]:
                 can_improve[b] = bool(best_possible[b] > hypotheses[b][-1][0])
-        if all(not can_improve[b] or (early_stopping is True and len(hypotheses[b]) == nb)
-               for b in range(B)):
+        if all(done(b) for b in range(B)):
             break
 
     best = [hypotheses[b][0][1] for b in range(B)]  # each (T + its length,)

@@ -3,6 +3,7 @@ prompt and settings; the KV cache changes nothing but speed; bad settings fail c
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -544,6 +545,10 @@ def test_generation_config_is_checked_once_and_drives_generate(tiny):
                                 length_penalty=0.5, eos_token_id=[5, 7]))
     with pytest.raises(TypeError, match="config must be a GenerationConfig"):
         generate_with(model, prompt, dict(strategy="greedy"))
+    with pytest.raises(dataclasses.FrozenInstanceError):  # what was checked cannot change
+        config.num_beams = 0
+    with pytest.raises(ValueError, match="num_beams must be an int >= 1"):  # a copy is checked
+        dataclasses.replace(config, num_beams=0)
 
 
 def test_every_public_name_is_importable_from_generation():
