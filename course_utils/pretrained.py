@@ -149,6 +149,8 @@ def load_smollm2() -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
 
     Example (not run as a doctest: loading takes half a minute; tests/test_generation.py loads it):
 
+        from course_utils.generation import generate
+
         model, tokenizer = load_smollm2()
         ids = tokenizer("Once upon a time", return_tensors="pt").input_ids
         print(tokenizer.decode(generate(model, ids, max_new_tokens=20)[0]))
