@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import torch
+from timing import best_time, machine, verdict
 
-from course_utils.generation import generate, load_smollm2
+from course_utils.generation import generate
 from course_utils.model import GPT
+from course_utils.pretrained import load_smollm2
 
 REPEATS = 3  # timed runs per measurement; the best is kept
 THREADS = 1
@@ -44,16 +46,6 @@ TARGET_CACHE_SPEEDUP = 5.0
 TARGET_VS_TRANSFORMERS = 0.67
 REFERENCE_PROMPT = "KING HENRY:\nWhat say you"
 SMOLLM2_PROMPT = "Write a short story about a lighthouse keeper."
-
-
-def best_time(fn: Callable[[], torch.Tensor], repeats: int) -> tuple[float, torch.Tensor]:
-    """Return (fastest wall-clock time of `repeats` calls of fn, in seconds, fn's output)."""
-    times, out = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), out
 
 
 @contextlib.contextmanager
@@ -73,10 +65,6 @@ def hf_greedy(hf_model: torch.nn.Module, prompt: torch.Tensor, new: int) -> torc
     with without_eos(hf_model), torch.no_grad():
         return hf_model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False,
                                  num_beams=1, max_new_tokens=new)
-
-
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "FAIL"
 
 
 def compare(name: str, course_model: torch.nn.Module, hf_model: torch.nn.Module,
@@ -108,7 +96,7 @@ def main() -> None:
     from course_utils.data import reference_model_path
 
     torch.set_num_threads(THREADS)
-    print(f"{torch.get_num_threads()} CPU thread(s), float32\n")
+    print(f"{machine()}; float32\n")
     path = reference_model_path()
     hf_reference = GPT2LMHeadModel.from_pretrained(path).eval()
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -316,23 +316,12 @@ class GPT(nn.Module):
         """Return OpenAI's GPT-2 (`name` in GPT2_NAMES) loaded from the Hugging Face hub.
 
         The first call downloads the weights (0.5 to 6 GB) into Hugging Face's cache; later
-        calls read the cache. Raises OSError, saying what to do, when neither is possible.
+        calls read the cache. Raises OSError, saying what to do, when neither is possible
+        (see `course_utils.pretrained.gpt2_from_hub`, which loads it).
         """
-        short = name.removeprefix("openai-community/") if isinstance(name, str) else name
-        if short not in GPT2_NAMES:
-            raise ValueError(f"unknown GPT-2 model {name!r}; choose one of {list(GPT2_NAMES)}")
-        from transformers import GPT2LMHeadModel
+        from course_utils.pretrained import gpt2_from_hub
 
-        repo = f"openai-community/{short}"
-        try:
-            hf_model = GPT2LMHeadModel.from_pretrained(repo)
-        except OSError as err:
-            raise OSError(
-                f"could not load {repo!r} from the Hugging Face hub or its local cache: {err}\n"
-                f"To fix it: connect to the internet once (the download is then cached), or "
-                f"unset HF_HUB_OFFLINE if it is set, or load a local copy of the model with "
-                f"GPT.from_hf(GPT2LMHeadModel.from_pretrained('/path/to/{short}'))") from err
-        return cls.from_hf(hf_model)
+        return cls.from_hf(gpt2_from_hub(name))
 
 
 @torch.no_grad()

@@ -3,6 +3,7 @@ prompt and settings; the KV cache changes nothing but speed; bad settings fail c
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -11,15 +12,19 @@ import time
 import pytest
 import torch
 
+from course_utils.decoding import apply_temperature
 from course_utils.generation import (
+    GenerationConfig,
     NextTokenLogits,
     apply_repetition_penalty,
     ban_repeated_ngrams,
     beam_search,
     generate,
+    generate_with,
     greedy_search,
     load_gpt2,
     load_smollm2,
+    sample,
     top_k_filter,
     top_p_filter,
 )
@@ -132,8 +137,11 @@ def test_sampling_draws_differ_between_seeds_and_leave_the_global_rng_alone(tiny
     assert torch.equal(a, generate(model, prompt, NEW, strategy="sample", seed=0))
     # a torch.Generator instead of a seed: its stream goes on from one call to the next
     generator = torch.Generator().manual_seed(0)
-    assert torch.equal(generate(model, prompt, NEW, strategy="sample", seed=generator), a)
-    assert not torch.equal(generate(model, prompt, NEW, strategy="sample", seed=generator), a)
+    assert torch.equal(generate(model, prompt, NEW, strategy="sample", generator=generator), a)
+    assert not torch.equal(generate(model, prompt, NEW, strategy="sample", generator=generator),
+                           a)
+    # no seed and no generator: seed 0, so a call is reproducible unless asked otherwise
+    assert torch.equal(generate(model, prompt, NEW, strategy="sample"), a)
 
 
 @pytest.mark.parametrize("early_stopping", [True, False, "never"])
@@ -355,22 +363,24 @@ def test_processors_equal_transformers(seed):
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    (dict(strategy="sample", temperature=0.0), ValueError, "temperature must be a positive"),
+    (dict(strategy="sample", temperature=0.0), ValueError,
+     "temperature must be a finite number > 0"),
     (dict(strategy="sample", temperature=-1.0), ValueError, "strategy='greedy'"),
-    (dict(strategy="sample", top_k=0), ValueError, r"top_k must be an int >= 1, or None"),
-    (dict(strategy="sample", top_p=0.0), ValueError, r"top_p must be in \(0, 1\]"),
-    (dict(strategy="sample", top_p=1.5), ValueError, r"top_p must be in \(0, 1\]"),
+    (dict(strategy="sample", top_k=0), ValueError, r"top_k must be an int >= 1 or None"),
+    (dict(strategy="sample", top_p=0.0), ValueError, r"top_p must be a number in \(0, 1\]"),
+    (dict(strategy="sample", top_p=1.5), ValueError, r"top_p must be a number in \(0, 1\]"),
     (dict(strategy="beam", num_beams=0), ValueError, "num_beams must be an int >= 1"),
-    (dict(strategy="beam"), ValueError, "strategy='beam' needs num_beams"),
+    (dict(strategy="beam"), ValueError, "num_beams is needed for strategy='beam'"),
     (dict(strategy="beam", num_beams=2, early_stopping="sometimes"), ValueError,
-     "early_stopping must be True, False or 'never'"),
-    (dict(strategy="topk"), ValueError, r"unknown strategy 'topk'; choose one of \['greedy'"),
-    (dict(temperature=0.5), ValueError, "only apply to strategy='sample'"),
-    (dict(num_beams=3), ValueError, "only apply to strategy='beam'"),
-    (dict(repetition_penalty=0.0), ValueError, r"repetition_penalty must be a positive"),
+     "early_stopping must be one of True, False, 'never'"),
+    (dict(strategy="topk"), ValueError, r"strategy must be one of 'greedy', 'sample', 'beam'"),
+    (dict(temperature=0.5), ValueError, "temperature only applies to strategy='sample'"),
+    (dict(num_beams=3), ValueError, "num_beams only applies to strategy='beam'"),
+    (dict(seed=3), ValueError, "seed only applies to strategy='sample'"),
+    (dict(repetition_penalty=0.0), ValueError, r"repetition_penalty must be a finite number > 0"),
     (dict(no_repeat_ngram_size=-1), ValueError, "no_repeat_ngram_size must be an int >= 0"),
-    (dict(eos_token_id="</s>"), ValueError, "eos_token_id must be a token id"),
-    (dict(strategy="sample", seed=1.5), TypeError, "seed must be an int or a torch.Generator"),
+    (dict(eos_token_id="</s>"), TypeError, "eos_token_id must be an int >= 0"),
+    (dict(strategy="sample", seed=1.5), TypeError, "seed must be an int >= 0 or None"),
     (dict(max_new_tokens=-1), ValueError, "max_new_tokens must be an int >= 0"),
     (dict(max_new_tokens=44), ValueError,
      r"T=5 prompt tokens \+ max_new_tokens=44 exceed the model's context of 48 positions; "
@@ -390,7 +400,8 @@ def test_bad_settings_are_rejected(kwargs, error, match):
     (torch.zeros(1, 3), TypeError, "LongTensor"),
     ([[1, 2, 3]], TypeError, "LongTensor"),
     (torch.zeros(3, dtype=torch.long), ValueError, r"shape \(B, T\).*input_ids\[None\]"),
-    (torch.full((1, 3), 64), ValueError, "token id 64 is out of range for the model's vocab"),
+    (torch.full((1, 3), 64), ValueError, r"input_ids must hold token ids in 0\.\.63 "
+                                         r"\(vocab_size=64\), got 64"),
 ])
 def test_bad_prompts_are_rejected(input_ids, error, match):
     with pytest.raises(error, match=match):
@@ -412,6 +423,142 @@ def test_importing_generation_does_not_import_transformers():
     code = "import sys, course_utils.generation; print('transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ---------------------------------------------------------------- degenerate numbers
+
+
+def nan_at_step(step: int, vocab_size: int = 4):
+    """next_logits that return finite logits, then NaN (row 1 only) from `step` on."""
+    def next_logits(ids):
+        logits = torch.zeros(ids.size(0), vocab_size)
+        if ids.size(1) - 2 >= step:  # the prompts below have 2 tokens
+            logits[1] = float("nan")
+        return logits
+    return next_logits
+
+
+@pytest.mark.parametrize("run", [
+    lambda f, ids: greedy_search(f, ids, 5),
+    lambda f, ids: sample(f, ids, 5, generator=torch.Generator().manual_seed(0)),
+    lambda f, ids: beam_search(f, ids[:1].repeat(2, 1), 5, num_beams=1),
+    lambda f, ids: beam_search(f, ids, 5, num_beams=2),
+], ids=["greedy", "sample", "beam-1", "beam-2"])
+def test_nan_logits_are_an_error_naming_the_step(run):
+    """transformers' greedy search silently emits token 0 for NaN logits, and its sampling
+    fails inside torch.multinomial; the course's strategies stop with the step and the row."""
+    ids = torch.tensor([[0, 1], [2, 3]])
+    with pytest.raises(ValueError, match=r"NaN or infinite logits at step 2, row 1"):
+        run(nan_at_step(2), ids)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_a_model_with_broken_weights_is_an_error(value):
+    model = GPT(TINY)
+    with torch.no_grad():
+        model.transformer.ln_f.bias[0] = value
+    for settings in (dict(), dict(strategy="sample"), dict(strategy="beam", num_beams=2)):
+        with pytest.raises(ValueError, match="check its weights"):
+            generate(model, torch.tensor([[1, 2]]), 3, **settings)
+
+
+def test_a_step_that_bans_every_token_is_an_error():
+    """Four tokens, each already in the prompt, and no_repeat_ngram_size=1: nothing is left."""
+    model = GPT(GPTConfig(vocab_size=4, block_size=16, n_layer=1, n_head=1, n_embd=4))
+    prompt = torch.tensor([[0, 1, 2], [0, 1, 1]])
+    for settings in (dict(), dict(strategy="sample"), dict(strategy="beam", num_beams=2)):
+        # step 0 leaves token 3 to both rows; step 1 leaves nothing
+        with pytest.raises(ValueError, match="every token is banned at step 1, row 0"):
+            generate(model, prompt, 3, no_repeat_ngram_size=1, **settings)
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "sample"])
+def test_a_finished_row_may_have_every_token_banned(strategy):
+    """Row 0 stops (EOS = 2) at once; its later steps ban everything, but it is only padded."""
+    scores = torch.tensor([0.0, 2.0, 1.0])  # token 1 is the favourite, then 2
+    next_logits = lambda ids: scores.repeat(ids.size(0), 1)  # noqa: E731
+    prompt = torch.tensor([[0, 1], [0, 0]])
+    settings = dict(no_repeat_ngram_size=1, eos_token_id=2)
+    if strategy == "greedy":
+        out = greedy_search(next_logits, prompt, 3, **settings)
+    else:
+        out = sample(next_logits, prompt, 3, generator=torch.Generator(), top_k=1, **settings)
+    assert out.tolist() == [[0, 1, 2, 2], [0, 0, 1, 2]]
+
+
+def test_a_temperature_that_overflows_is_greedy(tiny):
+    model, hf_model, prompt = tiny
+    greedy = generate(model, prompt, NEW)
+    for settings in (dict(), dict(top_k=5), dict(top_p=0.9), dict(repetition_penalty=1.3)):
+        tokens = generate(model, prompt, NEW, strategy="sample", temperature=1e-40, seed=3,
+                          **settings)
+        assert torch.equal(tokens, generate(model, prompt, NEW, **{
+            k: v for k, v in settings.items() if k == "repetition_penalty"})), settings
+    assert torch.equal(greedy, generate(model, prompt, NEW, strategy="sample", temperature=1e-40))
+    with pytest.raises(RuntimeError, match="probability tensor contains"):  # transformers
+        hf_generate(hf_model, prompt, NEW, strategy="sample", temperature=1e-40)
+
+
+@pytest.mark.parametrize("temperature", [1e-3, 1e-30])
+def test_tiny_temperatures_that_do_not_overflow_still_equal_transformers(tiny, temperature):
+    model, hf_model, prompt = tiny
+    ours = generate(model, prompt, NEW, strategy="sample", temperature=temperature, seed=5)
+    theirs = hf_generate(hf_model, prompt, NEW, strategy="sample", temperature=temperature,
+                         seed=5)
+    assert_same_tokens(ours, theirs)
+
+
+def test_apply_temperature_makes_only_the_overflowing_rows_greedy():
+    scores = torch.tensor([[50.0, 49.0, -1.0],  # 50 / 1e-37 overflows float32: greedy
+                           [-50.0, -40.0, -60.0],  # all -inf after the division: greedy
+                           [1e-30, 0.0, 2e-30],  # small enough to stay finite: divided
+                           [float("-inf")] * 3])  # every token banned: left to the strategy
+    out = apply_temperature(scores, 1e-37)
+    inf = math.inf
+    assert out[:2].tolist() == [[0.0, -inf, -inf], [-inf, 0.0, -inf]]
+    torch.testing.assert_close(out[2], scores[2] / 1e-37)
+    assert out[3].isneginf().all()
+    assert torch.equal(apply_temperature(scores[2:3], 1e-37), scores[2:3] / 1e-37)
+
+
+# ---------------------------------------------------------------- seeds, generators, config
+
+
+def test_seed_and_generator_are_separate_settings(tiny):
+    model, _, prompt = tiny
+    with pytest.raises(TypeError, match="pass it as generator="):
+        generate(model, prompt, 2, strategy="sample", seed=torch.Generator())
+    with pytest.raises(ValueError, match="seed=0 and a generator were both given"):
+        generate(model, prompt, 2, strategy="sample", seed=0, generator=torch.Generator())
+    with pytest.raises(ValueError, match=r"seed must be an int from 0 to 2\*\*64 - 1"):
+        generate(model, prompt, 2, strategy="sample", seed=2**70)
+    top = generate(model, prompt, 2, strategy="sample", seed=2**64 - 1)  # the largest seed
+    assert top.shape == (2, 7)
+
+
+def test_generation_config_is_checked_once_and_drives_generate(tiny):
+    model, _, prompt = tiny
+    config = GenerationConfig(max_new_tokens=NEW, strategy="beam", num_beams=3,
+                              length_penalty=0.5, eos_token_id=[5, 7])
+    assert torch.equal(generate_with(model, prompt, config),
+                       generate(model, prompt, NEW, strategy="beam", num_beams=3,
+                                length_penalty=0.5, eos_token_id=[5, 7]))
+    with pytest.raises(TypeError, match="config must be a GenerationConfig"):
+        generate_with(model, prompt, dict(strategy="greedy"))
+    with pytest.raises(dataclasses.FrozenInstanceError):  # what was checked cannot change
+        config.num_beams = 0
+    with pytest.raises(ValueError, match="num_beams must be an int >= 1"):  # a copy is checked
+        dataclasses.replace(config, num_beams=0)
+
+
+def test_every_public_name_is_importable_from_generation():
+    import course_utils.generation as generation
+
+    for name in ("generate", "greedy_search", "sample", "beam_search", "NextTokenLogits",
+                 "apply_repetition_penalty", "ban_repeated_ngrams", "top_k_filter",
+                 "top_p_filter", "load_gpt2", "load_smollm2", "STRATEGIES", "GenerationConfig"):
+        assert name in generation.__all__ and hasattr(generation, name), name
+    assert generation.STRATEGIES == ("greedy", "sample", "beam")
 
 
 # ---------------------------------------------------------------- the reference model
@@ -503,6 +650,18 @@ def smollm2(smollm2_cache, capfd):
         prompts = ["The capital of France is", "Once upon a time, there"]
         smollm2_cache["prompt"] = torch.tensor([tokenizer.encode(p)[:5] for p in prompts])
     return smollm2_cache
+
+
+def test_the_gguf_progress_bar_is_hidden_during_a_load_and_given_back():
+    """In a notebook, transformers' GGUF bar is a widget that no redirect of stdout catches."""
+    import transformers.modeling_gguf_pytorch_utils as gguf
+
+    from course_utils.pretrained import _no_gguf_progress_bar
+
+    drawn = gguf.tqdm
+    with _no_gguf_progress_bar():
+        assert gguf.tqdm(range(3)).disable
+    assert gguf.tqdm is drawn
 
 
 @pytest.mark.slow

@@ -1,0 +1,261 @@
+"""One decoding step: what happens to the next-token scores before a strategy picks a token.
+
+Every function here takes `scores` (B, V) — one row of logits per sequence, one column per token
+of the vocabulary — and returns new scores of the same shape, where -inf marks a token that may
+not be picked. In the order transformers applies them (and `course_utils.strategies` does):
+
+1. the penalties, for every strategy: `apply_repetition_penalty` (tokens already in the text
+   score lower) and `ban_repeated_ngrams` (no n-gram twice);
+2. for sampling only: `apply_temperature` (sharpen or flatten the distribution), then
+   `top_k_filter` and `top_p_filter` (cut its unlikely tail).
+
+Each equals transformers' logits processor of the same purpose (tests/test_generation.py) and
+checks what it is given: scores must be a floating-point (B, V) tensor without NaN or +inf, and
+token ids a (B, T) tensor with one row per row of scores and ids in 0..V-1.
+
+Left out: min-p, typical and epsilon sampling, forced and suppressed tokens, bad-word lists.
+
+>>> scores = torch.tensor([[2.0, 1.0, 0.5, -1.0]])
+>>> top_k_filter(apply_temperature(scores, 0.5), k=2)
+tensor([[4., 2., -inf, -inf]])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from course_utils.model import check_token_ids
+from course_utils.validation import check_int, check_number, check_tensor
+
+__all__ = ["apply_repetition_penalty", "ban_repeated_ngrams", "apply_temperature",
+           "top_k_filter", "top_p_filter", "ScoreSteps", "check_ids_in_vocab"]
+
+NEG_INF = float("-inf")
+
+
+# ---------------------------------------------------------------- checks
+
+
+def _check_scores(scores: object) -> Tensor:
+    """Return `scores` if it is a floating-point (B, V) tensor without NaN or +inf."""
+    scores = check_tensor("scores", scores, ndim=2, kind="floating-point", shape="(B, V)",
+                          fix="one row of next-token logits per sequence, e.g. scores[None]")
+    if not scores.max().item() < float("inf"):  # a NaN makes max() NaN; fails the test too
+        row, column = (scores.isnan() | scores.isposinf()).nonzero()[0].tolist()
+        raise ValueError(f"scores must be finite or -inf (a banned token), got "
+                         f"{scores[row, column].item()} at row {row}, token {column}; "
+                         f"NaN and +inf come from a broken model or an overflow")
+    return scores
+
+
+def check_ids_in_vocab(name: str, ids: Tensor, vocab_size: int) -> None:
+    """Raise ValueError unless every id in the integer tensor `ids` is in 0..vocab_size-1.
+
+    >>> check_ids_in_vocab("input_ids", torch.tensor([[1, 9]]), 5)
+    Traceback (most recent call last):
+    ...
+    ValueError: input_ids must hold token ids in 0..4 (vocab_size=5), got 9
+    """
+    if ids.numel() == 0:
+        return
+    low, high = ids.min().item(), ids.max().item()
+    if low < 0 or high >= vocab_size:
+        raise ValueError(f"{name} must hold token ids in 0..{vocab_size - 1} (vocab_size="
+                         f"{vocab_size}), got {low if low < 0 else high}")
+
+
+def _check_repetition_penalty(name: str, penalty: object) -> float:
+    return check_number(name, penalty, minimum=0, min_open=True,
+                        fix="1.0 is off; 1.2 or 1.3 discourages repetition")
+
+
+def _check_temperature(temperature: object) -> float:
+    return check_number("temperature", temperature, minimum=0, min_open=True,
+                        fix="below 1 sharpens, above 1 flattens; for the most likely token "
+                            "every time use strategy='greedy'")
+
+
+def _check_ids_for(scores: Tensor, input_ids: object) -> Tensor:
+    """Return `input_ids` if it holds one (B, T) row of valid token ids per row of scores."""
+    check_token_ids(input_ids, "input_ids")
+    if input_ids.size(0) != scores.size(0):
+        raise ValueError(f"input_ids must have one row (the text so far) per row of scores, "
+                         f"{scores.size(0)} rows, got {input_ids.size(0)}")
+    check_ids_in_vocab("input_ids", input_ids, scores.size(1))
+    return input_ids
+
+
+# ---------------------------------------------------------------- penalties
+
+
+def apply_repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float) -> Tensor:
+    """Return scores (B, V) with every token that occurs in input_ids (B, T) made less likely.
+
+    CTRL's penalty (Keskar et al., 2019): a positive score is divided by `penalty`, a negative
+    one multiplied by it, so either way it drops (for penalty > 1). The prompt counts too, and a
+    token is penalised once however often it occurs.
+
+    >>> apply_repetition_penalty(torch.tensor([[2.0, -1.0, 0.5]]), torch.tensor([[0, 1, 0]]), 2.0)
+    tensor([[ 1.0000, -2.0000,  0.5000]])
+    """
+    scores = _check_scores(scores)
+    return _repetition_penalty(scores, _check_ids_for(scores, input_ids),
+                               _check_repetition_penalty("penalty", penalty))
+
+
+def _repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float) -> Tensor:
+    seen = torch.zeros_like(scores, dtype=torch.bool).scatter_(1, input_ids.long(), True)
+    penalized = torch.where(scores < 0, scores * penalty, scores / penalty)
+    return torch.where(seen, penalized, scores)  # (B, V)
+
+
+def ban_repeated_ngrams(scores: Tensor, input_ids: Tensor, n: int) -> Tensor:
+    """Return scores (B, V) with -inf for every token that would repeat an n-gram of input_ids.
+
+    The last n-1 tokens are the start of the next n-gram; wherever they occurred before, the
+    token that followed them then is banned now. (n=1 bans every token already present.)
+
+    >>> ban_repeated_ngrams(torch.zeros(1, 4), torch.tensor([[1, 2, 3, 1]]), n=2)  # "1 2" seen
+    tensor([[0., 0., -inf, 0.]])
+    """
+    scores = _check_scores(scores)
+    return _ban_repeated_ngrams(scores, _check_ids_for(scores, input_ids), check_int(
+        "n", n, minimum=1, fix="n=2 forbids any pair of tokens from occurring twice"))
+
+
+def _ban_repeated_ngrams(scores: Tensor, input_ids: Tensor, n: int) -> Tensor:
+    scores = scores.clone()
+    for row, tokens in enumerate(input_ids.tolist()):
+        start = tuple(tokens[len(tokens) - n + 1:])  # the last n-1 tokens
+        banned = {tokens[i + n - 1] for i in range(len(tokens) - n + 1)
+                  if tuple(tokens[i:i + n - 1]) == start}
+        scores[row, list(banned)] = NEG_INF
+    return scores
+
+
+# ---------------------------------------------------------------- reshaping the distribution
+
+
+def apply_temperature(scores: Tensor, temperature: float) -> Tensor:
+    """Return scores / temperature (B, V): below 1 sharpens the distribution, above 1 flattens it.
+
+    As the temperature goes to 0, sampling becomes greedy. A temperature so small that the
+    division leaves float32's range (1e-40: 5 / 1e-40 = inf, and a softmax of inf is NaN) is
+    treated as that limit: the row becomes 0 at its highest score and -inf elsewhere, so only
+    that token can be drawn. transformers would fail there inside torch.multinomial; wherever
+    the division stays finite, both give the same scores.
+
+    >>> apply_temperature(torch.tensor([[2.0, 1.0, -1.0]]), 0.5)
+    tensor([[ 4.,  2., -2.]])
+    >>> apply_temperature(torch.tensor([[2.0, 1.0, -1.0]]), 1e-40)  # greedy
+    tensor([[0., -inf, -inf]])
+    """
+    return _temperature(_check_scores(scores), _check_temperature(temperature))
+
+
+def _temperature(scores: Tensor, temperature: float) -> Tensor:
+    scaled = scores / temperature
+    # The softmax of a row is defined while its largest score is finite; rows that overflowed
+    # (+inf, or all -inf from finite scores) are the temperature -> 0 limit: greedy.
+    row_max = scaled.amax(dim=-1)  # (B,)
+    if not row_max.isfinite().all():
+        overflowed = ~row_max.isfinite() & scores.amax(dim=-1).isfinite()  # (B,)
+        greedy = torch.full_like(scores, NEG_INF).scatter_(1, scores.argmax(-1, keepdim=True), 0.0)
+        scaled = torch.where(overflowed[:, None], greedy, scaled)
+    return scaled
+
+
+def top_k_filter(scores: Tensor, k: int) -> Tensor:
+    """Return scores (B, V) with -inf everywhere except the k highest of each row (and ties).
+
+    k larger than the vocabulary keeps every token.
+
+    >>> top_k_filter(torch.tensor([[1.0, 3.0, 2.0]]), k=2)
+    tensor([[-inf, 3., 2.]])
+    """
+    scores = _check_scores(scores)
+    return _top_k(scores, check_int("k", k, minimum=1, fix="k=50 keeps each row's 50 most "
+                                                            "likely tokens"))
+
+
+def _top_k(scores: Tensor, k: int) -> Tensor:
+    kth_best = scores.topk(min(k, scores.size(-1))).values[:, -1:]  # (B, 1)
+    return scores.masked_fill(scores < kth_best, NEG_INF)
+
+
+def top_p_filter(scores: Tensor, p: float) -> Tensor:
+    """Return scores (B, V) keeping the fewest most likely tokens whose probability sums to >= p.
+
+    Nucleus sampling (Holtzman et al., 2020). Sorted from least to most likely, the tail whose
+    total probability is at most 1 - p is removed; the most likely token always stays.
+
+    >>> probs = torch.tensor([[0.5, 0.3, 0.2]])
+    >>> top_p_filter(probs.log(), p=0.7).exp()  # 0.5 + 0.3 >= 0.7: the 0.2 goes
+    tensor([[0.5000, 0.3000, 0.0000]])
+    """
+    scores = _check_scores(scores)
+    return _top_p(scores, check_number("p", p, minimum=0, maximum=1, min_open=True,
+                                       fix="p=0.9 keeps the most likely tokens that make up 90% "
+                                           "of the probability"))
+
+
+def _top_p(scores: Tensor, p: float) -> Tensor:
+    ascending, order = scores.sort(dim=-1)  # (B, V), least likely first
+    cumulative = ascending.softmax(dim=-1).cumsum(dim=-1)
+    remove = cumulative <= 1 - p
+    remove[:, -1] = False  # keep the most likely token even if p is tiny
+    remove = remove.scatter(1, order, remove)  # back to vocabulary order
+    return scores.masked_fill(remove, NEG_INF)
+
+
+# ---------------------------------------------------------------- all of them, checked once
+
+
+@dataclass(frozen=True)
+class ScoreSteps:
+    """The steps of one decoding step, with their settings checked once, when it is made.
+
+    The functions above check their arguments at every call; a strategy makes one ScoreSteps
+    and calls it at every step instead. The defaults switch every step off.
+
+    >>> steps = ScoreSteps(repetition_penalty=2.0, temperature=0.5)
+    >>> steps.penalize(torch.tensor([[2.0, 1.0]]), torch.tensor([[0]]))
+    tensor([[1., 1.]])
+    >>> steps.reshape(torch.tensor([[1.0, 1.0]]))
+    tensor([[2., 2.]])
+    """
+
+    repetition_penalty: float = 1.0  # > 1 makes tokens already in the text less likely
+    no_repeat_ngram_size: int = 0  # n > 0 forbids any n tokens from occurring twice
+    temperature: float = 1.0  # sampling: the logits are divided by it
+    top_k: int | None = None  # sampling: keep the k most likely tokens; None keeps all
+    top_p: float = 1.0  # sampling: keep the smallest nucleus of probability >= p; 1.0 keeps all
+
+    def __post_init__(self) -> None:
+        _check_repetition_penalty("repetition_penalty", self.repetition_penalty)
+        check_int("no_repeat_ngram_size", self.no_repeat_ngram_size, minimum=0,
+                  fix="0 is off; 3 forbids any 3 tokens from occurring twice")
+        _check_temperature(self.temperature)
+        check_int("top_k", self.top_k, minimum=1, optional=True, fix="None keeps every token")
+        check_number("top_p", self.top_p, minimum=0, maximum=1, min_open=True,
+                     fix="1.0 keeps every token")
+
+    def penalize(self, scores: Tensor, input_ids: Tensor) -> Tensor:
+        """scores (B, V) after the penalties that every strategy applies, in transformers' order."""
+        if self.repetition_penalty != 1.0:
+            scores = _repetition_penalty(scores, input_ids, self.repetition_penalty)
+        if self.no_repeat_ngram_size > 0:
+            scores = _ban_repeated_ngrams(scores, input_ids, self.no_repeat_ngram_size)
+        return scores
+
+    def reshape(self, scores: Tensor) -> Tensor:
+        """scores (B, V) after temperature, top-k and top-p, in that order (sampling only)."""
+        scores = _temperature(scores, self.temperature)
+        if self.top_k is not None:
+            scores = _top_k(scores, self.top_k)
+        if self.top_p < 1.0:
+            scores = _top_p(scores, self.top_p)
+        return scores

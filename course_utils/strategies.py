@@ -1,0 +1,324 @@
+"""Decoding strategies: the loop that writes text from next-token scores, one token at a time.
+
+A strategy takes `next_logits` — any function from the token ids so far (B, T) to the logits
+of the next token (B, V): a model wrapped in `course_utils.generation.NextTokenLogits`, or a
+bigram table in a lambda — and the prompts `input_ids` (B, T), and appends up to
+max_new_tokens tokens:
+
+- `greedy_search`: always the highest-scoring token. Deterministic, and often repetitive.
+- `sample`: draw from softmax(logits / temperature) after top-k / top-p have removed the
+  unlikely tail. The randomness comes from the `generator` it is given, nothing else.
+- `beam_search`: keep the num_beams most likely partial texts, not just the best one.
+
+All three apply the penalties of `course_utils.decoding` first, and finish a row at an EOS
+token (it is then padded while the other rows go on). Degenerate numbers are errors, not
+arbitrary tokens: logits holding NaN or ±inf (a broken model, a float16 overflow), and a step
+where the penalties ban every token of a row that is still writing (no_repeat_ngram_size with
+a vocabulary the text has used up), raise ValueError naming the step and the row; transformers
+would emit token 0 there, or fail inside torch.multinomial. A temperature so small that it
+overflows float32 samples greedily (see `course_utils.decoding.apply_temperature`).
+
+Left out: padded prompts of different lengths, beam sampling, constraints and streaming.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from course_utils.decoding import ScoreSteps, check_ids_in_vocab
+from course_utils.model import check_token_ids
+from course_utils.validation import (check_choice, check_int, check_number, check_type,
+                                     short_repr)
+
+__all__ = ["greedy_search", "sample", "beam_search", "check_stopping", "check_beam_settings",
+           "NextLogits"]
+
+NextLogits = Callable[[Tensor], Tensor]  # token ids so far (B, T) -> next-token logits (B, V)
+EARLY_STOPPING = (True, False, "never")
+
+
+# ---------------------------------------------------------------- shared by the strategies
+
+
+def check_stopping(eos_token_id: object, pad_token_id: object) -> tuple[list[int], int | None]:
+    """Return (the EOS ids as a list, the pad id: pad_token_id, else the first EOS id).
+
+    >>> check_stopping([50256, 198], None)
+    ([50256, 198], 50256)
+    """
+    fix = "a token id such as tokenizer.eos_token_id, a list of ids, or None (no stop token)"
+    if isinstance(eos_token_id, (list, tuple)):
+        if not eos_token_id:
+            raise ValueError(f"eos_token_id must not be an empty list; {fix}")
+        eos = [check_int("eos_token_id", i, minimum=0, fix=fix) for i in eos_token_id]
+    else:
+        eos = [] if eos_token_id is None else [check_int("eos_token_id", eos_token_id,
+                                                         minimum=0, fix=fix)]
+    pad = check_int("pad_token_id", pad_token_id, minimum=0, optional=True,
+                    fix="None pads finished rows with the first EOS id")
+    return eos, eos[0] if pad is None and eos else pad
+
+
+def check_beam_settings(num_beams: object, length_penalty: object,
+                        early_stopping: object) -> tuple[int, float]:
+    """Return (num_beams, length_penalty) checked, after checking early_stopping too.
+
+    >>> check_beam_settings(5, 1, "never")
+    (5, 1.0)
+    """
+    check_choice("early_stopping", early_stopping, EARLY_STOPPING)
+    return (check_int("num_beams", num_beams, minimum=1, fix="e.g. num_beams=5"),
+            check_number("length_penalty", length_penalty,
+                         fix="1.0 divides by the length; 0 compares plain sums"))
+
+
+def _check_start(next_logits: object, input_ids: object, max_new_tokens: object) -> int:
+    if not callable(next_logits):
+        raise TypeError(f"next_logits must be a function from token ids (B, T) to next-token "
+                        f"logits (B, V), such as NextTokenLogits(model), got "
+                        f"{short_repr(next_logits)} ({type(next_logits).__name__})")
+    check_token_ids(input_ids, "input_ids")
+    return check_int("max_new_tokens", max_new_tokens, minimum=0)
+
+
+def _logits(next_logits: NextLogits, input_ids: Tensor, step: int, eos: list[int],
+            pad: int | None) -> Tensor:
+    """Call next_logits and check what it returns: (B, V) floats, all finite."""
+    logits = next_logits(input_ids)
+    B = input_ids.size(0)
+    if not isinstance(logits, Tensor) or not logits.is_floating_point():
+        raise TypeError(f"next_logits must return a floating-point tensor of logits (B, V), "
+                        f"got {short_repr(logits)}")
+    if logits.dim() != 2 or logits.size(0) != B:
+        raise ValueError(f"next_logits must return logits of shape (B, V) with B={B}, got "
+                         f"{tuple(logits.shape)}; for a model's (B, T, V) output take "
+                         f"[:, -1], or wrap the model in NextTokenLogits(model)")
+    if step == 0:  # the ids must fit the vocabulary, which only the logits reveal
+        V = logits.size(1)
+        check_ids_in_vocab("input_ids", input_ids, V)
+        check_ids_in_vocab("eos_token_id", torch.tensor(eos, dtype=torch.long), V)
+        check_ids_in_vocab("pad_token_id", torch.tensor([] if pad is None else [pad]), V)
+    if not logits.isfinite().all():
+        row = (~logits.isfinite()).nonzero()[0, 0].item()
+        raise ValueError(f"the model (next_logits) returned NaN or infinite logits at step "
+                         f"{step}, row {row}; check its weights (a diverged training run "
+                         f"leaves NaN) or run it in float32 (float16 overflows to inf)")
+    return logits
+
+
+def _check_not_all_banned(scores: Tensor, active: Tensor, step: int) -> None:
+    """Raise if a row that is still writing has every token at -inf after the penalties."""
+    dead = active & scores.isneginf().all(dim=-1)  # (B,)
+    if dead.any():
+        raise ValueError(f"every token is banned at step {step}, row {dead.nonzero()[0].item()}:"
+                         f" no_repeat_ngram_size leaves no token that does not repeat an n-gram"
+                         f" of the text; use a larger no_repeat_ngram_size or fewer "
+                         f"max_new_tokens")
+
+
+def _scores(next_logits: NextLogits, input_ids: Tensor, step: int, finished: Tensor,
+            steps: ScoreSteps, eos: list[int], pad: int | None) -> Tensor:
+    """The checked logits after the penalties (B, V), for greedy search and sampling."""
+    scores = steps.penalize(_logits(next_logits, input_ids, step, eos, pad), input_ids)
+    if steps.no_repeat_ngram_size > 0:  # the only way to ban a token (logits are finite)
+        _check_not_all_banned(scores, ~finished, step)
+        # A finished row's token is replaced by padding: give it any distribution that exists.
+        scores = scores.masked_fill(scores.isneginf().all(dim=-1, keepdim=True), 0.0)
+    return scores
+
+
+def _append(input_ids: Tensor, next_token: Tensor, finished: Tensor, eos: list[int],
+            pad_token_id: int | None) -> tuple[Tensor, Tensor]:
+    """Append next_token (B,) to input_ids; rows that had finished get pad_token_id instead."""
+    if eos:
+        next_token = torch.where(finished, pad_token_id, next_token)
+        finished = finished | torch.isin(next_token, torch.tensor(eos, device=next_token.device))
+    return torch.cat([input_ids, next_token[:, None]], dim=1), finished
+
+
+# ---------------------------------------------------------------- the strategies
+
+
+def greedy_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
+                  repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+                  eos_token_id: int | Sequence[int] | None = None,
+                  pad_token_id: int | None = None) -> Tensor:
+    """Return input_ids (B, T) followed by up to max_new_tokens tokens, each the argmax.
+
+    A row that produces an EOS token is finished: it gets pad_token_id (default: the first EOS
+    id) at the later steps, and the loop ends early once every row has finished.
+
+    >>> bigram = torch.tensor([[0.1, 0.9], [0.8, 0.2]]).log()  # P(next | last token)
+    >>> greedy_search(lambda ids: bigram[ids[:, -1]], torch.tensor([[0]]), 4)
+    tensor([[0, 1, 0, 1, 0]])
+    """
+    max_new_tokens = _check_start(next_logits, input_ids, max_new_tokens)
+    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size)
+    eos, pad = check_stopping(eos_token_id, pad_token_id)
+    finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
+    for step in range(max_new_tokens):
+        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad)  # (B, V)
+        next_token = scores.argmax(dim=-1)  # (B,)
+        input_ids, finished = _append(input_ids, next_token, finished, eos, pad)
+        if finished.all():
+            break
+    return input_ids
+
+
+def sample(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
+           generator: torch.Generator, temperature: float = 1.0, top_k: int | None = None,
+           top_p: float = 1.0, repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+           eos_token_id: int | Sequence[int] | None = None,
+           pad_token_id: int | None = None) -> Tensor:
+    """Return input_ids (B, T) followed by up to max_new_tokens sampled tokens.
+
+    Each step: penalties, then logits / temperature (below 1 sharpens the distribution, above 1
+    flattens it; one that overflows float32 is greedy), then top-k and top-p cut the tail, then
+    one draw from the softmax with `generator`. top_k=None and top_p=1.0 are off. EOS handling
+    as in `greedy_search`.
+
+    >>> bigram = torch.tensor([[0.1, 0.9], [0.8, 0.2]]).log()
+    >>> generator = torch.Generator().manual_seed(3)  # 0 -> 0 has probability 0.1 and happens:
+    >>> sample(lambda ids: bigram[ids[:, -1]], torch.tensor([[0]]), 8, generator=generator)
+    tensor([[0, 0, 1, 0, 1, 0, 1, 0, 1]])
+    """
+    max_new_tokens = _check_start(next_logits, input_ids, max_new_tokens)
+    check_type("generator", generator, torch.Generator, "a torch.Generator",
+               fix="e.g. generator=torch.Generator().manual_seed(0)")
+    if generator.device.type != input_ids.device.type:
+        raise ValueError(f"generator must be on the device of input_ids ({input_ids.device}), "
+                         f"got one on {generator.device}; make it with "
+                         f"torch.Generator({input_ids.device.type!r})")
+    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size, temperature, top_k, top_p)
+    eos, pad = check_stopping(eos_token_id, pad_token_id)
+    finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
+    for step in range(max_new_tokens):
+        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad)  # (B, V)
+        scores = steps.reshape(scores)  # temperature, top-k, top-p
+        probs = scores.softmax(dim=-1)  # filtered tokens have probability exp(-inf) = 0
+        next_token = torch.multinomial(probs, num_samples=1, generator=generator)[:, 0]  # (B,)
+        input_ids, finished = _append(input_ids, next_token, finished, eos, pad)
+        if finished.all():
+            break
+    return input_ids
+
+
+def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
+                num_beams: int, length_penalty: float = 1.0,
+                early_stopping: bool | Literal["never"] = False,
+                repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
+                eos_token_id: int | Sequence[int] | None = None,
+                pad_token_id: int | None = None) -> Tensor:
+    """Return each prompt followed by the best of its beam search's finished texts.
+
+    Each prompt keeps num_beams running texts ("beams") and their scores, the sum of their
+    tokens' log-probabilities. A step extends every beam by every token and keeps the best
+    candidates. A candidate that ends (with EOS, or at max_new_tokens) becomes a finished
+    hypothesis, scored sum / new_length ** length_penalty (> 0 favours long texts, < 0 short
+    ones); the others are the next beams. A prompt keeps its num_beams best hypotheses and is
+    done (transformers' definitions):
+
+    - early_stopping=True: as soon as it has num_beams hypotheses;
+    - early_stopping=False: once it has num_beams and the best beam, scored at its current
+      length, is no better than the worst of them (a heuristic: a longer beam could still win);
+    - early_stopping="never": the same, but with length_penalty > 0 the beam is scored at the
+      longest length it could reach, so it stops only when no beam can win.
+
+    `next_logits` may have a `reorder(rows)` method (like `NextTokenLogits`): it is called when
+    beams change places, so that a KV cache follows them. Rows whose best text ended early are
+    padded with pad_token_id (default: the first EOS id). (transformers pads with the EOS id
+    when pad_token_id is 0.) A step where every candidate of a prompt is banned is an error.
+
+    The worked example of Hugging Face's "How to generate" post: greedy search goes "The nice
+    woman" (0.5 · 0.4 = 0.2); two beams find "The dog has" (0.4 · 0.9 = 0.36).
+
+    >>> P = torch.full((8, 8), 0.01)  # tokens: The nice dog car woman house guy has
+    >>> P[0, 1:4] = torch.tensor([0.5, 0.4, 0.1])  # The -> nice .5, dog .4, car .1
+    >>> P[1, 4:7] = torch.tensor([0.4, 0.3, 0.3])  # nice -> woman .4, house .3, guy .3
+    >>> P[2, 7] = 0.9  # dog -> has .9
+    >>> bigram = lambda ids: P[ids[:, -1]].log()
+    >>> prompt = torch.tensor([[0]])
+    >>> greedy_search(bigram, prompt, 2), beam_search(bigram, prompt, 2, num_beams=2)
+    (tensor([[0, 1, 4]]), tensor([[0, 2, 7]]))
+    """
+    max_new_tokens = _check_start(next_logits, input_ids, max_new_tokens)
+    nb, length_penalty = check_beam_settings(num_beams, length_penalty, early_stopping)
+    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size)
+    eos, pad_token_id = check_stopping(eos_token_id, pad_token_id)
+    if max_new_tokens == 0:
+        return input_ids
+    B = input_ids.size(0)
+    eos_tensor = torch.tensor(eos, dtype=torch.long, device=input_ids.device)
+    # Take enough candidates that nb remain when every beam's best continuation is an EOS.
+    n_candidates = max(2, 1 + len(eos)) * nb
+    beams = input_ids.repeat_interleave(nb, dim=0)  # (B·nb, T): every beam starts as the prompt
+    # Only beam 0 may extend the prompt at first: the copies would propose the same candidates.
+    # (-1e9 rather than -inf, as in transformers, keeps tiny vocabularies working.)
+    beam_scores = torch.zeros(B, nb, device=input_ids.device)  # (B, nb)
+    beam_scores[:, 1:] = -1e9
+    hypotheses: list[list[tuple[Tensor, Tensor]]] = [[] for _ in range(B)]  # (score, ids)
+    can_improve = [True] * B
+    first_row = nb * torch.arange(B, device=input_ids.device)[:, None]  # (B, 1)
+
+    def done(b: int) -> bool:
+        """Prompt b takes no more hypotheses."""
+        return not can_improve[b] or (early_stopping is True and len(hypotheses[b]) == nb)
+
+    for step in range(max_new_tokens):
+        logits = _logits(next_logits, beams, step, eos, pad_token_id)
+        log_probs = steps.penalize(F.log_softmax(logits, dim=-1), beams)  # (B·nb, V)
+        V = log_probs.size(-1)
+        totals = (log_probs.view(B, nb, V) + beam_scores[:, :, None]).view(B, nb * V)
+        if steps.no_repeat_ngram_size > 0:  # the only way to ban a token (logits are finite)
+            active = torch.tensor([not done(b) for b in range(B)], device=totals.device)
+            _check_not_all_banned(totals, active, step)
+        scores, index = totals.topk(min(n_candidates, nb * V))  # (B, K), best first
+        rows = first_row + index // V  # (B, K): the beam (row of `beams`) each one extends
+        tokens = index % V  # (B, K)
+        ends = torch.isin(tokens, eos_tensor) | (step == max_new_tokens - 1)  # (B, K)
+
+        # 1. The best nb candidates that end become hypotheses, unless the prompt is done.
+        length_scores = scores / ((step + 1) ** length_penalty)  # (B, K)
+        for b in range(B):
+            if done(b):
+                continue
+            for k in torch.nonzero(ends[b, :nb]).flatten().tolist():
+                text = torch.cat([beams[rows[b, k]], tokens[b, k:k + 1]])
+                hypotheses[b].append((length_scores[b, k], text))
+            hypotheses[b].sort(key=lambda hypothesis: hypothesis[0].item(), reverse=True)
+            del hypotheses[b][nb:]
+
+        # 2. The best nb candidates that do not end are the next beams.
+        keep = scores.masked_fill(ends, float("-inf")).topk(nb).indices  # (B, nb)
+        rows, tokens = rows.gather(1, keep).flatten(), tokens.gather(1, keep).flatten()
+        beams = torch.cat([beams[rows], tokens[:, None]], dim=1)  # (B·nb, T + step + 1)
+        beam_scores = scores.gather(1, keep)  # (B, nb), best first
+        if hasattr(next_logits, "reorder"):
+            next_logits.reorder(rows)
+
+        # 3. Can a beam still beat the worst hypothesis? Score the best beam at the length
+        # that would suit it most (see early_stopping above) and compare.
+        if early_stopping == "never" and length_penalty > 0:
+            best_length = max_new_tokens
+        else:
+            best_length = step + 1
+        best_possible = beam_scores[:, 0] / (best_length ** length_penalty)  # (B,)
+        for b in range(B):
+            full = len(hypotheses[b]) == nb
+            if full and can_improve[b]:
+                can_improve[b] = bool(best_possible[b] > hypotheses[b][-1][0])
+        if all(done(b) for b in range(B)):
+            break
+
+    best = [hypotheses[b][0][1] for b in range(B)]  # each (T + its length,)
+    width = max(len(text) for text in best)
+    out = torch.full((B, width), -1 if pad_token_id is None else pad_token_id,
+                     dtype=torch.long, device=input_ids.device)
+    for b, text in enumerate(best):
+        out[b, :len(text)] = text
+    return out
