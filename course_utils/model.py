@@ -35,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.multihead import KVCache, MultiHeadAttention
+from course_utils.pretrained import GPT2_NAMES  # the names GPT.from_pretrained takes
 from course_utils.validation import (check_bool, check_int, check_number, check_seed,
                                      check_tensor, check_type, short_repr)
 
@@ -43,7 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["GPTConfig", "GPT", "KVCache", "GPT2_NAMES", "check_token_ids", "gelu_new"]
 
-GPT2_NAMES = ("gpt2", "gpt2-medium", "gpt2-large", "gpt2-xl")  # 124M, 355M, 774M, 1.5B parameters
 # Hugging Face's GPT-2 uses Conv1D, whose weight is stored (in, out); nn.Linear's is (out, in).
 _CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight",
                    "mlp.c_proj.weight")
