@@ -75,3 +75,19 @@ def read_only(tmp_path: Path) -> Iterator[Callable[[Path], Path]]:
     yield make
     for target in reversed(mounted):
         subprocess.run(["umount", str(target)], check=False)
+
+
+@pytest.fixture
+def notebook_bars(monkeypatch: pytest.MonkeyPatch) -> list:
+    """Make tqdm.auto draw JupyterLab's widget bars, as in a notebook; collect every bar made."""
+    notebook = pytest.importorskip("tqdm.notebook")
+    bars = []
+
+    class Recorded(notebook.tqdm):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            bars.append(self)
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)
+    monkeypatch.setattr("tqdm.auto.tqdm", Recorded)
+    return bars

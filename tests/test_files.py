@@ -121,10 +121,7 @@ def test_sha256_file(tmp_path):
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
-def test_an_early_stop_closes_the_bar_as_complete(monkeypatch):
-    notebook = pytest.importorskip("tqdm.notebook")
-    monkeypatch.delenv("TQDM_DISABLE", raising=False)
-    monkeypatch.setattr("tqdm.auto.tqdm", notebook.tqdm)
+def test_an_early_stop_closes_the_bar_as_complete(notebook_bars):
     with progress.progress_bar(10, "steps") as bar:
         bar.update(4)
     widget = bar.container.children[1]

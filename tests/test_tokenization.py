@@ -113,22 +113,12 @@ def test_the_algorithm_works_on_ids_alone():
     assert bpe.train_fast([(1, 2)], (5,), 0, progress=False) == []
 
 
-def test_training_bar_closes_complete_when_the_merges_run_out(monkeypatch):
-    notebook = pytest.importorskip("tqdm.notebook")
-    bars = []
-
-    class Recorded(notebook.tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            bars.append(self)
-
-    monkeypatch.delenv("TQDM_DISABLE", raising=False)
-    monkeypatch.setattr("tqdm.auto.tqdm", Recorded)
+def test_training_bar_closes_complete_when_the_merges_run_out(notebook_bars):
     for method in ("naive", "fast"):  # "ab ab" allows 2 merges, not the 10 asked for
         with pytest.raises(ValueError, match="largest vocab_size it supports is 258"):
             BPETokenizer.train("ab ab", 266, method=method, special_tokens=())
-    assert len(bars) == 2
-    for bar in bars:
+    assert len(notebook_bars) == 2
+    for bar in notebook_bars:
         widget = bar.container.children[1]
         assert (bar.n, bar.total, widget.max, widget.bar_style) == (2, 2, 2, "success")
 

@@ -169,22 +169,12 @@ def test_progress_bar_only_when_asked_and_env_can_silence_it(monkeypatch, progre
     assert all(bar.disable for bar in bars)  # TQDM_DISABLE=1 keeps its say
 
 
-def test_an_early_stopped_run_closes_its_bar_as_complete(monkeypatch):
-    notebook = pytest.importorskip("tqdm.notebook")
-    bars = []
-
-    class Recorded(notebook.tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            bars.append(self)
-
-    monkeypatch.delenv("TQDM_DISABLE", raising=False)
-    monkeypatch.setattr("tqdm.auto.tqdm", Recorded)
+def test_an_early_stopped_run_closes_its_bar_as_complete(notebook_bars):
     forward, backward = torch.arange(8).repeat(30), torch.arange(7, -1, -1).repeat(30)
     history = train(GPT(TINY), forward, backward,
                     tiny_config(num_steps=100, early_stopping_patience=2, progress=True))
     assert history.stopped_early
-    (bar,) = bars
+    (bar,) = notebook_bars
     widget = bar.container.children[1]
     assert bar.n == bar.total == widget.max == len(history.steps) < 100
     assert widget.bar_style == "success"  # full and green, not an interrupted red bar
