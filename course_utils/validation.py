@@ -111,11 +111,16 @@ def check_int(name: str, value: object, *, minimum: int | None = None,
     """
     if value is None and optional:
         return None
-    expected = f"an int{_range(minimum, maximum, False, False)}" + (" or None" if optional else "")
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise _fail(TypeError, name, expected, value, fix)
+
+    def fail(error: type[Exception]) -> Exception:  # the message is built only when needed
+        expected = f"an int{_range(minimum, maximum, False, False)}"
+        return _fail(error, name, expected + (" or None" if optional else ""), value, fix)
+
+    if type(value) is not int and (not isinstance(value, numbers.Integral)
+                                   or isinstance(value, bool)):
+        raise fail(TypeError)
     if _outside(int(value), minimum, maximum, False, False):
-        raise _fail(ValueError, name, expected, value, fix)
+        raise fail(ValueError)
     return int(value)
 
 
@@ -135,16 +140,21 @@ def check_number(name: str, value: object, *, minimum: float | None = None,
     """
     if value is None and optional:
         return None
-    bounded = minimum is not None and maximum is not None  # then "finite" goes without saying
-    expected = (f"{'a finite' if finite and not bounded else 'a'} number"
-                f"{_range(minimum, maximum, min_open, max_open)}" + (" or None" if optional else ""))
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise _fail(TypeError, name, expected, value, fix)
+
+    def fail(error: type[Exception]) -> Exception:  # the message is built only when needed
+        bounded = minimum is not None and maximum is not None  # then "finite" goes unsaid
+        expected = (f"{'a finite' if finite and not bounded else 'a'} number"
+                    f"{_range(minimum, maximum, min_open, max_open)}")
+        return _fail(error, name, expected + (" or None" if optional else ""), value, fix)
+
+    if type(value) not in (float, int) and (not isinstance(value, numbers.Real)
+                                            or isinstance(value, bool)):
+        raise fail(TypeError)
     x = float(value)
     if x != x or (finite and x in (float("inf"), float("-inf"))):
-        raise _fail(ValueError, name, expected, value, fix)
+        raise fail(ValueError)
     if _outside(x, minimum, maximum, min_open, max_open):
-        raise _fail(ValueError, name, expected, value, fix)
+        raise fail(ValueError)
     return x
 
 
