@@ -16,10 +16,12 @@ Nothing here touches the network, and importing this module only defines constan
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.util
 import os
 import re
+import stat
 from pathlib import Path
 
 from course_utils.validation import check_choice, check_str
@@ -91,9 +93,12 @@ def _expected_sha256(path: Path | None = None, *, fix: str = _RESTORE_DATA) -> d
 def _check_sha256(path: Path, expected: str, *, fix: str, keep: bool) -> bytes | None:
     """Check the sha256 of `path`; return its bytes if `keep`, else None (or cached bytes)."""
     try:
-        with open(path, "rb") as f:
+        # O_NONBLOCK: opening a named pipe put in a file's place must not wait for a writer.
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
             # subtle: stat the open file, not the path, so the key describes the bytes hashed below
             st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "not a regular file")
             key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, expected)
             cached = _verified.get(path)
             if cached is not None and cached[0] == key and (cached[1] is not None or not keep):
@@ -105,6 +110,9 @@ def _check_sha256(path: Path, expected: str, *, fix: str, keep: bool) -> bytes |
                 data, digest = None, hashlib.file_digest(f, hashlib.sha256)
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} is missing; {fix}") from None
+    except OSError as error:  # a folder, a pipe or an unreadable file where the file should be
+        raise OSError(error.errno, f"{path} cannot be read as a file ({error.strerror}); "
+                      f"{fix}") from None
     actual = digest.hexdigest()
     if actual != expected:
         raise ValueError(

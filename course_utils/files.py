@@ -29,11 +29,14 @@ import hashlib
 import os
 import re
 import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
 
+from course_utils.validation import check_path, short_repr
+
 __all__ = ["write_atomically", "tidy_partial_files", "check_writable_folder", "sha256_file",
-           "as_os_error", "fsync_folder", "partial_path", "PARTIAL"]
+           "as_os_error", "fsync_folder", "partial_path", "check_regular_file", "PARTIAL"]
 
 PARTIAL = ".partial-"  # in the names of files being written: .{name}.partial-{pid}-{random}
 _PARTIAL_NAME = re.compile(r"\..+" + re.escape(PARTIAL) + r"(\d+)-[0-9a-f]+")
@@ -46,9 +49,18 @@ _HINTS = {
 }
 
 
-def partial_path(path: Path) -> Path:
+def partial_path(path: str | os.PathLike[str]) -> Path:
     """A fresh temporary name beside `path`, marked with this process's id."""
+    path = _file_path("path", path)
     return path.with_name(f".{path.name}{PARTIAL}{os.getpid()}-{secrets.token_hex(4)}")
+
+
+def _file_path(name: str, value: object) -> Path:
+    """`value` as the Path of a file: a str or os.PathLike naming something inside a folder."""
+    path = check_path(name, value)
+    if path.name in ("", ".", "..") or "\0" in str(path):
+        raise ValueError(f"{name} must name a file, got {short_repr(str(path))}")
+    return path
 
 
 def as_os_error(error: BaseException, path: Path, action: str = "write") -> OSError:
@@ -64,14 +76,13 @@ def as_os_error(error: BaseException, path: Path, action: str = "write") -> OSEr
         number = int(match.group(1)) if match else None
     reason = os.strerror(number) if number else str(error)
     hint = _HINTS.get(number, "")
-    result = OSError(number or errno.EIO,
-                     f"could not {action} {path}: {reason}" + (f"; {hint}" if hint else ""))
-    result.filename = str(path)
-    return result
+    return OSError(number or errno.EIO,  # the message names the path: no filename= repeating it
+                   f"could not {action} {path}: {reason}" + (f"; {hint}" if hint else ""))
 
 
 def fsync_folder(folder: Path) -> None:
     """Flush a folder's entries (a rename is durable only once its folder is flushed)."""
+    folder = check_path("folder", folder)
     if os.name == "nt":  # Windows cannot open a folder; its renames are durable on return
         return
     fd = os.open(folder, os.O_RDONLY)
@@ -103,9 +114,18 @@ def write_atomically(path: str | os.PathLike[str],
     partial name beside `path`, flushed to the disk, then renamed over `path`. If anything fails,
     the partial file is removed and `path` is as it was; the error is an OSError naming `path`.
     """
-    path = Path(path)
+    path = _file_path("path", path)
     if isinstance(data, str):
-        data = data.encode("utf-8")
+        try:
+            data = data.encode("utf-8")
+        except UnicodeEncodeError as error:  # lone surrogates such as "\ud800"
+            raise ValueError(f"data holds {short_repr(error.object[error.start:error.end])}, "
+                             f"which is not a character UTF-8 can write") from None
+    if isinstance(data, (bytearray, memoryview)):
+        data = bytes(data)
+    if not isinstance(data, bytes) and not callable(data):
+        raise TypeError(f"data must be bytes, a str or a function that writes a file, got "
+                        f"{short_repr(data)} ({type(data).__name__})")
     write = _write_bytes(data) if isinstance(data, bytes) else data
     tmp = partial_path(path)
     try:
@@ -115,7 +135,10 @@ def write_atomically(path: str | os.PathLike[str],
         os.replace(tmp, path)
         fsync_folder(path.parent)
     except BaseException as error:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # e.g. a read-only folder: the error that matters is `error`
+            pass
         if isinstance(error, Exception) and (isinstance(error, OSError)
                                              or "os error" in str(error)):
             raise as_os_error(error, path) from error
@@ -128,7 +151,7 @@ def _alive(pid: int) -> bool:
         return True
     try:
         os.kill(pid, 0)  # signal 0 only asks whether the process exists
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):  # no such process; no process id is that large
         return False
     except PermissionError:  # it exists, as another user's process
         return True
@@ -142,7 +165,7 @@ def tidy_partial_files(folder: str | os.PathLike[str]) -> list[Path]:
     a reboot a new process may reuse an old id; such a file stays until that process ends.)
     Nothing is removed on Windows, where a process id cannot be probed safely.
     """
-    folder = Path(folder)
+    folder = check_path("folder", folder)
     removed = []
     if os.name == "nt" or not folder.is_dir():
         return removed
@@ -165,7 +188,7 @@ def check_writable_folder(path: str | os.PathLike[str], what: str = "folder") ->
     Raises OSError naming the path and the fix: a long run should fail before its first step,
     not at its first save.
     """
-    path = Path(path)
+    path = check_path("path", path)
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, f"{what} {path} is a file, not a folder; "
                                                 f"choose a folder", str(path))
@@ -187,5 +210,21 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     ...     sha256_file(write_atomically(Path(folder) / "empty", b""))[:16]
     'e3b0c44298fc1c14'
     """
+    path = check_regular_file("path", path)
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def check_regular_file(name: str, value: object) -> Path:
+    """`value` as a Path, if it names an existing regular file (opening a named pipe or a device
+    to read it would wait forever); else FileNotFoundError or OSError naming it."""
+    path = check_path(name, value)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(errno.ENOENT, f"{path} does not exist", str(path)) from None
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise OSError(errno.EISDIR if stat.S_ISDIR(mode) else errno.EINVAL,
+                      f"{path} is {what}; expected a file", str(path))
+    return path

@@ -132,7 +132,8 @@ class NGramCounts:
     higher order still to count (every n-gram but the last extends to an (n+1)-gram), are a
     lower bound of what the fit will store. Once that bound passes the limit, counting stops
     with a MemoryError that gives it: as long as `BYTES_PER_NGRAM` holds, the counts never take
-    more than the limit and one chunk's n-grams, and a fit that fits is never refused.
+    more than the limit and one chunk's n-grams, and a fit whose estimate is within the limit is
+    never refused. The estimate is cautious: fits measure 312 to 454 bytes per n-gram.
 
     >>> NGramCounts("abracadabra", order=3).num_ngrams  # 5 letters, 7 bigrams, 7 trigrams
     19
@@ -181,9 +182,10 @@ class NGramCounts:
             at_least = stored + counted + (self.order - n) * (counted - 1)
             if at_least * BYTES_PER_NGRAM > limit * 1e9:
                 raise MemoryError(
-                    f"an order-{self.order} fit needs at least "
+                    f"an order-{self.order} fit would need about "
                     f"{at_least * BYTES_PER_NGRAM / 1e9:.2g} GB, more than max_memory_gb="
-                    f"{limit:g}: {at_least:,} n-grams at about {BYTES_PER_NGRAM} bytes each "
+                    f"{limit:g}: at least {at_least:,} n-grams at up to {BYTES_PER_NGRAM} bytes "
+                    f"each "
                     f"(known after counting the {n}-grams of {min(done, positions):,} of "
                     f"{positions:,} positions); lower the order, fit on less text, or raise "
                     f"max_memory_gb if the machine has the memory")

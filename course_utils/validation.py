@@ -12,12 +12,6 @@ Conventions, the same in every module:
 - numbers must be finite unless a function says otherwise: NaN compares False with everything,
   so a NaN that got past a range check would poison every result after it.
 
->>> check_int("top_k", 5, minimum=1)
-5
->>> check_int("top_k", True, minimum=1)
-Traceback (most recent call last):
-...
-TypeError: top_k must be an int >= 1, got True (bool)
 >>> check_number("top_p", float("nan"), minimum=0, maximum=1, min_open=True)
 Traceback (most recent call last):
 ...
@@ -36,7 +30,8 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = ["short_repr", "check_int", "check_number", "check_bool", "check_choice", "check_str",
-           "check_type", "check_seed", "check_path", "check_device", "check_tensor"]
+           "check_type", "check_seed", "check_path", "check_device", "check_tensor",
+           "check_same_device", "check_memory"]
 
 _T = TypeVar("_T")
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds up to 2**64 - 1
@@ -104,10 +99,10 @@ def check_int(name: str, value: object, *, minimum: int | None = None,
 
     optional=True also accepts None (and returns it). `fix` is added to the message.
 
-    >>> check_int("n_head", 3.0, minimum=1)
+    >>> check_int("top_k", True, minimum=1)
     Traceback (most recent call last):
     ...
-    TypeError: n_head must be an int >= 1, got 3.0
+    TypeError: top_k must be an int >= 1, got True (bool)
     """
     if value is None and optional:
         return None
@@ -150,7 +145,10 @@ def check_number(name: str, value: object, *, minimum: float | None = None,
     if type(value) not in (float, int) and (not isinstance(value, numbers.Real)
                                             or isinstance(value, bool)):
         raise fail(TypeError)
-    x = float(value)
+    try:
+        x = float(value)
+    except OverflowError:  # an int or Fraction beyond float's range (about 1.8e308)
+        raise fail(ValueError) from None
     if x != x or (finite and x in (float("inf"), float("-inf"))):
         raise fail(ValueError)
     if _outside(x, minimum, maximum, min_open, max_open):
@@ -234,10 +232,12 @@ def check_path(name: str, value: object) -> Path:
     return Path(value)
 
 
-def check_device(name: str, value: object) -> torch.device:
+def check_device(name: str, value: object, *, allow_meta: bool = False) -> torch.device:
     """Return `value` as a torch.device that this machine has; else a clear error.
 
-    "cuda" on a machine without a CUDA GPU would otherwise fail later, deep inside torch.
+    "cuda" on a machine without a CUDA GPU would otherwise fail later, deep inside torch. The
+    "meta" device (shapes without values) is refused unless `allow_meta`: nothing can be
+    computed on it.
 
     >>> check_device("device", "cpu")
     device(type='cpu')
@@ -266,6 +266,9 @@ def check_device(name: str, value: object) -> torch.device:
     elif device.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(f"{name}={short_repr(value)}, but MPS (Apple GPU) is not available "
                          f"here; use {name}='cpu'")
+    elif device.type == "meta" and not allow_meta:
+        raise ValueError(f"{name}='meta' holds shapes but no values, so nothing can be computed "
+                         f"on it; use {name}='cpu'")
     elif device.type not in ("cpu", "cuda", "mps", "meta"):
         raise ValueError(f"{name}={short_repr(value)} is not supported by the course; use "
                          f"'cpu' or 'cuda'")
@@ -286,7 +289,7 @@ def check_tensor(name: str, value: object, *, ndim: int | tuple[int, ...] | None
     """Return `value` if it is a torch.Tensor of the given number of dimensions and dtype kind.
 
     `kind` is "floating-point", "integer" or "bool"; `shape` describes the expected shape in
-    the message, e.g. "(B, T)".
+    the message, e.g. "(B, T)". A tensor on the meta device (a shape without values) is refused.
 
     >>> import torch
     >>> check_tensor("x", torch.zeros(4), ndim=3, shape="(B, T, C)")
@@ -296,10 +299,15 @@ def check_tensor(name: str, value: object, *, ndim: int | tuple[int, ...] | None
     """
     import torch
 
+    if kind is not None and kind not in _DTYPE_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(map(repr, _DTYPE_KINDS))}, got {kind!r}")
     what = f"{'an' if kind and kind[0] in 'aeiou' else 'a'} {kind} torch.Tensor" if kind \
         else "a torch.Tensor"
     if not isinstance(value, torch.Tensor):
         raise _fail(TypeError, name, what, value, fix)
+    if value.is_meta:
+        raise ValueError(f"{name} is on the meta device: it has a shape but no values; create it "
+                         f"on a real device such as 'cpu'")
     if kind is not None and not _DTYPE_KINDS[kind](value):
         raise TypeError(f"{name} must be {what}, got dtype {value.dtype}"
                         + (f"; {fix}" if fix else ""))
@@ -309,3 +317,30 @@ def check_tensor(name: str, value: object, *, ndim: int | tuple[int, ...] | None
         raise ValueError(f"{name} must have {count} dimensions{' ' + shape if shape else ''}, "
                          f"got shape {tuple(value.shape)}" + (f"; {fix}" if fix else ""))
     return value
+
+
+def check_same_device(**tensors: torch.Tensor) -> None:
+    """Raise ValueError, naming them, unless all `tensors` (given by name) are on one device."""
+    devices = {name: t.device for name, t in tensors.items()}
+    if len(set(devices.values())) > 1:
+        names = list(devices)
+        raise ValueError(f"{' and '.join(names)} must be on the same device, got "
+                         + " and ".join(f"{n} on {d}" for n, d in devices.items())
+                         + f"; move them with .to({names[0]}.device)")
+
+
+def _memory_bytes() -> int | None:
+    """This machine's physical memory in bytes, or None where the system does not say."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(what: str, num_bytes: int, fix: str) -> None:
+    """Raise MemoryError, giving the estimate, if `what` would need more than this machine's
+    whole memory: an allocation that large fails deep inside torch, or freezes the machine."""
+    total = _memory_bytes()
+    if total is not None and num_bytes > total:
+        raise MemoryError(f"{what} would need {num_bytes / 1e9:.2g} GB, more than this machine's "
+                          f"memory; {fix}")

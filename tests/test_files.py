@@ -141,3 +141,16 @@ def test_bars_are_silent_under_tqdm_disable(capsys, monkeypatch, bar_class):
         bar.update(3)
     assert bar.disable and not hasattr(bar, "container")
     assert capsys.readouterr() == ("", "")
+
+
+def test_tidy_removes_a_partial_file_whose_process_id_cannot_exist(tmp_path):
+    huge = tmp_path / f".f{files.PARTIAL}99999999999999999999-ab12"  # beyond any pid
+    huge.write_bytes(b"left over")
+    assert files.tidy_partial_files(tmp_path) == [huge]
+
+
+def test_a_failing_write_in_a_read_only_folder_reports_the_target(tmp_path, read_only):
+    view = read_only(tmp_path)
+    with pytest.raises(OSError) as info:
+        files.write_atomically(view / "f", b"new")
+    assert f"could not write {view / 'f'}" in str(info.value)  # not the partial file's name

@@ -13,6 +13,18 @@ from course_utils import data, files, plotting, progress, validation
 _FOLDER = Path(tempfile.mkdtemp(prefix="bad-inputs-"))
 _A_FILE = _FOLDER / "a-file.txt"
 _A_FILE.write_text("not a folder")
+_FIFO = _FOLDER / "pipe"
+if hasattr(os, "mkfifo"):
+    os.mkfifo(_FIFO)
+
+
+def _tensor(device: str) -> object:
+    import torch
+
+    return torch.zeros(2, device=device)
+
+
+_META, _CPU = _tensor("meta"), _tensor("cpu")
 
 
 def _bar(total: object) -> None:
@@ -67,9 +79,34 @@ CASES = [
         "directory"),
     bad("safe_text(bytes)", lambda: plotting.safe_text(b"abc"), TypeError, "text"),
     bad("zh_label(None)", lambda: plotting.zh_label(None, "x"), TypeError, "chinese"),
+    bad("write_atomically(data=5)", lambda: files.write_atomically(_FOLDER / "f", 5), TypeError,
+        "data", "5"),
+    bad("write_atomically(data=None)", lambda: files.write_atomically(_FOLDER / "f", None),
+        TypeError, "data"),
+    bad("write_atomically(lone surrogate)",
+        lambda: files.write_atomically(_FOLDER / "f", "a\ud800"), ValueError, "data"),
+    bad("write_atomically(path=None)", lambda: files.write_atomically(None, b"x"), TypeError,
+        "path"),
+    bad("write_atomically(path='')", lambda: files.write_atomically("", b"x"), TypeError, "path"),
+    bad("write_atomically(path=folder/..)",
+        lambda: files.write_atomically(_FOLDER / "..", b"x"), ValueError, "path"),
+    bad("tidy_partial_files(None)", lambda: files.tidy_partial_files(None), TypeError, "folder"),
+    bad("sha256_file(a pipe)", lambda: files.sha256_file(_FIFO), OSError, "pipe",
+        "not a regular file"),
+    bad("sha256_file(a folder)", lambda: files.sha256_file(_FOLDER), OSError, str(_FOLDER)),
+    bad("check_number(10**400)", lambda: validation.check_number("lr", 10**400), ValueError,
+        "lr"),
+    bad("check_device(meta)", lambda: validation.check_device("device", "meta"), ValueError,
+        "device", "meta"),
+    bad("check_tensor(meta)", lambda: validation.check_tensor("x", _META), ValueError, "x",
+        "meta"),
+    bad("check_same_device", lambda: validation.check_same_device(q=_CPU, k=_META), ValueError,
+        "q and k", "meta"),
+    bad("check_memory", lambda: validation.check_memory("a table", 2**80, fix="use less"),
+        MemoryError, "a table", "use less"),
     bad("progress_bar(total=-1)", lambda: _bar(-1), ValueError, "total"),
     bad("progress_bar(total=1.5)", lambda: _bar(1.5), TypeError, "total"),
 ]
 
 if os.name == "nt":  # pragma: no cover - the course runs on Linux and macOS
-    CASES = [case for case in CASES if "folder" not in case.id]
+    CASES = [case for case in CASES if "folder" not in case.id and "pipe" not in case.id]
