@@ -40,18 +40,30 @@ class RaisingRepr:
         raise RuntimeError("no repr " * MEGABYTE)
 
 
+class Stop(BaseException):
+    """A learner's own exception derived from BaseException, as Python's SystemExit is."""
+
+
 class Hostile:
     """Every operation a check might try raises."""
 
+    error: type[BaseException] = RuntimeError
+
     def _raise(self, *args, **kwargs):
-        raise RuntimeError("hostile " * MEGABYTE)
+        raise self.error("hostile " * MEGABYTE)
 
     __eq__ = __ne__ = __lt__ = __bool__ = __float__ = __int__ = __index__ = _raise
     __len__ = __iter__ = __getitem__ = __repr__ = __str__ = __format__ = __call__ = _raise
     __hash__ = None
 
     def __getattr__(self, name):
-        raise RuntimeError(f"no attribute {name}")
+        raise self.error(f"no attribute {name}")
+
+
+class BaseHostile(Hostile):
+    """Every operation raises a BaseException that is not an Exception."""
+
+    error = Stop
 
 
 class Liar:
@@ -105,6 +117,7 @@ VALUES = {
     "range": range(3), "endless iterator": itertools.count(), "generator": (i for i in range(3)),
     "object": object(), "a class": type, "a module": math, "Ellipsis": ...,
     "enormous repr": EnormousRepr(), "raising repr": RaisingRepr(), "hostile": Hostile(),
+    "hostile with BaseException": BaseHostile(),
     "liar": Liar(), "noisy": Noisy(), "nan array": np.full(3, np.nan),
     "big array": np.zeros((1000, 1000)), "float32 inf": np.float32(np.inf), "int64": np.int64(8),
     "nan tensor": torch.tensor(math.nan), "matrix tensor": torch.zeros(3, 3),
@@ -126,6 +139,14 @@ def raises_unprintable(*args):
 
 def exits(*args):
     sys.exit(3)
+
+
+def raises_its_own_base_exception(*args):
+    raise Stop("not an Exception")
+
+
+def raises_generator_exit(*args):
+    raise GeneratorExit
 
 
 def recurses(*args):
@@ -162,12 +183,15 @@ def takes_nothing():
 FUNCTIONS = {
     "raises a megabyte": raises_megabyte, "raises many lines": raises_multiline,
     "raises an unprintable error": raises_unprintable, "calls sys.exit": exits,
+    "raises its own BaseException": raises_its_own_base_exception,
+    "raises GeneratorExit": raises_generator_exit,
     "recurses forever": recurses, "prints a lot": prints_a_lot,
     "mutates its arguments": mutates_its_arguments, "is a generator": yields,
     "takes nothing": takes_nothing, "returns None": lambda *a: None,
     "returns nan": lambda *a: math.nan, "returns 10**400": lambda *a: 10**400,
     "returns its arguments": lambda *a: a, "returns an enormous repr": lambda *a: EnormousRepr(),
     "returns a hostile object": lambda *a: Hostile(), "returns a liar": lambda *a: Liar(),
+    "returns a BaseException-hostile object": lambda *a: BaseHostile(),
     "returns a noisy object": lambda *a: Noisy(),
     "returns an endless iterator": lambda *a: itertools.count(),
     "returns a million items": lambda *a: list(range(MEGABYTE)),
@@ -176,6 +200,7 @@ FUNCTIONS = {
     "returns a big tensor": lambda *a: torch.zeros(1000, 1000),
     "returns a meta tensor": lambda *a: torch.zeros(7, 7, dtype=torch.bool, device="meta"),
     "is the class dict": dict, "is the class str": str, "is a hostile callable": Hostile(),
+    "is a BaseException-hostile callable": BaseHostile(),
 }
 ANSWERS = {**VALUES, **FUNCTIONS}
 
@@ -253,6 +278,74 @@ def test_the_stop_button_still_stops_a_learner_function():
 
     with pytest.raises(KeyboardInterrupt):
         ex.check_bpe_encode(interrupted)
+
+
+class Interrupting(Hostile):
+    """Pressing the stop button while a check runs any of this object's methods."""
+
+    touched = False
+
+    def _raise(self, *args, **kwargs):
+        type(self).touched = True
+        raise KeyboardInterrupt
+
+    __eq__ = __ne__ = __lt__ = __bool__ = __float__ = __int__ = __index__ = _raise
+    __len__ = __iter__ = __getitem__ = __repr__ = __str__ = __format__ = __call__ = _raise
+    __getattr__ = _raise
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__)
+def test_the_stop_button_stops_every_check_wherever_it_is_pressed(capsys, check, monkeypatch):
+    # in the learner's function, or in an answer's (or a result's) __eq__, __float__, __repr__…
+    monkeypatch.setattr(Interrupting, "touched", False)
+    answer = (lambda *a: Interrupting()) if check in FUNCTION_CHECKS else Interrupting()
+    try:
+        check(answer)
+        interrupted = False
+    except KeyboardInterrupt:
+        interrupted = True
+    assert interrupted == Interrupting.touched  # a check that never looks at it judges it
+    assert interrupted or capsys.readouterr().out.count("\n") == 1
+    if check in FUNCTION_CHECKS:
+        with pytest.raises(KeyboardInterrupt):
+            check(interrupted_function)
+
+
+def interrupted_function(*args):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("answer", [raises_its_own_base_exception, raises_generator_exit, exits],
+                         ids=lambda f: f.__name__)
+def test_what_a_learner_function_raised_is_named(capsys, answer):
+    result = judge(capsys, ex.check_count_pairs, answer)
+    assert result.code == "raised"
+    assert result.params["error"] in ("Stop: not an Exception", "GeneratorExit", "SystemExit: 3")
+
+
+class RaisesWhenRead:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+    def __int__(self):
+        raise self.error
+
+
+@feedback.exercise
+def check_reads_an_int(answer):
+    return feedback.correct("all_cases_pass", name="f", count=int(answer))
+
+
+@pytest.mark.parametrize("error", [Stop("its own"), GeneratorExit(), SystemExit(3)],
+                         ids=lambda error: type(error).__name__)
+def test_a_base_exception_wherever_the_answer_raises_it_is_a_wrong_answer(capsys, error):
+    # raised outside the guarded calls: by a result the check reads, not by the function itself
+    result = judge(capsys, check_reads_an_int, RaisesWhenRead(error))
+    assert (result.outcome, result.code) == ("wrong", "answer_raised")
+    assert result.params["error"] in ("Stop: its own", "GeneratorExit", "SystemExit: 3")
+    with pytest.raises(KeyboardInterrupt):
+        check_reads_an_int(RaisesWhenRead(KeyboardInterrupt()))
+    assert judge(capsys, check_reads_an_int, 2).outcome == "correct"
 
 
 def test_a_check_that_fails_itself_says_so_in_one_line(capsys, monkeypatch):

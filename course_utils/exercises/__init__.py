@@ -7,7 +7,8 @@ whose answer stops being correct fails the tests.) Expected values are worked ou
 the comments, or computed with the course's tested implementation.
 
 Whatever the answer — a wrong type, 10**400, NaN, a function that raises or prints — a check
-prints exactly one line of at most 300 characters and never raises (`feedback` explains how).
+prints exactly one line of at most 300 characters and never raises, bar the stop button's
+KeyboardInterrupt (`feedback` explains how).
 Each outcome is a result code; its sentence comes from a table per language (`messages`), and
 `recording()` collects the results for tests and graders:
 

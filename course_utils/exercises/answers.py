@@ -32,7 +32,9 @@ def number(answer: object) -> float:
         value = float(answer)  # type: ignore[arg-type]
     except OverflowError:
         raise Refusal(wrong("too_large", value=describe(answer))) from None
-    except Exception:  # a tensor of several numbers, or a __float__ that raises
+    except KeyboardInterrupt:  # the stop button stops a check wherever it is pressed
+        raise
+    except BaseException:  # a tensor of several numbers, or a __float__ that raises anything
         raise Refusal(wrong("not_a_number", type=kind)) from None
     if not math.isfinite(value):
         raise Refusal(wrong("not_finite", value=describe(answer)))
@@ -47,7 +49,9 @@ def number_list(answer: object, count: int, *, not_numbers: str, wrong_count: st
     try:
         size = len(answer)  # type: ignore[arg-type]
         items = [answer[i] for i in range(min(size, count))]  # type: ignore[index]
-    except Exception:  # a len() or [] that raises
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # a len() or [] that raises
         raise Refusal(wrong(not_numbers, answer=describe(answer))) from None
     if size != count:
         raise Refusal(wrong(wrong_count, count=size))
@@ -92,7 +96,9 @@ def call(fn: Callable[..., Any], name: str, args: tuple[Any, ...], shown: str | 
     shown = shown if shown is not None else ", ".join(describe(arg, 100) for arg in args)
     try:
         return fn(*copy.deepcopy(args)), shown
-    except (Exception, SystemExit) as error:  # the learner's code may raise anything
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # anything: SystemExit, GeneratorExit, a class of its own…
         raise Refusal(wrong("raised", name=name, args=shown, error=error_text(error))) from None
 
 
@@ -100,7 +106,9 @@ def same(got: object, expected: object) -> bool:
     """got == expected for a result of exactly expected's type; False if comparing raises."""
     try:
         return type(got) is type(expected) and bool(got == expected)
-    except Exception:  # an array's ambiguous truth value, or an == that raises
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # an array's ambiguous truth value, or an == that raises
         return False
 
 
@@ -116,7 +124,9 @@ def run_cases(fn: object, cases: Sequence[Case], name: str,
         got, shown = call(fn, name, case.args, case.shown)
         try:
             got = convert(got) if convert is not None else got
-        except Exception:  # junk that does not convert is simply not the expected value
+        except KeyboardInterrupt:
+            raise
+        except BaseException:  # junk that does not convert is simply not the expected value
             pass
         if not same(got, case.expected):
             return wrong("returned", name=name, args=shown, got=describe(got),

@@ -10,7 +10,9 @@ parameters. This module does the rest, the same way for all 25 checks:
   raises, a function that raises, prints or returns junk — the check prints exactly one line of
   at most MAX_LINE characters and returns None. Long values are shortened, large containers are
   described by their size, and the learner's own printing and warnings are captured while the
-  check runs (the line then says that output was hidden);
+  check runs (the line then says that output was hidden). Whatever the answer raises while it
+  is judged — SystemExit, GeneratorExit or a BaseException of its own included — is a wrong
+  answer; only KeyboardInterrupt (the notebook's stop button) goes through;
 - each result is also recorded, machine-readable, for tests and graders:
 
 >>> from course_utils.exercises import check_utf8_bytes
@@ -117,11 +119,15 @@ def describe(value: object, limit: int = 300) -> str:
             size = len(value)  # type: ignore[arg-type]
             if isinstance(size, int) and size > 50:
                 return f"<{type(value).__name__} of {size:,} items>"
-    except Exception:  # no len(), or a len() that raises: show the repr instead
+    except KeyboardInterrupt:  # the stop button stops a check wherever it is pressed
+        raise
+    except BaseException:  # no len(), or a len() that raises: show the repr instead
         pass
     try:
         return short_repr(value, limit)
-    except Exception:  # short_repr looks up .shape first, which an odd object may refuse
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # short_repr looks up .shape first, which an odd object may refuse
         return f"<{type(value).__name__} object>"
 
 
@@ -130,7 +136,9 @@ def error_text(error: BaseException) -> str:
     try:
         message = str(error)
         message = message if len(message) <= 1000 else message[:500] + "…" + message[-500:]
-    except Exception:
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
         message = ""
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
@@ -148,7 +156,9 @@ def _text(value: object, limit: int) -> str | int | float:
                 return int(value)
             if not isinstance(value, numbers.Integral) and math.isfinite(float(value)):
                 return float(value)
-    except Exception:  # a number type whose arithmetic raises: show it as text
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # a number type whose arithmetic raises: show it as text
         pass
     text = value if isinstance(value, str) else describe(value, limit)
     if len(text) > 8 * limit:  # a megabyte message: keep its two ends only
@@ -220,8 +230,12 @@ def _judge(check: Callable[[Any], Verdict], answer: Any) -> tuple[Verdict, int]:
             raise TypeError(f"{check.__name__} returned {type(verdict).__name__}, not a Verdict")
     except Refusal as refusal:
         verdict = refusal.verdict
-    except (Exception, SystemExit) as error:  # a missing file, or an answer nobody foresaw
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:  # a missing file, or an answer nobody foresaw
         verdict = Verdict("error", "check_failed", {"error": error_text(error)})
+    except BaseException as error:  # SystemExit, GeneratorExit…: only a learner's code raises
+        verdict = wrong("answer_raised", error=error_text(error))  # them, so the answer is wrong
     return verdict, sink.lines
 
 

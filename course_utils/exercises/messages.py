@@ -22,6 +22,7 @@ _ENGLISH = {
     "too_large": "{value} is too large to be the answer",
     "not_a_function": "expected a function, got {type}",
     "raised": "{name}({args}) raised {error}",
+    "answer_raised": "your answer raised {error} while it was checked",
     "returned": "{name}({args}) returned {got}, expected {expected}",
     "all_cases_pass": "correct: {name} passes all {count} cases",
     # ---------------------------------------------------------------- notebook 01
