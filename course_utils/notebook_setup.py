@@ -31,6 +31,7 @@ _QUIET_ENV = {
     "TOKENIZERS_PARALLELISM": "false",  # no fork warning from the Rust tokenizers
 }
 _OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
+MAX_THREADS = 1024  # torch takes a C int; far more threads than cores only slows a notebook down
 
 
 def seed_everything(seed: int = 0) -> None:
@@ -63,16 +64,16 @@ def setup_notebook(seed: int = 0, *, offline: bool = True, num_threads: int | No
         offline: set the Hugging Face offline variables, so nothing reaches for the network
             (and a missing model fails in seconds instead of retrying for a minute).
             Pass False only in a notebook that really loads from the hub when it can.
-        num_threads: PyTorch CPU threads (>= 1); a fixed number keeps float results identical
-            between machines. None leaves PyTorch's default.
+        num_threads: PyTorch CPU threads (1 to MAX_THREADS); a fixed number keeps float
+            results identical between machines. None leaves PyTorch's default.
 
     Every argument is checked before anything changes. Prints nothing and returns None, so a
     notebook's outputs are the same on every machine.
     """
-    check_seed("seed", seed)
-    check_bool("offline", offline)
-    check_int("num_threads", num_threads, minimum=1, optional=True,
-              fix="e.g. num_threads=2, or None for PyTorch's default")
+    seed = check_seed("seed", seed)
+    offline = check_bool("offline", offline)
+    num_threads = check_int("num_threads", num_threads, minimum=1, maximum=MAX_THREADS,
+                            optional=True, fix="e.g. num_threads=2, or None for PyTorch's default")
     for key, value in _QUIET_ENV.items():
         os.environ.setdefault(key, value)
     if offline:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import random
 import tempfile
 from pathlib import Path
+
+import torch
 
 from bad_inputs import bad
 
@@ -14,6 +18,17 @@ _FOLDER = Path(tempfile.mkdtemp(prefix="bad-inputs-setup-"))
 _RANGE = _FOLDER / "requirements.txt"
 _RANGE.write_text("torch==2.13.0\nnumpy>=2\n", encoding="utf-8")
 
+
+def _changing_nothing(**kwargs: object) -> None:
+    """setup_notebook(**kwargs), which must fail before it changes the environment, the
+    seeds or the thread count."""
+    before = dict(os.environ), random.getstate(), torch.get_num_threads()
+    try:
+        setup_notebook(**kwargs)
+    finally:
+        if (dict(os.environ), random.getstate(), torch.get_num_threads()) != before:
+            raise AssertionError(f"setup_notebook(**{kwargs}) changed the process, then failed")
+
 CASES = [
     bad("setup_notebook(seed=True)", lambda: setup_notebook(seed=True), TypeError, "seed",
         "bool"),
@@ -23,9 +38,16 @@ CASES = [
     bad("setup_notebook(seed=1.5)", lambda: setup_notebook(seed=1.5), TypeError, "seed", "1.5"),
     bad("setup_notebook(seed='0')", lambda: setup_notebook(seed="0"), TypeError, "seed"),
     bad("setup_notebook(num_threads=0)", lambda: setup_notebook(num_threads=0), ValueError,
-        "num_threads", ">= 1"),
+        "num_threads", "[1, 1024]"),
     bad("setup_notebook(num_threads=True)", lambda: setup_notebook(num_threads=True),
         TypeError, "num_threads", "bool"),
+    bad("setup_notebook(num_threads=2**31)", lambda: _changing_nothing(num_threads=2**31),
+        ValueError, "num_threads", "1024", "2147483648"),
+    bad("setup_notebook(num_threads=2**70)", lambda: _changing_nothing(num_threads=2**70),
+        ValueError, "num_threads", "1024"),
+    bad("setup_notebook(seed=0, num_threads=10**6)",
+        lambda: _changing_nothing(seed=0, offline=True, num_threads=10**6), ValueError,
+        "num_threads"),
     bad("setup_notebook(num_threads=2.5)", lambda: setup_notebook(num_threads=2.5), TypeError,
         "num_threads", "2.5"),
     bad("setup_notebook(offline=1)", lambda: setup_notebook(offline=1), TypeError, "offline",
