@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bad_inputs import bad
@@ -25,6 +28,39 @@ def _tensor(device: str) -> object:
 
 
 _META, _CPU = _tensor("meta"), _tensor("cpu")
+
+
+def _in_broken_data(change: Callable[[Path], object], call: Callable[[], object]) -> object:
+    """call() with DATA_DIR a fresh folder holding shakespeare/val.txt, a reference model and
+    their SHA256SUMS, after change(folder) broke something in it."""
+    folder = Path(tempfile.mkdtemp(prefix="bad-inputs-data-"))
+    sha256 = hashlib.sha256(b"x\n").hexdigest()
+    for sums, name in (("SHA256SUMS", "shakespeare/val.txt"),
+                       ("reference_model/SHA256SUMS", "model.safetensors")):
+        path = (folder / sums).parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x\n")
+        (folder / sums).write_text(f"{sha256}  {name}\n")
+    change(folder)
+    real, data.DATA_DIR = data.DATA_DIR, folder
+    try:
+        return call()
+    finally:
+        data.DATA_DIR = real
+        shutil.rmtree(folder)
+
+
+def _replace(path: Path, by: str) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+    os.mkfifo(path) if by == "pipe" else path.mkdir() if by == "folder" else path.write_text("x")
+
+
+def _val(change: Callable[[Path], object]) -> Callable[[], object]:
+    return lambda: _in_broken_data(change, lambda: data.load_corpus("shakespeare", "val"))
+
+
+def _model(change: Callable[[Path], object]) -> Callable[[], object]:
+    return lambda: _in_broken_data(change, data.reference_model_path)
 
 
 def _bar(total: object) -> None:
@@ -106,6 +142,36 @@ CASES = [
         MemoryError, "a table", "use less"),
     bad("progress_bar(total=-1)", lambda: _bar(-1), ValueError, "total"),
     bad("progress_bar(total=1.5)", lambda: _bar(1.5), TypeError, "total"),
+    bad("load_corpus(a pipe for the file)",
+        _val(lambda d: _replace(d / "shakespeare" / "val.txt", "pipe")), OSError,
+        "shakespeare/val.txt is a named pipe", "move or remove it", "make data"),
+    bad("load_corpus(a folder for the file)",
+        _val(lambda d: _replace(d / "shakespeare" / "val.txt", "folder")), OSError,
+        "val.txt is a folder where a file should be", "git checkout -- data/", "make data"),
+    bad("load_corpus(a file for the folder)", _val(lambda d: _replace(d / "shakespeare", "file")),
+        OSError, "data-", "shakespeare is a file where a folder should be", "make data"),
+    bad("load_corpus(binary SHA256SUMS)",
+        _val(lambda d: (d / "SHA256SUMS").write_bytes(b"\xb9\x00\xff")), ValueError,
+        "SHA256SUMS is not a text file", "0xb9", "make data"),
+    bad("load_corpus(blank SHA256SUMS)", _val(lambda d: (d / "SHA256SUMS").write_text(" \n")),
+        ValueError, "SHA256SUMS", "malformed line", "make data"),
+    bad("load_corpus(SHA256SUMS listing ../x)",
+        _val(lambda d: (d / "SHA256SUMS").write_text(f"{'0' * 64}  ../x\n")), ValueError,
+        "SHA256SUMS: malformed line", "../x"),
+    bad("load_corpus(a pipe for SHA256SUMS)", _val(lambda d: _replace(d / "SHA256SUMS", "pipe")),
+        OSError, "SHA256SUMS is a named pipe", "make data"),
+    bad("reference_model_path(a file for the folder)",
+        _model(lambda d: _replace(d / "reference_model", "file")), OSError,
+        "reference_model is a file where a folder should be", "train_reference.py"),
+    bad("reference_model_path(an entry naming a folder)",
+        _model(lambda d: _replace(d / "reference_model" / "model.safetensors", "folder")),
+        OSError, "model.safetensors is a folder", "git checkout -- data/reference_model"),
+    bad("reference_model_path(empty SHA256SUMS)",
+        _model(lambda d: (d / "reference_model" / "SHA256SUMS").write_text("")), ValueError,
+        "reference_model/SHA256SUMS lists no files", "train_reference.py"),
+    bad("reference_model_path(a pipe for the weights)",
+        _model(lambda d: _replace(d / "reference_model" / "model.safetensors", "pipe")),
+        OSError, "model.safetensors is a named pipe", "train_reference.py"),
 ]
 
 if os.name == "nt":  # pragma: no cover - the course runs on Linux and macOS

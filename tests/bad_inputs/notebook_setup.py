@@ -17,6 +17,15 @@ from course_utils.notebook_setup import seed_everything
 _FOLDER = Path(tempfile.mkdtemp(prefix="bad-inputs-setup-"))
 _RANGE = _FOLDER / "requirements.txt"
 _RANGE.write_text("torch==2.13.0\nnumpy>=2\n", encoding="utf-8")
+_TWICE = _FOLDER / "twice.txt"
+_TWICE.write_text("torch==2.13.0\nnumpy==2.4.6\nTorch==1.0\n", encoding="utf-8")
+_EMPTY = _FOLDER / "empty.txt"
+_EMPTY.write_text("# nothing pinned\n\n  \n", encoding="utf-8")
+_NUL = _FOLDER / "nul.txt"
+_NUL.write_bytes(b"torch==2.13.0\x00\n")
+_PIPE = _FOLDER / "pipe.txt"
+if hasattr(os, "mkfifo"):
+    os.mkfifo(_PIPE)
 
 
 def _changing_nothing(**kwargs: object) -> None:
@@ -67,6 +76,14 @@ CASES = [
         "cannot read"),
     bad("read_pins(range)", lambda: doctor.read_pins(_RANGE), ValueError, "line 2",
         "'numpy>=2'", "name==version"),
+    bad("read_pins(pinned twice)", lambda: doctor.read_pins(_TWICE), ValueError, "line 3",
+        "pins torch again", "line 1 pins 2.13.0", "keep only the tested version"),
+    bad("read_pins(no pins)", lambda: doctor.read_pins(_EMPTY), ValueError, "empty.txt",
+        "holds no pins", "git checkout"),
+    bad("read_pins(NUL byte)", lambda: doctor.read_pins(_NUL), ValueError, "line 1",
+        "invisible character '\\x00'", "retype the line"),
+    bad("read_pins(a pipe)", lambda: doctor.read_pins(_PIPE), OSError, "pipe.txt",
+        "not a regular file", "move or remove it"),
     bad("parse_pins(int)", lambda: doctor.parse_pins(3), TypeError, "path"),
     bad("examine_packages(requirements=None)", lambda: doctor.examine_packages(None),
         TypeError, "requirements"),
@@ -76,3 +93,6 @@ CASES = [
         "'en'"),
     bad("set_language(None)", lambda: exercises.set_language(None), TypeError, "language"),
 ]
+
+if os.name == "nt":  # pragma: no cover - the course runs on Linux and macOS
+    CASES = [case for case in CASES if "pipe" not in case.id]
