@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import decimal
 import fractions
+import io
 import itertools
 import math
 import sys
@@ -346,6 +347,18 @@ def test_a_base_exception_wherever_the_answer_raises_it_is_a_wrong_answer(capsys
     with pytest.raises(KeyboardInterrupt):
         check_reads_an_int(RaisesWhenRead(KeyboardInterrupt()))
     assert judge(capsys, check_reads_an_int, 2).outcome == "correct"
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_a_check_prints_its_line_on_an_output_that_cannot_show_it(monkeypatch, encoding):
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out, encoding=encoding, newline="\n"))
+    with feedback.recording() as results:
+        ex.check_utf8_bytes(21)
+    sys.stdout.flush()
+    line = out.getvalue().decode(encoding)
+    assert line.startswith("\\u2713 correct: 7 characters ") and line.endswith(" bytes\n")
+    assert line == results[0].text.encode("ascii", "backslashreplace").decode() + "\n"
 
 
 def test_a_check_that_fails_itself_says_so_in_one_line(capsys, monkeypatch):

@@ -260,7 +260,10 @@ def exercise(check: Callable[[Any], Verdict]) -> Callable[..., None]:
         result = Result(name, verdict.code, verdict.outcome, params, line)
         for results in _recorders:
             results.append(result)
-        print(line)
+        try:
+            print(line)
+        except UnicodeEncodeError:  # an output that cannot show ✓, e.g. a script's, sent to a
+            print(line.encode("ascii", "backslashreplace").decode("ascii"))  # cp1252 file
 
     # help(check_...) shows the learner's side: one answer in, None out
     run.__signature__ = inspect.signature(check).replace(  # type: ignore[attr-defined]
