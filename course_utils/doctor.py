@@ -78,7 +78,7 @@ def _read(path: Path) -> str:
     try:
         mode = path.stat().st_mode
         if stat.S_ISREG(mode):  # not a named pipe, which would wait for a writer
-            return path.read_text(encoding="utf-8")
+            return path.read_text(encoding="utf-8-sig")  # as pip, it skips a BOM (Notepad's)
     except FileNotFoundError:
         raise OSError(f"{path} is missing; {restore}") from None
     except (OSError, UnicodeDecodeError) as error:

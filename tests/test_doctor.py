@@ -172,6 +172,11 @@ def test_an_invisible_character_in_a_pin_is_a_fail_line(tmp_path, line, shown):
     assert fails(findings, "pins", f"holds the invisible character {shown}", "retype the line")
 
 
+def test_a_byte_order_mark_is_not_an_invisible_character(tmp_path):
+    findings = packages(tmp_path, "\ufeff" + real_pins())  # as Windows' Notepad saves it
+    assert {f.status for f in findings} == {"OK"}
+
+
 def test_a_version_that_is_not_a_version_is_not_a_pin(tmp_path):
     findings = packages(tmp_path, real_pins() + "numpy==2.4.6*\n")
     assert fails(findings, "pins", "'numpy==2.4.6*' is not a pin")
