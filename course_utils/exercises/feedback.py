@@ -234,8 +234,8 @@ def _judge(check: Callable[[Any], Verdict], answer: Any) -> tuple[Verdict, int]:
         raise
     except Exception as error:  # a missing file, or an answer nobody foresaw
         verdict = Verdict("error", "check_failed", {"error": error_text(error)})
-    except BaseException as error:  # SystemExit, GeneratorExit…: only a learner's code raises
-        verdict = wrong("answer_raised", error=error_text(error))  # them, so the answer is wrong
+    except BaseException as error:  # SystemExit, GeneratorExit…: raised by the learner's code
+        verdict = wrong("answer_raised", error=error_text(error))
     return verdict, sink.lines
 
 
@@ -262,8 +262,8 @@ def exercise(check: Callable[[Any], Verdict]) -> Callable[..., None]:
             results.append(result)
         try:
             print(line)
-        except UnicodeEncodeError:  # an output that cannot show ✓, e.g. a script's, sent to a
-            print(line.encode("ascii", "backslashreplace").decode("ascii"))  # cp1252 file
+        except UnicodeEncodeError:  # a script's output sent to a cp1252 file cannot show ✓
+            print(line.encode("ascii", "backslashreplace").decode("ascii"))
 
     # help(check_...) shows the learner's side: one answer in, None out
     run.__signature__ = inspect.signature(check).replace(  # type: ignore[attr-defined]
