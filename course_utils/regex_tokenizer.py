@@ -4,7 +4,8 @@
 tokenizer of text:
 
 - a split `pattern`, a regex that cuts text into chunks before BPE sees it, so that no merge
-  crosses from a word into a space or a comma (GPT-2's pattern by default);
+  crosses from a word into a space or a comma (GPT-2's pattern by default; groups in it must be
+  non-capturing, `(?:...)`, or `findall` would return what they caught instead of the chunks);
 - `special_tokens` such as "<|endoftext|>": strings that get one reserved id each, are cut out
   of the text before the pattern runs, and are never merged into anything;
 - `encode` (apply the learned merges, earliest first, inside each chunk) and `decode`;
@@ -98,12 +99,9 @@ class RegexTokenizer:
     def __init__(self, vocab: Mapping[int, bytes], merges: Sequence[tuple[bytes, bytes]],
                  special_tokens: Mapping[str, int] | None = None,
                  pattern: str = GPT2_SPLIT_PATTERN) -> None:
-        self.vocab: dict[int, bytes]
-        self.merges: list[tuple[bytes, bytes]]
-        self.special_tokens: dict[str, int]
-        self.pattern: str
-        self.vocab, self.merges, self.special_tokens, self.pattern = check_parts(
-            vocab, merges, special_tokens, pattern)
+        # Each part's type is checked, and NumPy ids made ints, where the file format is defined.
+        parts = check_parts(vocab, merges, special_tokens, pattern)
+        self.vocab, self.merges, self.special_tokens, self.pattern = parts
         self._split, self._special_split = _compile(pattern), _special_regex(self.special_tokens)
 
         # Check the parts fit together, and derive the int-level tables that encode() uses.
