@@ -39,6 +39,7 @@ from course_utils.validation import check_bool, check_int, short_repr
 __all__ = ["merge", "train_naive", "train_fast", "check_ids"]
 
 Pair = tuple[int, int]
+_NOT_LISTS = (str, bytes, bytearray, Mapping, set, frozenset)  # iterable, but not lists of ids
 
 
 def merge(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[int]:
@@ -81,7 +82,7 @@ def train_naive(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merge
     >>> train_naive([[1, 2, 3], [2, 3]], [1, 5], 5, progress=False)
     [(2, 3), (1, 256)]
     """
-    chunks, freqs = _check_training(chunks, freqs, num_merges, progress)
+    chunks, freqs, num_merges = _check_training(chunks, freqs, num_merges, progress)
     merged: list[Pair] = []
     with progress_bar(num_merges, "BPE merges", enabled=progress) as bar:
         for new_id in range(256, 256 + num_merges):
@@ -113,7 +114,7 @@ def train_fast(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merges
     >>> train_fast([[1, 2, 3], [2, 3]], [1, 5], 5, progress=False)
     [(2, 3), (1, 256)]
     """
-    chunks, freqs = _check_training(chunks, freqs, num_merges, progress)
+    chunks, freqs, num_merges = _check_training(chunks, freqs, num_merges, progress)
     counts: dict[Pair, int] = defaultdict(int)
     where: dict[Pair, set[int]] = defaultdict(set)
     for c, (ids, freq) in enumerate(zip(chunks, freqs)):
@@ -167,17 +168,20 @@ def check_ids(name: str, ids: object, *, size: int | None = None) -> list[int]:
     """Return `ids` as a list of ints (each in 0..size-1 when `size` is given); else raise.
 
     NumPy and torch integers are welcome; bools, floats, strings and bytes are not, although
-    Python would let True and 1.0 pass as dictionary keys for id 1.
+    Python would let True and 1.0 pass as dictionary keys for id 1. Nor are sets, whose order
+    is not the ids' order, and single ids (an int, or a 0-d tensor or array).
 
     >>> check_ids("ids", [3, True])
     Traceback (most recent call last):
     ...
     TypeError: ids[1] must be a token id (an int), got True (bool)
     """
-    if isinstance(ids, (str, bytes, bytearray, Mapping)) or not isinstance(ids, Iterable):
-        hint = "; to encode text use encode()" if isinstance(ids, (str, bytes)) else ""
-        raise TypeError(f"{name} must be a list of token ids (ints), got {short_repr(ids)}"
-                        f"{hint}")
+    single = isinstance(ids, numbers.Integral) or getattr(ids, "ndim", None) == 0  # tensor(5)
+    if single or not isinstance(ids, Iterable) or isinstance(ids, _NOT_LISTS):
+        hint = ("; for one id, pass a list of one" if single
+                else "; a set has no order: pass a list" if isinstance(ids, (set, frozenset))
+                else "; to encode text use encode()" if isinstance(ids, (str, bytes)) else "")
+        raise TypeError(f"{name} must be a list of token ids (ints), got {short_repr(ids)}{hint}")
     ids = list(ids)
     # The usual case, plain ints in range, checked at C speed; the loop below finds the culprit.
     if set(map(type, ids)) <= {int} and (size is None or not ids
@@ -186,14 +190,7 @@ def check_ids(name: str, ids: object, *, size: int | None = None) -> list[int]:
     out = []
     for k, i in enumerate(ids):
         if type(i) is not int:
-            if isinstance(i, bool) or "bool" in str(getattr(i, "dtype", "")):
-                raise TypeError(f"{name}[{k}] must be a token id (an int), got "
-                                f"{short_repr(i)} (bool)")
-            try:
-                i = operator.index(i)  # NumPy and torch integers, not 1.0 or "7"
-            except TypeError:
-                raise TypeError(f"{name}[{k}] must be a token id (an int), got {short_repr(i)} "
-                                f"({type(i).__name__})") from None
+            i = _as_id(f"{name}[{k}]", i)
         if size is not None and not 0 <= i < size:
             raise ValueError(f"{name}[{k}] = {i} is not a token id: the vocab has {size} ids, "
                              f"0 to {size - 1}")
@@ -201,10 +198,23 @@ def check_ids(name: str, ids: object, *, size: int | None = None) -> list[int]:
     return out
 
 
+def _as_id(name: str, value: object) -> int:
+    """An id that is not a plain int: a NumPy or a 0-d torch integer; not a bool, 1.0 or "7"."""
+    is_bool = isinstance(value, bool) or "bool" in str(getattr(value, "dtype", ""))
+    try:
+        if not is_bool and getattr(value, "ndim", 0) == 0:  # tensor([5]) holds an id, is not one
+            return operator.index(value)
+    except (TypeError, RuntimeError):  # RuntimeError: a tensor on the meta device has no value
+        pass
+    raise TypeError(f"{name} must be a token id (an int), got {short_repr(value)} "
+                    f"({'bool' if is_bool else type(value).__name__})")
+
+
 def _check_training(chunks: object, freqs: object, num_merges: object, progress: object
-                    ) -> tuple[list[list[int]], list[int]]:
-    """The trainers' argument checks; return fresh lists (the fast trainer changes its own)."""
-    check_int("num_merges", num_merges, minimum=0)
+                    ) -> tuple[list[list[int]], list[int], int]:
+    """The trainers' argument checks; return fresh lists (the fast trainer changes its own)
+    and num_merges as an int."""
+    num_merges = check_int("num_merges", num_merges, minimum=0)
     check_bool("progress", progress)
     for name, value in (("chunks", chunks), ("freqs", freqs)):
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
@@ -217,6 +227,6 @@ def _check_training(chunks: object, freqs: object, num_merges: object, progress:
     flat = list(chain.from_iterable(chunks)) if all(type(c) is list for c in chunks) else [-1]
     if (set(map(type, flat)) <= {int} and set(map(type, freqs)) <= {int}
             and (not flat or (min(flat) >= 0 and max(flat) < 256)) and min(freqs, default=1) > 0):
-        return [ids.copy() for ids in chunks], list(freqs)
+        return [ids.copy() for ids in chunks], list(freqs), num_merges
     return ([check_ids(f"chunks[{c}]", ids, size=256) for c, ids in enumerate(chunks)],
-            [check_int(f"freqs[{c}]", n, minimum=1) for c, n in enumerate(freqs)])
+            [check_int(f"freqs[{c}]", n, minimum=1) for c, n in enumerate(freqs)], num_merges)

@@ -4,7 +4,8 @@
 tokenizer of text:
 
 - a split `pattern`, a regex that cuts text into chunks before BPE sees it, so that no merge
-  crosses from a word into a space or a comma (GPT-2's pattern by default);
+  crosses from a word into a space or a comma (GPT-2's pattern by default; groups in it must be
+  non-capturing, `(?:...)`, or `findall` would return what they caught instead of the chunks);
 - `special_tokens` such as "<|endoftext|>": strings that get one reserved id each, are cut out
   of the text before the pattern runs, and are never merged into anything;
 - `encode` (apply the learned merges, earliest first, inside each chunk) and `decode`;
@@ -34,7 +35,8 @@ from typing import Literal, TypeVar
 import regex
 
 from course_utils.bpe import Pair, _merge, check_ids, train_fast, train_naive
-from course_utils.tokenizer_file import read_tokenizer, write_tokenizer
+from course_utils.tokenizer_file import (check_parts, check_special_names, read_tokenizer,
+                                         write_tokenizer)
 from course_utils.validation import (check_bool, check_choice, check_int, check_str,
                                      check_type, short_repr)
 
@@ -49,17 +51,20 @@ GPT2_SPLIT_PATTERN = (r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\
 ENDOFTEXT = "<|endoftext|>"
 _CACHE_SIZE = 100_000  # encoded chunks remembered; a corpus has far fewer distinct words
 _NO_MERGE = (float("inf"), -1)  # (rank, id) of a pair that is not a merge: ranks after all merges
-_SPECIALS = "special_tokens must be distinct non-empty strs"
 _Self = TypeVar("_Self", bound="RegexTokenizer")
 
 
 def _compile(pattern: object) -> regex.Pattern[str]:
-    """Compile a split pattern: a str, and a valid regex (ValueError showing it otherwise)."""
-    check_str("pattern", pattern, nonempty=True, fix="e.g. pattern=GPT2_SPLIT_PATTERN")
+    """Compile a split pattern: a str, a valid regex, and without capturing groups."""
+    check_str("pattern", pattern, nonempty=True, utf8=True, fix="e.g. pattern=GPT2_SPLIT_PATTERN")
     try:
-        return regex.compile(pattern)
+        split = regex.compile(pattern)
     except regex.error as error:
         raise ValueError(f"pattern {pattern!r} is not a valid regex: {error}") from None
+    if split.groups:  # findall would return what the groups caught, not the chunks
+        raise ValueError(f"pattern {short_repr(pattern)} has capturing groups; make each group "
+                         "non-capturing, (?:...) instead of (...)")
+    return split
 
 
 def _chunks(split: regex.Pattern[str], text: str) -> list[str]:
@@ -79,18 +84,6 @@ def _special_regex(names: Iterable[str]) -> regex.Pattern[str] | None:
     return regex.compile("(" + "|".join(map(regex.escape, names)) + ")") if names else None
 
 
-def _special_names(special_tokens: object) -> list[str]:
-    """The names of `special_tokens` (a list of strs, or a dict {name: id}), checked."""
-    names = (list(special_tokens) if isinstance(special_tokens, Iterable)
-             and not isinstance(special_tokens, (str, bytes)) else [None])
-    if not all(isinstance(name, str) for name in names):
-        raise TypeError(f"{_SPECIALS}, got {short_repr(special_tokens)}; e.g. "
-                        f"special_tokens=[{ENDOFTEXT!r}], or () for none")
-    if not all(names) or len(set(names)) != len(names):
-        raise ValueError(f"{_SPECIALS}, got {short_repr(names)}")
-    return names
-
-
 class RegexTokenizer:
     """A byte-level BPE tokenizer: `vocab`, `merges`, `special_tokens` and a split `pattern`.
 
@@ -106,30 +99,16 @@ class RegexTokenizer:
     def __init__(self, vocab: Mapping[int, bytes], merges: Sequence[tuple[bytes, bytes]],
                  special_tokens: Mapping[str, int] | None = None,
                  pattern: str = GPT2_SPLIT_PATTERN) -> None:
-        check_type("vocab", vocab, Mapping, "a dict {id: token bytes}")
-        for i, token in vocab.items():
-            if type(i) is not int or not isinstance(token, bytes):
-                raise TypeError(f"vocab must map int ids to bytes, got {short_repr(i)}: "
-                                f"{short_repr(token)}")
-        check_type("merges", merges, (list, tuple), "a list of pairs of bytes")
-        for rank, pair in enumerate(merges):
-            if not (isinstance(pair, (tuple, list)) and len(pair) == 2
-                    and all(isinstance(t, bytes) for t in pair)):
-                raise TypeError(f"merges[{rank}] must be a pair of bytes such as (b'a', b'b'), "
-                                f"got {short_repr(pair)}")
-        special_tokens = {} if special_tokens is None else special_tokens
-        _special_names(check_type("special_tokens", special_tokens, Mapping, "a dict or None"))
-        self.vocab: dict[int, bytes] = dict(vocab)
-        self.merges: list[tuple[bytes, bytes]] = [(a, b) for a, b in merges]
-        self.special_tokens: dict[str, int] = dict(special_tokens)
-        self.pattern: str = pattern
+        # Each part's type is checked, and NumPy ids made ints, where the file format is defined.
+        parts = check_parts(vocab, merges, special_tokens, pattern)
+        self.vocab, self.merges, self.special_tokens, self.pattern = parts
         self._split, self._special_split = _compile(pattern), _special_regex(self.special_tokens)
 
         # Check the parts fit together, and derive the int-level tables that encode() uses.
         if sorted(self.vocab) != list(range(len(self.vocab))):
             raise ValueError(f"vocab ids must be 0 to {len(self.vocab) - 1}, each used once")
         for name, i in self.special_tokens.items():
-            if type(i) is not int or self.vocab.get(i) != name.encode("utf-8"):
+            if self.vocab.get(i) != name.encode("utf-8"):
                 raise ValueError(f"special token {name!r} must be in the vocab as id {i!r} "
                                  "(special_tokens maps each name to its id)")
         special_ids = set(self.special_tokens.values())
@@ -195,8 +174,9 @@ class RegexTokenizer:
         ([(b'a', b'a')], {'<|endoftext|>': 257})
         """
         minimum = 256 + len(self.special_tokens)
-        check_int("vocab_size", vocab_size, minimum=minimum, maximum=self.vocab_size,
-                  fix="the bytes and special tokens at least, this tokenizer's size at most")
+        vocab_size = check_int("vocab_size", vocab_size, minimum=minimum, maximum=self.vocab_size,
+                               fix="the bytes and special tokens at least, this tokenizer's size "
+                               "at most")
         merges = self.merges[: vocab_size - minimum]
         kept = {bytes([b]) for b in range(256)} | {a + b for a, b in merges}
         vocab = {i: t for i, t in self.vocab.items() if t in kept and i not in self._special_ids}
@@ -223,11 +203,11 @@ class RegexTokenizer:
         >>> tok.merges, tok.special_tokens
         ([(b'l', b'o'), (b'lo', b'w')], {'<|endoftext|>': 258})
         """
-        check_str("text", text, nonempty=True, fix="BPE needs text to learn merges from")
-        special_tokens = _special_names(special_tokens)
+        check_str("text", text, nonempty=True, utf8=True, fix="BPE needs text to learn from")
+        special_tokens = check_special_names(special_tokens)
         minimum = 256 + len(special_tokens)
-        check_int("vocab_size", vocab_size, minimum=minimum,
-                  fix=f"256 bytes + {len(special_tokens)} special token(s), and then the merges")
+        vocab_size = check_int("vocab_size", vocab_size, minimum=minimum, fix=f"256 bytes + "
+                               f"{len(special_tokens)} special token(s), and then the merges")
         trainer = {"fast": train_fast, "naive": train_naive}[
             check_choice("method", method, ("fast", "naive"))]
         split, special_split = _compile(pattern), _special_regex(special_tokens)
@@ -278,7 +258,8 @@ class RegexTokenizer:
         >>> tok.encode("aaab<|endoftext|>")
         [258, 259]
         """
-        check_str("text", text, fix="to encode bytes, decode them first: data.decode('utf-8')")
+        check_str("text", text, utf8=True,
+                  fix="to encode bytes, decode them first: data.decode('utf-8')")
         parts = self._special_split.split(text) if self._special_split else [text]
         ids: list[int] = []
         cache = self._cache

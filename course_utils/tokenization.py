@@ -3,6 +3,8 @@
 The course builds byte-level BPE in layers, each module adding one idea to the one before:
 
 - `course_utils.bpe`: the algorithm on lists of ids (`merge`, the naive and the fast trainer);
+- `course_utils.tokenizer_file`: the tokenizer's file (one JSON file with a checksum, replaced
+  in one step) and the types of the four parts it holds;
 - `course_utils.regex_tokenizer`: a tokenizer of text (`RegexTokenizer`: split pattern,
   special tokens, train, encode/decode, truncated, save/load);
 - this module: `BPETokenizer`, the course's tokenizer, which adds GPT-2's released vocabulary

@@ -11,17 +11,13 @@ Conventions, the same in every module:
   NumPy integers and floats are welcome;
 - numbers must be finite unless a function says otherwise: NaN compares False with everything,
   so a NaN that got past a range check would poison every result after it.
-
->>> check_number("top_p", float("nan"), minimum=0, maximum=1, min_open=True)
-Traceback (most recent call last):
-...
-ValueError: top_p must be a number in (0, 1], got nan
 """
 
 from __future__ import annotations
 
 import numbers
 import os
+import re
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -35,6 +31,7 @@ __all__ = ["short_repr", "check_int", "check_number", "check_bool", "check_choic
 
 _T = TypeVar("_T")
 MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed takes seeds up to 2**64 - 1
+_SURROGATE = re.compile("[\ud800-\udfff]")  # what errors="surrogateescape" makes of bad UTF-8
 
 
 def short_repr(value: object, limit: int = 80) -> str:
@@ -184,14 +181,21 @@ def check_choice(name: str, value: _T, choices: Collection[object], *,
     return value
 
 
-def check_str(name: str, value: object, *, nonempty: bool = False,
+def check_str(name: str, value: object, *, nonempty: bool = False, utf8: bool = False,
               fix: str | None = None) -> str:
-    """Return `value` if it is a str (non-empty if asked); else TypeError / ValueError."""
+    """Return `value` if it is a str (non-empty if asked); else TypeError / ValueError.
+
+    utf8=True also refuses lone surrogates such as "\\udc80", which UTF-8 cannot write.
+    """
     expected = "a non-empty str" if nonempty else "a str"
     if not isinstance(value, str):
         raise _fail(TypeError, name, expected, value, fix)
     if nonempty and not value:
         raise _fail(ValueError, name, expected, value, fix)
+    found = _SURROGATE.search(value) if utf8 else None
+    if found:
+        raise ValueError(f"{name} holds a lone surrogate, {found.group()!r} at index "
+                         f"{found.start()}, which UTF-8 cannot write; remove it")
     return value
 
 
@@ -299,8 +303,7 @@ def check_tensor(name: str, value: object, *, ndim: int | tuple[int, ...] | None
     """
     import torch
 
-    if kind is not None and kind not in _DTYPE_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(map(repr, _DTYPE_KINDS))}, got {kind!r}")
+    check_choice("kind", kind, (*_DTYPE_KINDS, None))
     what = f"{'an' if kind and kind[0] in 'aeiou' else 'a'} {kind} torch.Tensor" if kind \
         else "a torch.Tensor"
     if not isinstance(value, torch.Tensor):

@@ -136,6 +136,73 @@ def test_decode_takes_numpy_and_torch_ints_but_not_bools(gpt2):
         gpt2.decode(torch.tensor([[15496, 995]]))  # a batch of rows: decode one row at a time
 
 
+def test_ids_in_0d_tensors_are_converted_and_sets_and_single_ids_refused(gpt2):
+    import numpy as np
+    import torch
+
+    ids = gpt2.encode("Hello world")
+    # Elements compared by value, not identity: 0-d tensors and arrays are ids like ints.
+    assert gpt2.decode(list(torch.tensor(ids))) == gpt2.decode(list(np.array(ids))) == "Hello world"
+    assert gpt2.token_strings([torch.tensor(15496), np.int32(995)]) == ["Hello", " world"]
+    for single in (torch.tensor(995), np.array(995), np.int64(995), 995):
+        with pytest.raises(TypeError, match="for one id, pass a list of one"):
+            gpt2.decode(single)
+    for unordered in ({15496, 995}, frozenset(ids)):  # a set's order would pick the text
+        with pytest.raises(TypeError, match="a set has no order"):
+            gpt2.decode(unordered)
+
+
+def test_special_tokens_take_their_ids_in_list_order_and_sets_are_refused():
+    # A set's order depends on PYTHONHASHSEED, so its ids would change from run to run.
+    tok = train("hello world hello", 259, special_tokens=["<c>", "<a>", "<b>"])
+    assert tok.special_tokens == {"<c>": 256, "<a>": 257, "<b>": 258}
+    with pytest.raises(TypeError, match=r"a set has no order.*special_tokens=\['<a>', '<b>'\]"):
+        train("hello world hello", 258, special_tokens={"<b>", "<a>"})
+
+
+def parts(tok: BPETokenizer) -> tuple:
+    return tok.vocab, tok.merges, tok.special_tokens, tok.pattern
+
+
+def test_numpy_and_torch_integers_become_ints():
+    import numpy as np
+    import torch
+
+    tok = train(ENGLISH, np.int64(270))
+    assert parts(tok) == parts(train(ENGLISH, 270))
+    assert type(tok.special_tokens[ENDOFTEXT]) is int
+    assert parts(tok.truncated(np.uint16(260))) == parts(tok.truncated(260))
+    assert bpe.train_fast([[1, 2, 1, 2]], [1], np.int64(2), progress=False) == [(1, 2), (256, 256)]
+    vocab = {np.int64(i): t for i, t in tok.vocab.items()}
+    built = BPETokenizer(vocab, tok.merges, {ENDOFTEXT: np.uint32(269)}, tok.pattern)
+    assert parts(built) == parts(tok)
+    assert {type(i) for i in [*built.vocab, *built.special_tokens.values()]} == {int}
+    with pytest.raises(TypeError, match=r"special_tokens\['<\|endoftext\|>'\] must be an int"):
+        BPETokenizer(vocab, tok.merges, {ENDOFTEXT: torch.tensor(269)}, tok.pattern)
+
+
+def test_patterns_with_capturing_groups_are_refused():
+    # findall returns what the groups caught instead of the chunks: "ab" would become "a".
+    with pytest.raises(ValueError, match=r"capturing groups; make each group non-capturing"):
+        train("ab ab", 257, pattern=r"(a)b|.", special_tokens=())
+    with pytest.raises(ValueError, match="capturing groups"):
+        BPETokenizer({b: bytes([b]) for b in range(256)}, [], {}, pattern=r"((.).)|.")
+    grouped = train("ab ab", 257, pattern=r"(?:a)b|.", special_tokens=())  # non-capturing
+    assert grouped.merges == [(b"a", b"b")] and grouped.encode("ab ab") == [256, 32, 256]
+
+
+def test_lone_surrogates_are_refused_naming_the_argument():
+    text = b"caf\xe9".decode("utf-8", errors="surrogateescape")  # Latin-1 read as UTF-8
+    tok = train(ENGLISH, 260)
+    for call, name in [(lambda: tok.encode(text), "text"), (lambda: train(text, 258), "text"),
+                       (lambda: train(ENGLISH, 260, special_tokens=[text]), "special_tokens"),
+                       (lambda: train(ENGLISH, 260, pattern=text + "|."), "pattern")]:
+        with pytest.raises(ValueError, match=f"{name}.* holds a lone surrogate, '.udce9' at "
+                                             "index 3, which UTF-8 cannot write"):
+            call()
+    assert tok.decode(tok.encode("café 👋🏽")) == "café 👋🏽"  # emoji are not surrogates here
+
+
 def test_the_layers_each_add_one_idea():
     from course_utils import regex_tokenizer, tokenization
 
@@ -437,8 +504,8 @@ def test_text_too_small_for_vocab_size(method):
     ({"text": ""}, ValueError, "text must be a non-empty str, got ''; BPE needs text"),
     ({"vocab_size": 300.0}, TypeError, "vocab_size must be an int"),
     ({"method": "fastest"}, ValueError, "method must be one of 'fast', 'naive', got 'fastest'"),
-    ({"special_tokens": ("<a>", "<a>")}, ValueError, "distinct non-empty"),
-    ({"special_tokens": ("",)}, ValueError, "distinct non-empty"),
+    ({"special_tokens": ("<a>", "<a>")}, ValueError, "special_tokens must be distinct"),
+    ({"special_tokens": ("",)}, ValueError, r"special_tokens\[0\] must be a non-empty str"),
     ({"pattern": "(unclosed"}, ValueError, "not a valid regex"),
 ])
 def test_bad_train_arguments(kwargs, error, match):
@@ -503,6 +570,16 @@ def _set(key, value):
     (lambda d: d["vocab"][5].__setitem__(1, "zz"), "inconsistent .*hex"),
     (_set("special_tokens", {ENDOFTEXT: 3}), r"special token '<\|endoftext\|>' must be"),
     (_set("pattern", "(unclosed"), "not a valid regex"),
+    # Each of these used to load silently as some other tokenizer (or crash in int()):
+    (lambda d: d["vocab"][1].__setitem__(0, 1.7), r"vocab\[1\] has the id 1.7, not an integer"),
+    (lambda d: d["vocab"][2].__setitem__(0, "2"), r"vocab\[2\] has the id '2'"),
+    (lambda d: d["vocab"][1].__setitem__(0, True), r"vocab\[1\] has the id True"),
+    (lambda d: d["vocab"][0].__setitem__(0, float("inf")), r"vocab\[0\] has the id inf"),
+    (_set("special_tokens", {ENDOFTEXT: 269.9}), r"special_tokens\['<\|endoftext\|>'\] has"),
+    (_set("pattern", None), "the pattern is None, not a str"),
+    (_set("pattern", 5), "the pattern is 5, not a str"),
+    (lambda d: d["vocab"][1].__setitem__(1, " 01"), r"vocab\[1\] has the token ' 01', not "),
+    (lambda d: d["vocab"][1].__setitem__(1, "0A"), r"vocab\[1\] has the token '0A'"),
 ])
 def test_load_inconsistent_file(tmp_path, edit, match):
     path = _edit_saved(tmp_path, edit)
@@ -516,6 +593,25 @@ def test_load_corrupt_json(tmp_path):
     path.write_text(path.read_text()[:100])
     with pytest.raises(ValueError, match="is not valid JSON"):
         BPETokenizer.load(tmp_path)
+    path.write_text("[" * 100_000 + "]" * 100_000)  # RecursionError inside json
+    with pytest.raises(ValueError, match="is not valid JSON .maximum recursion depth"):
+        BPETokenizer.load(tmp_path)
+
+
+def test_write_tokenizer_checks_its_parts_before_it_touches_the_disk(tmp_path):
+    byte_vocab = {b: bytes([b]) for b in range(256)}
+    for parts, match in [(({0: "a"}, [], {}, "."), r"vocab\[0\] must be bytes"),
+                         ((byte_vocab, [("a", "b")], {}, "."), r"merges\[0\] must be a pair"),
+                         ((byte_vocab, [], {"<a>"}, "."), "special_tokens must be a dict"),
+                         ((byte_vocab, [], {}, object()), "pattern must be a non-empty str")]:
+        with pytest.raises(TypeError, match=match):
+            tokenizer_file.write_tokenizer(tmp_path / "new", *parts)
+    assert not (tmp_path / "new").exists()
+    import numpy as np
+
+    path = tokenizer_file.write_tokenizer(tmp_path, {np.int64(i): t for i, t in byte_vocab.items()},
+                                          [], {}, ".")  # NumPy ids are written as ints
+    assert tokenizer_file.read_tokenizer(path)[1]["vocab"] == byte_vocab
 
 
 # ------------------------------------------------------------------------------- imports

@@ -3,14 +3,18 @@ tokenization) and its file (tokenizer_file)."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
+import numpy as np
+import torch
 from bad_inputs import bad
 
 from course_utils import bpe
 from course_utils.regex_tokenizer import RegexTokenizer
 from course_utils.tokenization import FILE_NAME, BPETokenizer, merge
+from course_utils.tokenizer_file import write_tokenizer
 
 TEXT = "aaabdaaabac the cat sat on the mat " * 20
 TOK = BPETokenizer.train(TEXT, 270, progress=False)  # ids 0 to 269; <|endoftext|> is 269
@@ -38,6 +42,31 @@ def _load_altered() -> None:
     raw[len(raw) // 2] ^= 0x01
     path.write_bytes(bytes(raw))
     BPETokenizer.load(path.parent)
+
+
+def _load_edited(**changes) -> None:
+    """Save, change fields as a careless edit would, write it back as a version 1 file (no
+    checksum, like the reference model's), load. `first_id` changes the first vocab entry."""
+    path = TOK.save(Path(tempfile.mkdtemp(dir=_FOLDER)))
+    data = json.loads(path.read_bytes())
+    del data["sha256"]
+    if "first_id" in changes:
+        data["vocab"][0][0] = changes.pop("first_id")
+    path.write_text(json.dumps(data | {"version": 1} | changes))
+    BPETokenizer.load(path.parent)
+
+
+def _load_text(text: str) -> None:
+    """Load a bpe_tokenizer.json that holds `text`."""
+    folder = Path(tempfile.mkdtemp(dir=_FOLDER))
+    (folder / FILE_NAME).write_text(text)
+    BPETokenizer.load(folder)
+
+
+def _write(**parts) -> None:
+    write_tokenizer(Path(tempfile.mkdtemp(dir=_FOLDER)) / "new",
+                    **({"vocab": BYTES, "merges": [], "special_tokens": {}, "pattern": "."}
+                       | parts))
 
 
 CASES = [
@@ -147,4 +176,85 @@ CASES = [
         "is a file"),
     bad("save(over another file)", lambda: _save_over(b'{"model": "mine"}'), FileExistsError,
         FILE_NAME, "not a course tokenizer file"),
+    # order matters: sets are refused where the order gives the ids
+    bad("train(special_tokens=set)", lambda: _train(special_tokens={"<b>", "<a>"}), TypeError,
+        "special_tokens", "a set has no order", "['<a>', '<b>']"),
+    bad("decode(set)", lambda: TOK.decode({104, 105}), TypeError, "ids", "a set has no order"),
+    bad("token_strings(frozenset)", lambda: TOK.token_strings(frozenset({104})), TypeError,
+        "ids", "frozenset"),
+    bad("merge(ids=set)", lambda: merge({97, 98}, (97, 98), 256), TypeError, "ids", "set"),
+    bad("write_tokenizer(special_tokens=set)", lambda: _write(special_tokens={"<a>"}),
+        TypeError, "special_tokens", "set"),
+    bad("RegexTokenizer(special_tokens=set)",
+        lambda: RegexTokenizer(BYTES, [], special_tokens={"<a>"}), TypeError, "special_tokens"),
+    # capturing groups: findall would return the groups, not the chunks
+    bad("train(pattern with nested groups)",
+        lambda: _train(pattern=r"((.).)|.", special_tokens=()), ValueError, "pattern",
+        "capturing groups", "(?:"),
+    bad("BPETokenizer(pattern with a group)", lambda: BPETokenizer(BYTES, [], pattern=r"(\w+)|."),
+        ValueError, "pattern", "capturing groups"),
+    # lone surrogates have no UTF-8 bytes
+    bad("encode(lone surrogate)", lambda: TOK.encode("a\udc80b"), ValueError, "text",
+        "surrogate", "index 1"),
+    bad("train(text with a lone surrogate)", lambda: _train(text="ab\ud800ab"), ValueError,
+        "text", "surrogate", "index 2"),
+    bad("train(special token a lone surrogate)", lambda: _train(special_tokens=["\ud800"]),
+        ValueError, "special_tokens[0]", "surrogate"),
+    bad("train(pattern with a lone surrogate)", lambda: _train(pattern="\udc80|."), ValueError,
+        "pattern", "surrogate"),
+    bad("BPETokenizer(special token a lone surrogate)",
+        lambda: BPETokenizer(BYTES | {256: b"?"}, [], {"\udc80": 256}), ValueError,
+        "special_tokens[0]", "surrogate"),
+    # single ids, 0-d tensors and arrays: refused as lists, converted as elements
+    bad("decode(tensor(5))", lambda: TOK.decode(torch.tensor(5)), TypeError, "ids",
+        "tensor(5)", "list of one"),
+    bad("decode(np.int64)", lambda: TOK.decode(np.int64(5)), TypeError, "ids", "list of one"),
+    bad("check_ids(0-d array)", lambda: bpe.check_ids("ids", np.array(3)), TypeError, "ids",
+        "array(3)"),
+    bad("decode([tensor(104.)])", lambda: TOK.decode([torch.tensor(104.0)]), TypeError,
+        "ids[0]", "tensor(104.)"),
+    bad("decode([tensor([104])])", lambda: TOK.decode([torch.tensor([104])]), TypeError,
+        "ids[0]", "tensor([104])"),
+    bad("decode(meta tensor)", lambda: TOK.decode(torch.zeros(2, dtype=torch.long, device="meta")),
+        TypeError, "ids[0]", "meta"),
+    bad("decode([tensor(2**40)])", lambda: TOK.decode([torch.tensor(2**40)]), ValueError,
+        "ids[0]", str(2**40), "270 ids"),
+    bad("BPETokenizer(special id True)",
+        lambda: BPETokenizer(BYTES | {256: b"<a>"}, [], {"<a>": True}), TypeError,
+        "special_tokens['<a>']", "bool"),
+    bad("BPETokenizer(vocab id 1.0)", lambda: BPETokenizer({1.0: b"a"}, []), TypeError,
+        "vocab id", "1.0"),
+    # damaged or edited files: ValueError naming the file and what is wrong
+    bad("load(JSON nested 100,000 deep)", lambda: _load_text("[" * 100_000 + "]" * 100_000),
+        ValueError, FILE_NAME, "not valid JSON", "recursion"),
+    bad("load(an id of 5,000 digits)", lambda: _load_text('{"vocab": [[' + "9" * 5000 + "]]}"),
+        ValueError, FILE_NAME, "not valid JSON"),
+    bad("load(v1, vocab id 1e400)", lambda: _load_edited(first_id=float("inf")), ValueError,
+        FILE_NAME, "vocab[0]", "inf", "not an integer"),
+    bad("load(v1, vocab id 1.7)", lambda: _load_edited(first_id=1.7), ValueError, FILE_NAME,
+        "vocab[0]", "1.7"),
+    bad("load(v1, vocab id '0')", lambda: _load_edited(first_id="0"), ValueError, FILE_NAME,
+        "vocab[0]", "'0'"),
+    bad("load(v1, vocab id true)", lambda: _load_edited(first_id=True), ValueError, FILE_NAME,
+        "vocab[0]", "True"),
+    bad("load(v1, special id 1e400)",
+        lambda: _load_edited(special_tokens={"<|endoftext|>": float("inf")}), ValueError,
+        FILE_NAME, "special_tokens['<|endoftext|>']", "inf"),
+    bad("load(v1, pattern null)", lambda: _load_edited(pattern=None), ValueError, FILE_NAME,
+        "pattern", "None", "not a str"),
+    bad("load(v1, pattern 5)", lambda: _load_edited(pattern=5), ValueError, FILE_NAME,
+        "pattern", "5"),
+    bad("load(v1, token not hex)", lambda: _load_edited(merges=[[" 61", "61"]]), ValueError,
+        FILE_NAME, "merges[0]", "' 61'", "hex"),
+    # write_tokenizer checks its arguments before it touches the disk
+    bad("write_tokenizer(vocab of str)", lambda: _write(vocab={0: "a"}), TypeError, "vocab[0]",
+        "'a'"),
+    bad("write_tokenizer(vocab=list)", lambda: _write(vocab=[b"a"]), TypeError, "vocab",
+        "dict"),
+    bad("write_tokenizer(merges of str)", lambda: _write(merges=[("a", "b")]), TypeError,
+        "merges[0]", "('a', 'b')"),
+    bad("write_tokenizer(pattern=object)", lambda: _write(pattern=object()), TypeError,
+        "pattern", "object"),
+    bad("write_tokenizer(special id 1.5)", lambda: _write(special_tokens={"<a>": 1.5}),
+        TypeError, "special_tokens['<a>']", "1.5"),
 ]
