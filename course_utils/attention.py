@@ -135,6 +135,10 @@ def _check_inputs(q: Tensor, k: Tensor, attn_mask: Tensor | None, is_causal: boo
                          f"{tuple(q.shape)}: with none there is nothing to compare")
     batch = _broadcast("q, k", q.shape[:-2], k.shape[:-2])
     L, S = q.size(-2), k.size(-2)
+    _check_storable(f"attention of q {tuple(q.shape)} to k {tuple(k.shape)}, whose scores are "
+                    f"{(*batch, L, S)} (..., L, S),", math.prod(batch) * L * S,
+                    "use shorter sequences, or fewer at a time", itemsize=q.element_size(),
+                    device=q.device)
     scale = 1.0 / math.sqrt(q.size(-1)) if scale is None else scale
     if attn_mask is None:
         return L, S, scale

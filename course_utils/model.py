@@ -158,8 +158,7 @@ class Block(nn.Module):
 class GPT(nn.Module):
     """GPT-2: token + position embeddings, n_layer blocks, a final LayerNorm, a tied lm_head.
 
-    All randomness comes from `seed` (see `init_weights`); the global RNG is left untouched.
-    """
+    All randomness comes from `seed` (see `init_weights`); the global RNG is left untouched."""
 
     def __init__(self, config: GPTConfig, *, seed: int = 0) -> None:
         super().__init__()
@@ -192,9 +191,8 @@ class GPT(nn.Module):
         and this keeps its variance from growing with depth.
         """
         seed = check_seed("seed", seed)
-        device = self.lm_head.weight.device  # on "meta" (shapes only) nothing is drawn, but a
-        generator = torch.Generator("cpu" if device.type == "meta" else device)  # generator
-        generator.manual_seed(seed)  # has to live on a real device
+        weight = self.lm_head.weight  # on "meta" nothing is drawn, but a generator needs a device
+        generator = torch.Generator("cpu" if weight.is_meta else weight.device).manual_seed(seed)
         for name, module in self.named_modules():
             if isinstance(module, (nn.Linear, nn.Embedding)) and module is not self.lm_head:
                 std = 0.02 / math.sqrt(2 * self.config.n_layer) if name.endswith("c_proj") else 0.02
@@ -261,12 +259,12 @@ class GPT(nn.Module):
         """Return a GPT (in eval mode) with the weights of a transformers `GPT2LMHeadModel`.
 
         Same dtype and device as hf_model. Raises ValueError for a GPT-2 variant this model does
-        not implement (see the checks below).
-        """
+        not implement (see the checks below); ValueError for a model on the meta device."""
         from transformers import GPT2LMHeadModel
 
         check_type("hf_model", hf_model, GPT2LMHeadModel, "a transformers GPT2LMHeadModel",
                    fix="for the course's own GPT there is nothing to convert")
+        check_tensor("hf_model.transformer.wte.weight", hf_model.transformer.wte.weight)  # meta?
         c = hf_model.config
         unsupported = {
             "activation_function": c.activation_function not in ("gelu_new", "gelu_pytorch_tanh"),
@@ -337,6 +335,9 @@ class GPT(nn.Module):
 @torch.no_grad()
 def _copy_weights(source: dict[str, Tensor], target: dict[str, Tensor]) -> None:
     """Copy source into target by name (both GPT-2 checkpoint names), transposing Conv1D weights."""
+    if any(tensor.is_meta for tensor in source.values()):  # copying from meta copies nothing
+        raise ValueError("the model to convert is on the meta device: it has shapes but no "
+                         "weights; build or load it on a real device such as 'cpu'")
     missing, extra = sorted(target.keys() - source.keys()), sorted(source.keys() - target.keys())
     if missing or extra:
         raise ValueError(f"parameter names differ: missing {missing}, unexpected {extra}")
