@@ -19,7 +19,8 @@ weights row is all 0, it sums to 0, not 1, and its gradients are 0); NaN or inf 
 propagate to the output, as in torch, and are not checked (that would cost a pass over the data).
 So does a score that overflows: a huge `scale` (1e308) or huge q, k make q·kᵀ·scale = inf, and
 that row's softmax is inf - inf = NaN, as in torch. Refused: E = 0 (no features to compare; the
-default scale 1/√E would divide by 0), tensors on different devices or on the meta device.
+default scale 1/√E would divide by 0), tensors on different devices or on the meta device, and
+scores too big for this machine's memory (a MemoryError before torch tries to allocate them).
 
 Left out: the learned projections and the KV cache (`course_utils.multihead`, which re-exports
 here as `MultiHeadAttention`), fused kernels (this version stores the whole (L, S) matrix;
