@@ -17,6 +17,10 @@ Degenerate cases, decided as torch 2.13's SDPA decides them: a query row whose k
 masked has nothing to attend to (the softmax of all -inf is 0/0 = NaN), so it gets zeros (its
 weights row is all 0, it sums to 0, not 1, and its gradients are 0); NaN or inf inside q, k or v
 propagate to the output, as in torch, and are not checked (that would cost a pass over the data).
+So does a score that overflows: a huge `scale` (1e308) or huge q, k make q·kᵀ·scale = inf, and
+that row's softmax is inf - inf = NaN, as in torch. Refused: E = 0 (no features to compare; the
+default scale 1/√E would divide by 0), tensors on different devices or on the meta device, and
+scores too big for this machine's memory (a MemoryError before torch tries to allocate them).
 
 Left out: the learned projections and the KV cache (`course_utils.multihead`, which re-exports
 here as `MultiHeadAttention`), fused kernels (this version stores the whole (L, S) matrix;
@@ -42,11 +46,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from course_utils.validation import (check_bool, check_device, check_int, check_number,
-                                     check_tensor)
+from course_utils.validation import (check_bool, check_device, check_int, check_memory,
+                                     check_number, check_same_device, check_tensor)
 
 __all__ = ["causal_mask", "attention_weights", "scaled_dot_product_attention", "split_heads",
            "merge_heads", "MultiHeadAttention"]
+
+_MAX_BYTES = 2**63 - 1  # torch counts sizes and bytes in 64-bit ints
 
 
 def causal_mask(L: int, S: int | None = None, device: torch.device | str | None = None) -> Tensor:
@@ -65,7 +71,23 @@ def causal_mask(L: int, S: int | None = None, device: torch.device | str | None 
     L = check_int("L", L, minimum=0)
     S = L if S is None else check_int("S", S, minimum=0, optional=True)
     device = None if device is None else check_device("device", device)
+    # (a size alone must fit too: torch cannot make a (2**70, 0) tensor)
+    _check_storable(f"causal_mask(L={L}, S={S})", max(L * S, L, S), "use shorter sequences",
+                    itemsize=1, device=device)
     return torch.ones(L, S, dtype=torch.bool, device=device).tril()
+
+
+def _check_storable(what: str, count: int, fix: str, *, itemsize: int | None = None,
+                    device: torch.device | None = None) -> None:
+    """Raise before allocating `count` elements (of `itemsize` bytes, default: torch's default
+    dtype's) that cannot exist: ValueError beyond torch's 64-bit sizes; MemoryError beyond this
+    machine's memory, unless the device (default: torch's default device) is "meta" (shapes
+    only, e.g. to count parameters)."""
+    itemsize = itemsize or torch.get_default_dtype().itemsize
+    if count * itemsize > _MAX_BYTES:
+        raise ValueError(f"{what} would be too large for torch's 64-bit sizes; {fix}")
+    if (device or torch.get_default_device()).type != "meta":
+        check_memory(what, count * itemsize, fix)
 
 
 def attention_weights(q: Tensor, k: Tensor, attn_mask: Tensor | None = None,
@@ -80,8 +102,7 @@ def attention_weights(q: Tensor, k: Tensor, attn_mask: Tensor | None = None,
     tensor([[0.3333, 0.3333, 0.3333],
             [0.3333, 0.3333, 0.3333]])
     """
-    L, S = _check_inputs(q, k, attn_mask, is_causal, scale)
-    scale = 1.0 / math.sqrt(q.size(-1)) if scale is None else scale
+    L, S, scale = _check_inputs(q, k, attn_mask, is_causal, scale)
     scores = (q @ k.transpose(-2, -1)) * scale  # (..., L, E) @ (..., E, S) -> (..., L, S)
     if is_causal:
         attn_mask = causal_mask(L, S, device=q.device)
@@ -97,37 +118,50 @@ def attention_weights(q: Tensor, k: Tensor, attn_mask: Tensor | None = None,
 
 
 def _check_inputs(q: Tensor, k: Tensor, attn_mask: Tensor | None, is_causal: bool,
-                  scale: float | None) -> tuple[int, int]:
-    """Return (L, S); raise TypeError/ValueError, saying what to change, for inputs that
-    torch's SDPA would refuse (and for a NaN or infinite scale, which it would not)."""
+                  scale: float | None) -> tuple[int, int, float]:
+    """Return (L, S, scale); raise TypeError/ValueError, saying what to change, for inputs that
+    torch's SDPA would refuse (and for E = 0 or a NaN or infinite scale, which it would not)."""
     for name, x in (("q", q), ("k", k)):
         _check_at_least_2d(name, x, "(..., L, E)" if name == "q" else "(..., S, E)")
     check_bool("is_causal", is_causal)
-    check_number("scale", scale, optional=True, fix="leave it None for 1/√E")
+    scale = check_number("scale", scale, optional=True, fix="leave it None for 1/√E")
+    check_same_device(q=q, k=k)
     if k.dtype != q.dtype:
         raise TypeError(f"k must have q's dtype {q.dtype}, got {k.dtype}; use k.to(q.dtype)")
     if q.size(-1) != k.size(-1):
         raise ValueError(f"k must have q's last dimension E={q.size(-1)}, got k "
                          f"{tuple(k.shape)} for q {tuple(q.shape)}")
+    if q.size(-1) == 0:
+        raise ValueError(f"q and k must have E >= 1 features (last dimension), got q "
+                         f"{tuple(q.shape)}: with none there is nothing to compare")
     batch = _broadcast("q, k", q.shape[:-2], k.shape[:-2])
     L, S = q.size(-2), k.size(-2)
+    _check_storable(f"attention of q {tuple(q.shape)} to k {tuple(k.shape)}, whose scores are "
+                    f"{(*batch, L, S)} (..., L, S),", math.prod(batch) * L * S,
+                    "use shorter sequences, or fewer at a time", itemsize=q.element_size(),
+                    device=q.device)
+    scale = 1.0 / math.sqrt(q.size(-1)) if scale is None else scale
     if attn_mask is None:
-        return L, S
+        return L, S, scale
     if is_causal:
         raise ValueError("attn_mask and is_causal=True: give one, not both (torch's SDPA refuses "
                          "it too); to combine them, pass attn_mask & causal_mask(L, S)")
-    _check_mask(attn_mask, q.dtype, (*batch, L, S))
-    return L, S
+    _check_mask(attn_mask, q, (*batch, L, S))
+    return L, S, scale
 
 
-def _check_mask(attn_mask: object, dtype: torch.dtype, expected: tuple[int, ...]) -> None:
-    """Raise unless attn_mask is a bool or float mask that broadcasts to `expected` (..., L, S).
+def _check_mask(attn_mask: object, q: Tensor, expected: tuple[int, ...]) -> None:
+    """Raise unless attn_mask is a bool or float mask on q's device that broadcasts to
+    `expected` (..., L, S), and if float, has q's dtype (or float32, as torch allows).
 
     (`course_utils.multihead` calls it too, to check a mask before the KV cache changes.)"""
     check_tensor("attn_mask", attn_mask, fix="e.g. attn_mask=causal_mask(L, S)")
-    if attn_mask.dtype not in (torch.bool, dtype, torch.float32):  # what torch accepts
-        raise TypeError(f"attn_mask must be bool (True = may attend) or {dtype} (added to "
-                        f"the scores), got {attn_mask.dtype}; convert it with .to({dtype})")
+    if attn_mask.device != q.device:
+        raise ValueError(f"attn_mask must be on the queries' device {q.device}, got "
+                         f"{attn_mask.device}; use attn_mask.to({str(q.device)!r})")
+    if attn_mask.dtype not in (torch.bool, q.dtype, torch.float32):  # what torch accepts
+        raise TypeError(f"attn_mask must be bool (True = may attend) or {q.dtype} (added to "
+                        f"the scores), got {attn_mask.dtype}; convert it with .to({q.dtype})")
     try:
         fits = torch.broadcast_shapes(attn_mask.shape, expected) == expected
     except RuntimeError:
@@ -175,6 +209,7 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, attn_mask: Ten
     _check_at_least_2d("v", v, "(..., S, Ev)")
     dropout_p = check_number("dropout_p", dropout_p, minimum=0, maximum=1, max_open=True)
     weights = attention_weights(q, k, attn_mask, is_causal, scale=scale)  # (..., L, S)
+    check_same_device(k=k, v=v)
     if v.dtype != k.dtype:
         raise TypeError(f"v must have k's dtype {k.dtype}, got {v.dtype}; use v.to(k.dtype)")
     if v.size(-2) != k.size(-2):

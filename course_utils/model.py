@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import Tensor, nn
 
+from course_utils.attention import _check_storable
 from course_utils.multihead import KVCache, MultiHeadAttention
 from course_utils.pretrained import GPT2_NAMES  # the names GPT.from_pretrained takes
 from course_utils.validation import (check_bool, check_int, check_number, check_seed,
@@ -49,9 +50,12 @@ _CONV1D_WEIGHTS = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight"
                    "mlp.c_proj.weight")
 
 
-@dataclass
+@dataclass(frozen=True)
 class GPTConfig:
-    """Hyperparameters of a GPT, checked when it is made. The defaults are GPT-2 small (124M)."""
+    """Hyperparameters of a GPT, checked when it is made. The defaults are GPT-2 small (124M).
+
+    It is frozen, so no change can skip the checks: `dataclasses.replace(config, n_layer=4)`
+    makes a changed copy, checked again."""
 
     vocab_size: int = 50257  # GPT-2's BPE: 256 bytes + 50,000 merges + <|endoftext|>
     block_size: int = 1024  # the longest context in tokens (= number of position embeddings)
@@ -63,16 +67,19 @@ class GPTConfig:
     layer_norm_epsilon: float = 1e-5  # added to the variance in LayerNorm, as in GPT-2
 
     def __post_init__(self) -> None:
+        store = object.__setattr__  # frozen: keep the checked values (a NumPy int becomes an int)
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            setattr(self, name, check_int(name, getattr(self, name), minimum=1))
+            store(self, name, check_int(name, getattr(self, name), minimum=1))
         if self.n_embd % self.n_head != 0:
             heads = [h for h in range(1, min(self.n_embd, 100) + 1) if self.n_embd % h == 0]
             raise ValueError(f"n_embd={self.n_embd} is not divisible by n_head={self.n_head}; "
                              f"use n_head in {heads[:12]} or n_embd a multiple of {self.n_head}")
-        self.dropout = check_number("dropout", self.dropout, minimum=0, maximum=1, max_open=True)
+        store(self, "dropout", check_number("dropout", self.dropout, minimum=0, maximum=1,
+                                            max_open=True))
         check_bool("bias", self.bias)
-        self.layer_norm_epsilon = check_number("layer_norm_epsilon", self.layer_norm_epsilon,
-                                               minimum=0, min_open=True, fix="GPT-2 uses 1e-5")
+        store(self, "layer_norm_epsilon", check_number(
+            "layer_norm_epsilon", self.layer_norm_epsilon, minimum=0, min_open=True,
+            fix="GPT-2 uses 1e-5"))
 
 
 def check_token_ids(ids: object, name: str = "input_ids", *, vocab_size: int | None = None
@@ -90,6 +97,8 @@ def check_token_ids(ids: object, name: str = "input_ids", *, vocab_size: int | N
         what = f"dtype {ids.dtype}" if isinstance(ids, Tensor) else short_repr(ids)
         raise TypeError(f"{name} must be a LongTensor of token ids, got {what}; "
                         f"use torch.tensor(ids, dtype=torch.long)")
+    check_tensor(name, ids)  # refuses the meta device
+    vocab_size = check_int("vocab_size", vocab_size, minimum=1, optional=True)
     if ids.dim() != 2 or ids.size(0) == 0 or ids.size(1) == 0:
         raise ValueError(f"{name} must have shape (B, T) with T >= 1, got {tuple(ids.shape)}; "
                          f"for one sequence use {name}[None]")
@@ -149,14 +158,16 @@ class Block(nn.Module):
 class GPT(nn.Module):
     """GPT-2: token + position embeddings, n_layer blocks, a final LayerNorm, a tied lm_head.
 
-    All randomness comes from `seed` (see `init_weights`); the global RNG is left untouched.
-    """
+    All randomness comes from `seed` (see `init_weights`); the global RNG is left untouched."""
 
     def __init__(self, config: GPTConfig, *, seed: int = 0) -> None:
         super().__init__()
         self.config = check_type("config", config, GPTConfig, "a GPTConfig",
                                  fix="e.g. GPT(GPTConfig(n_layer=4))")
-        check_seed("seed", seed)
+        seed = check_seed("seed", seed)
+        V, P, C, n = config.vocab_size, config.block_size, config.n_embd, config.n_layer
+        _check_storable(f"a GPT of vocab_size={V}, block_size={P}, n_layer={n}, n_embd={C}",
+                        (V + P + 2) * C + n * (12 * C * C + 13 * C), "make them smaller")
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
             self.transformer = nn.ModuleDict(dict(
                 wte=nn.Embedding(config.vocab_size, config.n_embd),  # token embeddings
@@ -179,12 +190,9 @@ class GPT(nn.Module):
         residual stream (`c_proj`) get std 0.02/√(2·n_layer): the stream sums 2·n_layer of them,
         and this keeps its variance from growing with depth.
         """
-        check_seed("seed", seed)
-        device = self.lm_head.weight.device
-        # On the meta device (shapes only, to count parameters) nothing is drawn, but a
-        # generator has to live on a real device.
-        device = "cpu" if device.type == "meta" else device
-        generator = torch.Generator(device).manual_seed(seed)
+        seed = check_seed("seed", seed)
+        weight = self.lm_head.weight  # on "meta" nothing is drawn, but a generator needs a device
+        generator = torch.Generator("cpu" if weight.is_meta else weight.device).manual_seed(seed)
         for name, module in self.named_modules():
             if isinstance(module, (nn.Linear, nn.Embedding)) and module is not self.lm_head:
                 std = 0.02 / math.sqrt(2 * self.config.n_layer) if name.endswith("c_proj") else 0.02
@@ -251,12 +259,12 @@ class GPT(nn.Module):
         """Return a GPT (in eval mode) with the weights of a transformers `GPT2LMHeadModel`.
 
         Same dtype and device as hf_model. Raises ValueError for a GPT-2 variant this model does
-        not implement (see the checks below).
-        """
+        not implement (see the checks below); ValueError for a model on the meta device."""
         from transformers import GPT2LMHeadModel
 
         check_type("hf_model", hf_model, GPT2LMHeadModel, "a transformers GPT2LMHeadModel",
                    fix="for the course's own GPT there is nothing to convert")
+        check_tensor("hf_model.transformer.wte.weight", hf_model.transformer.wte.weight)  # meta?
         c = hf_model.config
         unsupported = {
             "activation_function": c.activation_function not in ("gelu_new", "gelu_pytorch_tanh"),
@@ -327,6 +335,9 @@ class GPT(nn.Module):
 @torch.no_grad()
 def _copy_weights(source: dict[str, Tensor], target: dict[str, Tensor]) -> None:
     """Copy source into target by name (both GPT-2 checkpoint names), transposing Conv1D weights."""
+    if any(tensor.is_meta for tensor in source.values()):  # copying from meta copies nothing
+        raise ValueError("the model to convert is on the meta device: it has shapes but no "
+                         "weights; build or load it on a real device such as 'cpu'")
     missing, extra = sorted(target.keys() - source.keys()), sorted(source.keys() - target.keys())
     if missing or extra:
         raise ValueError(f"parameter names differ: missing {missing}, unexpected {extra}")

@@ -38,10 +38,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.attention import (_check_mask, attention_weights, causal_mask, merge_heads,
-                                    scaled_dot_product_attention, split_heads)
-from course_utils.validation import (check_bool, check_int, check_number, check_seed,
-                                     check_tensor, check_type)
+from course_utils.attention import (_check_mask, _check_storable, attention_weights,
+                                    causal_mask, merge_heads, scaled_dot_product_attention,
+                                    split_heads)
+from course_utils.validation import (check_bool, check_int, check_number, check_same_device,
+                                     check_seed, check_tensor, check_type)
 
 __all__ = ["MultiHeadAttention", "KVCache"]
 
@@ -89,6 +90,7 @@ class KVCache:
         for name, value in (("batch_size", batch_size), ("n_layer", n_layer), ("n_head", n_head),
                             ("head_size", head_size)):
             check_int(name, value, minimum=1)
+        check_type("dtype", dtype, torch.dtype, "a torch.dtype", fix="e.g. torch.float32")
         if not self.keys:
             return 0
         b, nh, T, hs = self.keys[0].shape
@@ -110,8 +112,9 @@ class KVCache:
         """
         layer = check_int("layer", layer, minimum=0, maximum=len(self.keys),
                           fix=f"the cache holds {len(self.keys)} layers, filled in order")
-        check_tensor("k", k, ndim=4, shape="(B, nh, T, hs)")
-        check_tensor("v", v, ndim=4, shape="(B, nh, T, hs)")
+        for name, x in (("k", k), ("v", v)):
+            check_tensor(name, x, ndim=4, kind="floating-point", shape="(B, nh, T, hs)")
+        check_same_device(k=k, v=v)
         if v.shape != k.shape or v.dtype != k.dtype:
             raise ValueError(f"v must have k's shape {tuple(k.shape)} and dtype {k.dtype}, got "
                              f"{tuple(v.shape)} and {v.dtype}")
@@ -141,6 +144,12 @@ class KVCache:
         keys and values too.
         """
         check_tensor("index", index, ndim=1, kind="integer", shape="(B,)")
+        if index.dtype not in (torch.int64, torch.int32):
+            raise TypeError(f"index must be int64 or int32, got {index.dtype}; use index.long()")
+        if self.keys and index.device != self.keys[0].device:
+            device = self.keys[0].device
+            raise ValueError(f"index must be on the cache's device {device}, got "
+                             f"{index.device}; use index.to({str(device)!r})")
         B = self.keys[0].size(0) if self.keys else None
         if B is not None and index.numel() and not 0 <= int(index.min()) <= int(index.max()) < B:
             raise ValueError(f"index must hold rows 0..{B - 1} of the cached batch, got "
@@ -178,6 +187,8 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"embed_dim={embed_dim} must be a multiple of num_heads="
                              f"{num_heads}, so that every head has the same size")
         check_bool("bias", bias)
+        _check_storable(f"MultiHeadAttention(embed_dim={embed_dim})'s weights",
+                        4 * embed_dim * (embed_dim + 1), "use a smaller embed_dim")
         self.embed_dim, self.num_heads = embed_dim, num_heads
         self.dropout = check_number("dropout", dropout, minimum=0, maximum=1, max_open=True)
         generator = torch.Generator().manual_seed(check_seed("seed", seed))
@@ -271,7 +282,7 @@ class MultiHeadAttention(nn.Module):
             if is_causal:
                 raise ValueError("attn_mask and is_causal=True: give one, not both; to combine "
                                  "them, pass attn_mask & causal_mask(L, S)")
-            _check_mask(attn_mask, query.dtype, (B, self.num_heads, L, S))
+            _check_mask(attn_mask, query, (B, self.num_heads, L, S))
         if is_causal and past > 0:  # L new queries after `past` cached keys: see the module doc
             # (one new token may see every key: no mask at all)
             attn_mask = causal_mask(S, device=query.device)[past:] if L > 1 else None
@@ -280,6 +291,7 @@ class MultiHeadAttention(nn.Module):
             return attn_mask, is_causal
         check_tensor("key_padding_mask", key_padding_mask, kind="bool",
                      fix="True for real tokens, False for padding")
+        check_same_device(query=query, key_padding_mask=key_padding_mask)
         if key_padding_mask.shape != (B, S):
             raise ValueError(f"key_padding_mask must be (B, S) = ({B}, {S}), got "
                              f"{tuple(key_padding_mask.shape)}")

@@ -4,7 +4,9 @@ and gradients; the KV cache against attention over the whole sequence."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -133,6 +135,58 @@ def test_fully_masked_rows_give_zeros_like_torch(dtype):
     # no keys at all (S = 0): every row is fully masked
     empty = scaled_dot_product_attention(q, k[:, :0], v[:, :0])
     assert torch.equal(empty, F.scaled_dot_product_attention(q, k[:, :0], v[:, :0]))
+
+
+def test_a_score_that_overflows_gives_nan_like_torch():
+    # Decided (see the module doc): scale is checked to be finite, not the scores; a scale so
+    # large that q·kᵀ·scale overflows makes the row's softmax inf - inf = NaN, as torch's does.
+    q, k, v = torch.ones(2, 4), torch.ones(3, 4), torch.ones(3, 2)
+    ours = scaled_dot_product_attention(q, k, v, scale=1e308)
+    assert ours.isnan().all() and F.scaled_dot_product_attention(q, k, v, scale=1e308).isnan().all()
+    big = scaled_dot_product_attention(torch.eye(2, 4), 2 * torch.eye(3, 4), torch.eye(3),
+                                       scale=1e30)
+    assert torch.equal(big, torch.eye(2, 3))  # large but finite scores: a hard maximum
+
+
+def test_scale_of_any_real_number_type_gives_the_same_weights():
+    q, k = randn(3, 4), randn(5, 4, seed=1)
+    expected = attention_weights(q, k, scale=0.5)
+    for scale in (Fraction(1, 2), np.float64(0.5), np.float32(0.5), 0.5):
+        assert torch.equal(attention_weights(q, k, scale=scale), expected)
+
+
+def test_empty_sequences_are_computed_and_empty_features_refused():
+    assert scaled_dot_product_attention(torch.ones(0, 4), torch.ones(3, 4),
+                                        torch.ones(3, 2)).shape == (0, 2)
+    no_keys = scaled_dot_product_attention(torch.ones(2, 4), torch.ones(0, 4), torch.ones(0, 2))
+    assert torch.equal(no_keys, torch.zeros(2, 2))  # nothing to attend to: zeros, like torch
+    with pytest.raises(ValueError, match=r"E >= 1 features.*\(2, 0\)"):
+        attention_weights(torch.ones(2, 0), torch.ones(3, 0))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_tensors_on_two_devices_are_refused_and_one_device_works():
+    q, k, v = randn(3, 4), randn(5, 4, seed=1), randn(5, 2, seed=2)
+    on_gpu = scaled_dot_product_attention(q.cuda(), k.cuda(), v.cuda(), is_causal=True)
+    assert_close(on_gpu.cpu(), scaled_dot_product_attention(q, k, v, is_causal=True),
+                 torch.float64)
+    with pytest.raises(ValueError, match="q and k must be on the same device"):
+        attention_weights(q, k.cuda())
+    with pytest.raises(ValueError, match="k and v must be on the same device"):
+        scaled_dot_product_attention(q, k, v.cuda())
+    with pytest.raises(ValueError, match="attn_mask must be on the queries' device cpu"):
+        attention_weights(q, k, torch.ones(3, 5, dtype=torch.bool, device="cuda"))
+    mha, x = MultiHeadAttention(8, 2), torch.ones(2, 5, 8)
+    with pytest.raises(ValueError, match="query and key_padding_mask"):
+        mha(x, key_padding_mask=torch.ones(2, 5, dtype=torch.bool, device="cuda"))
+    with pytest.raises(ValueError, match="attn_mask must be on the queries' device"):
+        mha(x, attn_mask=torch.ones(5, 5, dtype=torch.bool, device="cuda"))
+    cache = KVCache()
+    with pytest.raises(ValueError, match="k and v must be on the same device"):
+        cache.update(0, torch.ones(1, 2, 3, 4), torch.ones(1, 2, 3, 4, device="cuda"))
+    cache.update(0, torch.ones(2, 2, 3, 4), torch.ones(2, 2, 3, 4))
+    with pytest.raises(ValueError, match="index must be on the cache's device cpu"):
+        cache.reorder(torch.tensor([1, 0], device="cuda"))
 
 
 def test_hand_worked_example():

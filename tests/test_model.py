@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -281,6 +282,54 @@ def test_config_keeps_plain_python_numbers():
                        layer_norm_epsilon=1)
     assert type(config.vocab_size) is int and type(config.n_layer) is int
     assert type(config.dropout) is float and config.layer_norm_epsilon == 1.0
+
+
+def test_config_is_frozen_and_a_changed_copy_is_checked_again():
+    config = CONFIGS[1]
+    with pytest.raises(dataclasses.FrozenInstanceError, match="n_head"):
+        config.n_head = 3  # would make a model whose heads do not divide n_embd
+    assert dataclasses.replace(config, n_layer=1).n_layer == 1 and config.n_layer == 2
+    with pytest.raises(ValueError, match="n_embd=32 is not divisible by n_head=3"):
+        dataclasses.replace(config, n_head=3)
+    assert type(dataclasses.replace(config, n_layer=np.int64(1)).n_layer) is int
+    assert hash(config) == hash(dataclasses.replace(config))  # frozen: usable as a dict key
+
+
+def test_numpy_seeds_give_the_model_of_the_same_int_seed():
+    expected = GPT(CONFIGS[0], seed=3).state_dict()
+    for seed in (np.int64(3), np.uint64(3), np.int8(3)):
+        model = GPT(CONFIGS[0], seed=seed)
+        assert all(torch.equal(t, expected[name]) for name, t in model.state_dict().items())
+        model.init_weights(np.uint64(5))
+        again = GPT(CONFIGS[0], seed=5).state_dict()
+        assert all(torch.equal(t, again[name]) for name, t in model.state_dict().items())
+
+
+def test_a_model_too_big_for_memory_is_refused_but_may_be_counted_on_meta():
+    config = GPTConfig(vocab_size=2**36, block_size=8, n_layer=1, n_head=1, n_embd=4)
+    with pytest.raises(MemoryError, match="vocab_size=68719476736, block_size=8, n_layer=1"):
+        GPT(config)  # 2**38 parameters: 1 TB of float32
+    with torch.device("meta"):  # shapes only: the size of GPT-3 is a number, not an allocation
+        model = GPT(config)
+    assert model.num_parameters() == (2**36 + 8 + 2) * 4 + 12 * 16 + 13 * 4
+    with torch.device("meta"), pytest.raises(ValueError, match="64-bit"):
+        GPT(dataclasses.replace(config, vocab_size=2**62))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_model_on_the_gpu_refuses_a_cache_and_ids_from_the_cpu():
+    config = CONFIGS[1]
+    cpu, gpu = GPT(config, seed=1).eval(), GPT(config, seed=1).cuda().eval()
+    input_ids, cache = random_input_ids(config, B=1, T=4), KVCache()
+    with torch.no_grad():
+        torch.testing.assert_close(gpu(input_ids.cuda()).cpu(), cpu(input_ids), atol=1e-4,
+                                   rtol=1e-4)
+        cpu(input_ids, kv_cache=cache)
+        with pytest.raises(ValueError, match="input_ids is on cpu but the model is on cuda"):
+            gpu(input_ids)
+        with pytest.raises(ValueError, match="new KVCache"):
+            gpu(input_ids[:, :1].cuda(), kv_cache=cache)
+    assert len(cache) == 4 and cache.keys[0].device.type == "cpu"
 
 
 # ---------------------------------------------------------------- bad input

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import torch
 from bad_inputs import bad
@@ -48,14 +50,25 @@ def _filled_cache(model: GPT, batch_size: int = 1) -> KVCache:
     return cache
 
 
+def _meta_gpt(config: GPTConfig) -> GPT:
+    with torch.device("meta"):  # shapes only: no memory needed, but sizes must fit in torch
+        return GPT(config)
+
+
 def _on_meta(input_ids: torch.Tensor) -> object:
     with torch.device("meta"):
         model = GPT(TINY)
     return model(input_ids)
 
 
+def _cache_update(k_dtype=torch.float32, v_dtype=torch.float32, v_device="cpu") -> object:
+    return KVCache().update(0, torch.ones(1, 2, 3, 4, dtype=k_dtype),
+                            torch.ones(1, 2, 3, 4, dtype=v_dtype, device=v_device))
+
+
 _X = torch.ones(2, 5, 8)
 _MHA = MultiHeadAttention(8, 2)
+HUGE = 2**70
 
 CASES = [
     # causal_mask
@@ -65,6 +78,15 @@ CASES = [
     bad("causal_mask(S=-2)", lambda: causal_mask(3, -2), ValueError, "S", "-2"),
     bad("causal_mask(S=str)", lambda: causal_mask(3, "4"), TypeError, "S", "'4'"),
     bad("causal_mask(device=gpu)", lambda: causal_mask(3, device="gpu"), ValueError, "device"),
+    bad("causal_mask(device=meta)", lambda: causal_mask(3, device="meta"), ValueError, "device",
+        "meta"),
+    bad("causal_mask(2**24): beyond memory", lambda: causal_mask(2**24), MemoryError,
+        "causal_mask(L=16777216, S=16777216)", "GB", "shorter"),
+    bad("causal_mask(2**40): beyond torch", lambda: causal_mask(2**40), ValueError,
+        "L=1099511627776", "64-bit"),
+    bad("causal_mask(2**70, 0)", lambda: causal_mask(HUGE, 0), ValueError, f"L={HUGE}",
+        "64-bit"),
+    bad("causal_mask(S=2**70)", lambda: causal_mask(1, HUGE), ValueError, f"S={HUGE}"),
     # attention_weights / scaled_dot_product_attention
     bad("attention_weights(q=list)", lambda: attention_weights([[1.0]], torch.ones(2, 2)),
         TypeError, "q", "torch.Tensor"),
@@ -87,6 +109,28 @@ CASES = [
     bad("attention_weights(scale=str)",
         lambda: attention_weights(torch.ones(3, 4), torch.ones(5, 4), scale="0.5"), TypeError,
         "scale", "'0.5'"),
+    bad("attention_weights(E=0)", lambda: attention_weights(torch.ones(2, 0), torch.ones(3, 0)),
+        ValueError, "q and k", "E >= 1", "(2, 0)"),
+    bad("sdpa(E=0)", lambda: _sdpa(q=torch.ones(3, 0), k=torch.ones(5, 0)), ValueError, "E >= 1"),
+    bad("attention_weights(scale=10**400)",
+        lambda: attention_weights(torch.ones(3, 4), torch.ones(5, 4), scale=10**400), ValueError,
+        "scale", "finite"),
+    bad("attention_weights(scores beyond memory)",
+        lambda: attention_weights(torch.ones(1, 2**22, 1), torch.ones(1, 2**22, 1)), MemoryError,
+        "q (1, 4194304, 1)", "k (1, 4194304, 1)", "(1, 4194304, 4194304)", "GB"),
+    bad("sdpa(broadcast scores beyond memory)",
+        lambda: _sdpa(q=torch.ones(3, 4).expand(2**30, 3, 4), k=torch.ones(5, 4)), MemoryError,
+        "(1073741824, 3, 5)", "GB"),
+    bad("mha(sequence beyond memory)", lambda: MultiHeadAttention(2, 1)(torch.ones(1, 2**22, 2)),
+        MemoryError, "scores", "GB"),
+    bad("attention_weights(q on meta)",
+        lambda: attention_weights(torch.ones(3, 4, device="meta"), torch.ones(5, 4)), ValueError,
+        "q", "meta"),
+    bad("sdpa(v on meta)", lambda: _sdpa(v=torch.ones(5, 2, device="meta")), ValueError, "v",
+        "meta"),
+    bad("sdpa(attn_mask on meta)",
+        lambda: _sdpa(attn_mask=torch.ones(3, 5, dtype=torch.bool, device="meta")), ValueError,
+        "attn_mask", "meta"),
     bad("attention_weights(is_causal=1)",
         lambda: attention_weights(torch.ones(3, 4), torch.ones(5, 4), is_causal=1), TypeError,
         "is_causal", "1"),
@@ -137,6 +181,19 @@ CASES = [
         ValueError, "dropout", "nan"),
     bad("MultiHeadAttention(bias='yes')", lambda: MultiHeadAttention(8, 2, bias="yes"),
         TypeError, "bias", "'yes'"),
+    bad("MultiHeadAttention(2**20, 1): beyond memory", lambda: MultiHeadAttention(2**20, 1),
+        MemoryError, "embed_dim=1048576", "GB", "smaller embed_dim"),
+    bad("MultiHeadAttention(2**40, 1): beyond torch", lambda: MultiHeadAttention(2**40, 1),
+        ValueError, "embed_dim=1099511627776", "64-bit"),
+    bad("MultiHeadAttention(2**70, 1)", lambda: MultiHeadAttention(HUGE, 1), ValueError,
+        f"embed_dim={HUGE}"),
+    bad("MultiHeadAttention(seed=np.float64)",
+        lambda: MultiHeadAttention(8, 2, seed=np.float64(1)), TypeError, "seed"),
+    bad("mha(query on meta)", lambda: _MHA(torch.ones(2, 5, 8, device="meta")), ValueError,
+        "query", "meta"),
+    bad("mha(key_padding_mask on meta)",
+        lambda: _MHA(_X, key_padding_mask=torch.ones(2, 5, dtype=torch.bool, device="meta")),
+        ValueError, "key_padding_mask", "meta"),
     bad("MultiHeadAttention(seed=2**70)", lambda: MultiHeadAttention(8, 2, seed=2**70),
         ValueError, "seed", "2**64 - 1"),
     bad("mha(query float64)", lambda: _MHA(_X.double()), TypeError, "query", "torch.float64",
@@ -179,6 +236,25 @@ CASES = [
         lambda: _filled_cache(_model()).update(0, torch.ones(1, 2, 1, 4, device="meta"),
                                                torch.ones(1, 2, 1, 4, device="meta")),
         ValueError, "k", "meta", "cpu"),
+    bad("KVCache.update(int64 k and v)", lambda: _cache_update(torch.long, torch.long),
+        TypeError, "k", "floating-point", "torch.int64"),
+    bad("KVCache.update(int64 v)", lambda: _cache_update(v_dtype=torch.long), TypeError, "v",
+        "floating-point"),
+    bad("KVCache.update(v on meta)", lambda: _cache_update(v_device="meta"), ValueError, "v",
+        "meta"),
+    bad("KVCache.update(layer=2**70)",
+        lambda: KVCache().update(HUGE, torch.ones(1, 2, 3, 4), torch.ones(1, 2, 3, 4)),
+        ValueError, "layer"),
+    bad("KVCache.check_fits(dtype=str)", lambda: KVCache().check_fits(1, 2, 2, 4, "float32"),
+        TypeError, "dtype", "'float32'", "torch.float32"),
+    bad("KVCache.check_fits(dtype=None)", lambda: KVCache().check_fits(1, 2, 2, 4, None),
+        TypeError, "dtype", "torch.dtype"),
+    bad("KVCache.reorder(int16)",
+        lambda: _filled_cache(_model(), 2).reorder(torch.tensor([0, 1], dtype=torch.int16)),
+        TypeError, "index", "torch.int16", "index.long()"),
+    bad("KVCache.reorder(on meta)",
+        lambda: _filled_cache(_model(), 2).reorder(torch.tensor([0, 1], device="meta")),
+        ValueError, "index", "meta"),
     bad("KVCache.check_fits(batch_size=True)",
         lambda: KVCache().check_fits(True, 2, 2, 4, torch.float32), TypeError, "batch_size"),
     bad("KVCache.length(layer=-1)", lambda: KVCache().length(-1), ValueError, "layer"),
@@ -203,7 +279,27 @@ CASES = [
         "n_embd=10", "n_head=4"),
     bad("GPTConfig(huge n_embd % n_head)", lambda: GPTConfig(n_embd=10**12 + 1, n_head=2),
         ValueError, "n_embd", "n_head=2"),
+    bad("GPTConfig(n_embd=np.float64)", lambda: GPTConfig(n_embd=np.float64(8.0)), TypeError,
+        "n_embd"),
+    bad("GPTConfig(dropout=10**400)", lambda: GPTConfig(dropout=10**400), ValueError,
+        "dropout"),
+    bad("GPTConfig changed by dataclasses.replace",
+        lambda: dataclasses.replace(TINY, n_head=3), ValueError, "n_embd=8", "n_head=3"),
     # GPT
+    bad("GPT(vocab_size=2**40): beyond memory",
+        lambda: GPT(GPTConfig(vocab_size=2**40, n_layer=1, n_head=1, n_embd=4)), MemoryError,
+        "vocab_size=1099511627776", "n_embd=4", "GB"),
+    bad("GPT(vocab_size=2**62): beyond torch",
+        lambda: GPT(GPTConfig(vocab_size=2**62, n_layer=1, n_head=1, n_embd=4)), ValueError,
+        "vocab_size=4611686018427387904", "64-bit"),
+    bad("GPT(n_embd=2**70)", lambda: GPT(GPTConfig(n_embd=HUGE, n_head=1)), ValueError,
+        f"n_embd={HUGE}"),
+    bad("GPT(n_layer=2**70)", lambda: GPT(GPTConfig(n_layer=HUGE)), ValueError,
+        f"n_layer={HUGE}"),
+    bad("GPT(block_size=2**70) on meta", lambda: _meta_gpt(GPTConfig(block_size=HUGE)),
+        ValueError, f"block_size={HUGE}", "64-bit"),
+    bad("GPT(seed=np.float32)", lambda: GPT(TINY, seed=np.float32(1)), TypeError, "seed"),
+    bad("GPT.init_weights(seed=2**70)", lambda: _model().init_weights(HUGE), ValueError, "seed"),
     bad("GPT(seed=2**70)", lambda: GPT(TINY, seed=2**70), ValueError, "seed", "2**64 - 1"),
     bad("GPT(seed=-1)", lambda: GPT(TINY, seed=-1), ValueError, "seed", "-1"),
     bad("GPT(config=dict)", lambda: GPT(dict(n_layer=2)), TypeError, "config", "GPTConfig"),
@@ -241,10 +337,48 @@ CASES = [
         "kv_cache", "KVCache"),
     bad("check_token_ids(bool)", lambda: check_token_ids(torch.ones(2, 3, dtype=torch.bool)),
         TypeError, "input_ids", "torch.bool"),
+    bad("check_token_ids(on meta)",
+        lambda: check_token_ids(torch.zeros(1, 1, dtype=torch.long, device="meta"), vocab_size=5),
+        ValueError, "input_ids", "meta"),
+    bad("check_token_ids(vocab_size='5')",
+        lambda: check_token_ids(torch.zeros(1, 1, dtype=torch.long), vocab_size="5"), TypeError,
+        "vocab_size", "'5'"),
+    bad("check_token_ids(vocab_size=0)",
+        lambda: check_token_ids(torch.zeros(1, 1, dtype=torch.long), vocab_size=0), ValueError,
+        "vocab_size", ">= 1"),
+    bad("check_token_ids(vocab_size=True)",
+        lambda: check_token_ids(torch.zeros(1, 1, dtype=torch.long), vocab_size=True), TypeError,
+        "vocab_size", "bool"),
     bad("check_token_ids(empty)", lambda: check_token_ids(torch.ones(1, 0, dtype=torch.long)),
         ValueError, "input_ids", "T >= 1"),
     bad("GPT.from_hf(GPT)", lambda: GPT.from_hf(_model()), TypeError, "hf_model",
         "GPT2LMHeadModel"),
+    bad("GPT.from_hf(a model on meta)", lambda: GPT.from_hf(_model().to_hf().to("meta")),
+        ValueError, "hf_model", "meta"),
+    bad("GPT.to_hf() of a model on meta", lambda: _meta_gpt(TINY).to_hf(), ValueError,
+        "meta device", "real device"),
     bad("GPT.from_hf(None)", lambda: GPT.from_hf(None), TypeError, "hf_model", "None"),
     bad("gelu_new(list)", lambda: gelu_new([1.0]), TypeError, "x", "torch.Tensor"),
 ]
+
+if torch.cuda.is_available():  # tensors on two real devices: only a machine with a GPU has them
+    CASES += [
+        bad("attention_weights(q on cpu, k on cuda)",
+            lambda: attention_weights(torch.ones(3, 4), torch.ones(5, 4, device="cuda")),
+            ValueError, "q and k", "cuda:0", "same device"),
+        bad("sdpa(v on cuda)", lambda: _sdpa(v=torch.ones(5, 2, device="cuda")), ValueError,
+            "k and v", "cuda:0"),
+        bad("sdpa(attn_mask on cuda)",
+            lambda: _sdpa(attn_mask=torch.ones(3, 5, dtype=torch.bool, device="cuda")),
+            ValueError, "attn_mask", "cuda:0", "'cpu'"),
+        bad("mha(key_padding_mask on cuda)",
+            lambda: _MHA(_X, key_padding_mask=torch.ones(2, 5, dtype=torch.bool, device="cuda")),
+            ValueError, "key_padding_mask", "cuda:0"),
+        bad("KVCache.update(v on cuda)", lambda: _cache_update(v_device="cuda"), ValueError,
+            "k and v", "cuda:0"),
+        bad("KVCache.reorder(index on cuda)",
+            lambda: _filled_cache(_model(), 2).reorder(torch.tensor([1, 0], device="cuda")),
+            ValueError, "index", "cuda:0"),
+        bad("model(input_ids on cuda, model on cpu)", lambda: _model()(_ids([1, 2]).cuda()),
+            ValueError, "input_ids", "cuda:0"),
+    ]
