@@ -47,7 +47,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from course_utils.ngram_counts import (MAX_MEMORY_GB, Context, Discounts, EveryToken,
+from course_utils.ngram_counts import (MAX_MEMORY_GB, UNSEEN, Context, Discounts, EveryToken,
                                        Followers, NGramCounts, OneToken)
 from course_utils.validation import check_choice, check_int, check_number, check_seed
 
@@ -58,7 +58,6 @@ SMOOTHING = ("mle", "add_k", "kneser_ney", "modified_kneser_ney")
 # `lmplz --discount_fallback`. Kneser-Ney (one discount) uses the first, 0.5.
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
 NO_DISCOUNT: Discounts = (0.0, 0.0, 0.0, 0.0)
-UNSEEN = Followers({}, 0, 0, 0, 0)  # a context never seen: followed by nothing
 
 
 def _estimate_discounts(count_of_counts: Mapping[int, int],
@@ -237,9 +236,10 @@ class NGramLM:
             raise AssertionError("the empty context is always seen: it precedes every token")
         vocab_size = len(self._counts.vocab)
         if self.smoothing == "add_k":
-            seen = self._levels[len(context)].get(context, UNSEEN)
-            return ((asked.counts(seen.counts, NO_DISCOUNT) + self.k)
-                    / (seen.total + self.k * vocab_size))
+            seen, k = self._levels[len(context)].get(context, UNSEEN), self.k
+            s = 1.0 if math.isfinite(k * vocab_size) else k  # k |V| overflows: divide by k
+            return ((asked.counts(seen.counts, NO_DISCOUNT) + k) / s
+                    / (seen.total / s + k / s * vocab_size))
         # Kneser-Ney: from the uniform distribution up through ever longer contexts.
         p = 1.0 / vocab_size
         for m in range(len(context) + 1):
