@@ -249,6 +249,14 @@ def test_add_k_with_a_huge_k_is_uniform(k):
     assert NGramLM(2, "add_k", k=k).fit("abcab").prob("b", "a") == (2 + k) / (2 + k * 3)
 
 
+def test_perplexity_beyond_a_float_is_inf():
+    # P(c) = k / (2 + 3k) = 5e-321: 737 nats, and e**737 is beyond a float (e**709.78 is not).
+    lm = NGramLM(1, "add_k", k=1e-320).fit("ab", vocab="c")
+    assert lm.cross_entropy("c") == pytest.approx(-math.log(5e-321), rel=1e-3)
+    assert lm.perplexity("c") == math.inf
+    assert lm.perplexity("ab" * 3 + "c") == pytest.approx(math.exp(lm.cross_entropy("abababc")))
+
+
 def test_add_k_default_k_is_one():
     assert NGramLM(2, "add_k").k == 1.0
     assert NGramLM(2, "kneser_ney").k is None
