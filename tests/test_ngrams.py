@@ -462,6 +462,8 @@ def test_scalars_among_tokens_are_read_as_their_numbers(smoothing):
         assert lm.ngrams(2)[(kind(0), kind(1))] == plain.ngrams(2)[(0, 1)]
         assert lm.distribution(ctx) == plain.distribution(context)
         assert lm.sample(8, ctx, seed=3) == plain.sample(8, context, seed=3)
+    extra = NGramLM(1, smoothing).fit([1, 2], vocab=[torch.tensor(4), np.int64(3), 2])
+    assert extra.vocab == (1, 2, 3, 4) and {type(t) for t in extra.vocab} == {int}
     with pytest.raises(TypeError, match=r"token must hold single tokens.*shape \(1,\)"):
         plain.prob(torch.tensor([1]))  # hashable, so it would pass for a token of its own
     with pytest.raises(ValueError, match="meta"):
