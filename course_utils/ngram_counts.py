@@ -71,10 +71,9 @@ def check_tokens(name: str, value: object, *, ordered: bool = True,
                  fix: str = "") -> tuple[Hashable, ...]:
     """Return `value` as a tuple of hashable tokens; TypeError naming `name` if it is not one.
 
-    A str gives its characters; an array or a tensor its ids, as do NumPy scalars and 0-d
-    tensors among the tokens (a tensor is hashed by identity: two tensor(1) would be two tokens).
-    `ordered` refuses a set, whose order is arbitrary; `fix` ends the message for a mapping.
-    Tokens of two types equal as dict keys (True and 1, 1 and 1.0) would merge: TypeError.
+    A str gives its characters, an array or a tensor its ids, as do NumPy scalars and 0-d tensors
+    among the tokens (hashed by identity, two tensor(1) would be two tokens). `ordered` refuses a
+    set; `fix` ends a mapping's message. True and 1, or 1 and 1.0, would merge: TypeError.
 
     >>> check_tokens("tokens", [np.int64(7), "a"])
     (7, 'a')
@@ -86,7 +85,10 @@ def check_tokens(name: str, value: object, *, ordered: bool = True,
         fix = "; order matters: pass a list" if unordered else fix
         raise TypeError(f"{name} must be a sequence of tokens (a str, list or tuple), got "
                         f"{short_repr(value)} ({type(value).__name__}){fix}")
-    items = tuple(value)
+    try:
+        items = tuple(value)
+    except OverflowError:  # e.g. range(2**70): more items than a tuple can index
+        raise ValueError(f"{name} holds too many tokens to count: {short_repr(value)}") from None
     kinds = set(map(type, items))
     if any(hasattr(kind, "item") and hasattr(kind, "ndim") for kind in kinds):
         items = tuple(_read(name, i, "item") if hasattr(i, "ndim") else i for i in items)
@@ -115,8 +117,8 @@ def check_tokens(name: str, value: object, *, ordered: bool = True,
 def _read(name: str, value: object, method: str) -> object:
     """`value.tolist()` or, for one token, `value.item()`: the numbers a tensor or array holds."""
     if method == "item" and value.ndim != 0:  # a tensor is hashable: it would be one token
-        raise TypeError(f"{name} must hold single tokens, but it holds a {type(value).__name__} "
-                        f"of shape {tuple(value.shape)}: {short_repr(value)}; pass a flat list")
+        raise TypeError(f"{name} must hold single tokens, got a {type(value).__name__} of shape "
+                        f"{tuple(value.shape)}; pass a flat list")
     try:
         return getattr(value, method)()
     except (RuntimeError, ValueError) as error:  # e.g. a tensor on the meta device
@@ -234,21 +236,19 @@ class NGramCounts:
             raise ValueError(f"{name}={short_repr(value)} is a str, read as characters, but "
                              f"the vocabulary holds tokens longer than one character; pass a "
                              f"tuple of tokens, e.g. {name}={short_repr(tuple(value.split()))}")
-        return self._known(name, check_tokens(name, value))
+        tokens = check_tokens(name, value)
+        # Refuse a token equal to one of `vocab` but of another type (True for 1): rare types only.
+        if foreign := set(map(type, tokens)) - self._kinds:
+            check_tokens(name, (*self.vocab, *(t for t in tokens if type(t) in foreign)))
+        return tokens
 
     def as_token(self, name: str, value: object) -> Hashable:
         """`value` as one token: hashable, and one character if every token is one."""
-        (token,) = self._known(name, check_tokens(name, (value,)))
+        (token,) = self.as_tokens(name, (value,))
         if self.characters and isinstance(token, str) and len(token) != 1:
             raise ValueError(f"{name}={short_repr(token)} is not one character, but the "
                              f"vocabulary's tokens are characters; for a string use logprob")
         return token
-
-    def _known(self, name: str, tokens: tuple[Hashable, ...]) -> tuple[Hashable, ...]:
-        """`tokens`, refusing one equal to a token of `vocab` of another type (True for 1)."""
-        if foreign := set(map(type, tokens)) - self._kinds:  # rare: check them with the vocab
-            check_tokens(name, (*self.vocab, *(t for t in tokens if type(t) in foreign)))
-        return tokens
 
     def level(self, n: int, *, continuation: bool = False) -> Level:
         """The n-grams' counts grouped by context (n - 1 tokens), or their continuation counts

@@ -67,6 +67,10 @@ CASES = [
     bad("NGramLM(k=10**400)", lambda: NGramLM(2, "add_k", k=10**400), ValueError, "k",
         "finite"),
     # Tokens: equal across types (True == 1 == 1.0), nan, tensors that are not one token
+    bad("fit(tokens=range(2**70))", lambda: _fit(range(2**70)), ValueError, "tokens",
+        "too many tokens"),
+    bad("fit(vocab=range(2**70))", lambda: _fit(_TEXT, vocab=range(2**70)), ValueError,
+        "vocab", "too many tokens"),
     bad("fit(tokens=bools and ints)", lambda: _fit([True, 1, 0, False]), TypeError, "tokens",
         "True (bool)", "1 (int)", "one type"),
     bad("fit(tokens=ints and floats)", lambda: _fit([1, 1.0, 2]), TypeError, "tokens",
