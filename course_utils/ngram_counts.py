@@ -1,25 +1,16 @@
 """Counting n-grams once: the tables every n-gram model reads, whatever its smoothing.
 
 `NGramCounts(tokens, order)` counts every n-gram of length 1 to `order` in one sequence of
-hashable tokens (characters: a str works; words; token ids). It keeps them grouped by context,
-the n - 1 tokens before the last: for each context, which tokens followed it and how often
-(`Followers`). Smoothing (course_utils.ngrams) reads nothing else:
+hashable tokens (characters: a str works; words; token ids), grouped by context, the n - 1
+tokens before the last: for each context, which tokens followed it and how often (`Followers`).
+Smoothing (course_utils.ngrams) reads nothing else: `level(n)`, the n-grams' counts and their
+count-of-counts n_r, the number of n-grams seen exactly r times (Kneser-Ney estimates its
+discounts from them), and `level(n, continuation=True)`, Kneser-Ney's continuation counts
+N1+(• g): for each n-gram g, the number of distinct tokens seen right before it.
 
-- `level(n)`: the n-grams' counts grouped by context, and their count-of-counts n_r, the number
-  of n-grams seen exactly r times (Kneser-Ney estimates its discounts from them);
-- `level(n, continuation=True)`: Kneser-Ney's continuation counts N1+(• g), for each n-gram g
-  the number of distinct tokens seen right before it; built from the (n+1)-grams when first
-  asked for, and kept.
-
-Counts of the context itself: c(context) is how often `context` is *followed by a token* (the
-`total` of its followers), so a context that ends the training data is not counted once too often.
-
-Memory. Python keeps each n-gram in dictionaries, at a cost of up to `BYTES_PER_NGRAM` bytes
-(the text itself takes about one byte per character). A high order on a large text needs
-gigabytes, and running out of memory ends in an empty MemoryError or a frozen laptop. So counting
-goes order by order, one chunk of positions at a time, and stops with a MemoryError that gives the
-estimate as soon as the n-grams counted so far show that the fit needs more than `max_memory_gb`
-(see `NGramCounts`).
+c(context) is how often `context` is *followed by a token* (the `total` of its followers), so a
+context that ends the training data is not counted once too often. A fit that would need more
+memory than `max_memory_gb` stops early, with a MemoryError giving the estimate (`NGramCounts`).
 
 Left out on purpose: pruning, counts kept on disk, and compact storage (KenLM sorts the n-grams
 into arrays of a few bytes each).
@@ -33,7 +24,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from itertools import islice
 from typing import NamedTuple
 
@@ -66,6 +57,9 @@ class Followers(NamedTuple):
     n3: int                      # ... three times or more
 
 
+UNSEEN = Followers({}, 0, 0, 0, 0)  # a context never seen: followed by nothing
+
+
 class Level(NamedTuple):
     """Every context of one length seen in training, with the level's count-of-counts."""
 
@@ -73,28 +67,32 @@ class Level(NamedTuple):
     count_of_counts: Counter[int]  # r -> the number of n-grams seen exactly r times
 
 
-def check_tokens(name: str, value: object, *, ordered: bool = True) -> tuple[Hashable, ...]:
+def check_tokens(name: str, value: object, *, ordered: bool = True,
+                 fix: str = "") -> tuple[Hashable, ...]:
     """Return `value` as a tuple of hashable tokens; TypeError naming `name` if it is not one.
 
-    A str gives its characters; a NumPy array or a torch tensor its list of ids (a tensor's
-    elements would otherwise be told apart by identity, not value). `ordered` refuses a set,
-    whose order is arbitrary (fine for a vocabulary, wrong for a text).
+    A str gives its characters, an array or a tensor its ids, as do NumPy scalars and 0-d tensors
+    among the tokens (hashed by identity, two tensor(1) would be two tokens). `ordered` refuses a
+    set; `fix` ends a mapping's message. True and 1, or 1 and 1.0, would merge: TypeError.
 
-    >>> check_tokens("tokens", "abc")
-    ('a', 'b', 'c')
-    >>> check_tokens("tokens", {"the": 1})
-    Traceback (most recent call last):
-    ...
-    TypeError: tokens must be a sequence of tokens (a str, list or tuple), got {'the': 1} (dict)
+    >>> check_tokens("tokens", [np.int64(7), "a"])
+    (7, 'a')
     """
     if hasattr(value, "tolist") and hasattr(value, "ndim") and not isinstance(value, str):
-        value = value.tolist()  # a 0-d array gives a scalar, refused below
+        value = _read(name, value, "tolist")  # a 0-d array gives a scalar, refused below
     unordered = ordered and isinstance(value, (set, frozenset))
     if isinstance(value, Mapping) or unordered or not isinstance(value, Iterable):
-        fix = "; order matters: pass a list" if unordered else ""
+        fix = "; order matters: pass a list" if unordered else fix
         raise TypeError(f"{name} must be a sequence of tokens (a str, list or tuple), got "
                         f"{short_repr(value)} ({type(value).__name__}){fix}")
-    items = tuple(value)
+    try:
+        items = tuple(value)
+    except OverflowError:  # e.g. range(2**70): more items than a tuple can index
+        raise ValueError(f"{name} holds too many tokens to count: {short_repr(value)}") from None
+    kinds = set(map(type, items))
+    if any(hasattr(kind, "item") and hasattr(kind, "ndim") for kind in kinds):
+        items = tuple(_read(name, i, "item") if hasattr(i, "ndim") else i for i in items)
+        kinds = set(map(type, items))
     try:
         hash(items)
     except TypeError:
@@ -104,8 +102,28 @@ def check_tokens(name: str, value: object, *, ordered: bool = True) -> tuple[Has
             except TypeError:
                 raise TypeError(f"{name} must hold hashable tokens (str, int, tuple, ...), but "
                                 f"it holds a {type(item).__name__}: {short_repr(item)}") from None
-        raise
+    if len(kinds) > 1:  # True == 1 == 1.0: a dict would count them as one token
+        first: dict[Hashable, Hashable] = {}
+        for item in items:
+            if type(known := first.setdefault(item, item)) is not type(item):
+                raise TypeError(f"{name} mixes {short_repr(known)} ({type(known).__name__}) and "
+                                f"{short_repr(item)} ({type(item).__name__}), which are equal "
+                                f"as dict keys; give every token one type")
+    if float in kinds and any(item != item for item in items):  # nan equals no token, not nan
+        raise ValueError(f"{name} holds nan, which could never be scored; drop it or use 'nan'")
     return items
+
+
+def _read(name: str, value: object, method: str) -> object:
+    """`value.tolist()` or, for one token, `value.item()`: the numbers a tensor or array holds."""
+    if method == "item" and value.ndim != 0:  # a tensor is hashable: it would be one token
+        raise TypeError(f"{name} must hold single tokens, got a {type(value).__name__} of shape "
+                        f"{tuple(value.shape)}; pass a flat list")
+    try:
+        return getattr(value, method)()
+    except (RuntimeError, ValueError) as error:  # e.g. a tensor on the meta device
+        raise ValueError(f"{name} holds {short_repr(value)}, whose values cannot be read "
+                         f"({error}); pass a tensor on the CPU or a list") from None
 
 
 def _summarise(grouped: Mapping[Context, dict[Hashable, int]],
@@ -126,14 +144,12 @@ class NGramCounts:
     in order of first appearance, then those of `vocab` not among them (extra tokens that may
     occur later), sorted when they can be compared.
 
-    `max_memory_gb` (GB = 10**9 bytes; math.inf turns the guard off) bounds the memory the
-    counts may need, estimated at `BYTES_PER_NGRAM` per n-gram. The check runs after every
-    `CHUNK` positions: the n-grams counted so far, plus at least as many (less one) in each
-    higher order still to count (every n-gram but the last extends to an (n+1)-gram), are a
-    lower bound of what the fit will store. Once that bound passes the limit, counting stops
-    with a MemoryError that gives it: as long as `BYTES_PER_NGRAM` holds, the counts never take
-    more than the limit and one chunk's n-grams, and a fit whose estimate is within the limit is
-    never refused. The estimate is cautious: fits measure 312 to 454 bytes per n-gram.
+    `max_memory_gb` (GB = 10**9 bytes; math.inf: no limit) bounds the memory of the counts, at
+    `BYTES_PER_NGRAM` per n-gram. After every `CHUNK` positions, the n-grams counted so far, plus
+    as many less one in each higher order to come (each n-gram but the last extends to one), are
+    a lower bound of what the fit stores; once it passes the limit, counting stops with a
+    MemoryError. So the counts never exceed the limit by more than one chunk, and a fit whose
+    estimate is within the limit is never refused (fits measure 312-454 bytes per n-gram).
 
     >>> NGramCounts("abracadabra", order=3).num_ngrams  # 5 letters, 7 bigrams, 7 trigrams
     19
@@ -144,23 +160,21 @@ class NGramCounts:
                  max_memory_gb: float = MAX_MEMORY_GB) -> None:
         tokens = check_tokens("tokens", tokens)
         self.order = check_int("order", order, minimum=1, fix="1 = unigram model")
-        if isinstance(vocab, Mapping):
-            raise TypeError(f"vocab must be the extra tokens (a set, list or str), got a "
-                            f"{type(vocab).__name__} {short_repr(vocab)}; for token ids pass "
-                            f"vocab=range(tokenizer.vocab_size)")
-        extra = check_tokens("vocab", () if vocab is None else vocab, ordered=False)
+        extra = check_tokens("vocab", () if vocab is None else vocab, ordered=False,
+                             fix="; for token ids pass vocab=range(tokenizer.vocab_size)")
         limit = check_number("max_memory_gb", max_memory_gb, minimum=0, min_open=True,
                              finite=False, fix="e.g. max_memory_gb=4")
         if len(tokens) < order:
             raise ValueError(f"tokens has {len(tokens)} tokens, but an order-{order} model "
                              f"needs at least {order} to count one n-gram")
+        seen = dict.fromkeys(tokens)
+        extra = check_tokens("vocab", (*seen, *extra))[len(seen):]  # 1 in tokens, True in vocab
         self._levels: list[Level] = []  # [n - 1]: the n-grams' counts
         self._continuation: dict[int, Level] = {}
         stored = 0
         for n in range(1, order + 1):
             self._levels.append(self._count(tokens, n, stored, limit))
             stored += len(self.ngrams(n))
-        seen = dict.fromkeys(tokens)
         extra = [token for token in dict.fromkeys(extra) if token not in seen]
         try:
             extra = sorted(extra)
@@ -168,6 +182,7 @@ class NGramCounts:
             pass  # tokens of mixed types: keep the order given
         self.vocab: tuple[Hashable, ...] = (*seen, *extra)
         self.index = {token: i for i, token in enumerate(self.vocab)}  # token -> id
+        self._kinds = set(map(type, self.vocab))
         # A str reads as a sequence of tokens only if every token is one character.
         self.characters = all(isinstance(t, str) and len(t) == 1 for t in self.vocab)
 
@@ -181,14 +196,13 @@ class NGramCounts:
             counted = len(counts)
             at_least = stored + counted + (self.order - n) * (counted - 1)
             if at_least * BYTES_PER_NGRAM > limit * 1e9:
+                need = at_least * BYTES_PER_NGRAM / 1e9
                 raise MemoryError(
-                    f"an order-{self.order} fit would need about "
-                    f"{at_least * BYTES_PER_NGRAM / 1e9:.2g} GB, more than max_memory_gb="
-                    f"{limit:g}: at least {at_least:,} n-grams at up to {BYTES_PER_NGRAM} bytes "
-                    f"each "
-                    f"(known after counting the {n}-grams of {min(done, positions):,} of "
-                    f"{positions:,} positions); lower the order, fit on less text, or raise "
-                    f"max_memory_gb if the machine has the memory")
+                    f"an order-{self.order} fit would need about {need:.2g} GB, more than "
+                    f"max_memory_gb={limit:g}: at least {at_least:,} n-grams at up to "
+                    f"{BYTES_PER_NGRAM} bytes each (known after counting the {n}-grams of "
+                    f"{min(done, positions):,} of {positions:,} positions); lower the order, fit "
+                    f"on less text, or raise max_memory_gb if the machine has the memory")
         grouped: defaultdict[Context, dict[Hashable, int]] = defaultdict(dict)
         for ngram, count in counts.items():
             grouped[ngram[:-1]][ngram[-1]] = count
@@ -216,28 +230,29 @@ class NGramCounts:
                          fix=f"the counts go up to order {self.order}")
 
     def as_tokens(self, name: str, value: object) -> tuple[Hashable, ...]:
-        """`value` as a tuple of tokens; a non-empty str only if every token is one character.
-
-        For a model of words, "the cat" would be read as seven unknown characters, not two words.
-        """
+        """`value` as a tuple of tokens; a non-empty str only if every token is one character
+        (for a model of words, "the cat" would be seven unknown characters, not two words)."""
         if isinstance(value, str) and value and not self.characters:
             raise ValueError(f"{name}={short_repr(value)} is a str, read as characters, but "
                              f"the vocabulary holds tokens longer than one character; pass a "
                              f"tuple of tokens, e.g. {name}={short_repr(tuple(value.split()))}")
-        return check_tokens(name, value)
+        tokens = check_tokens(name, value)
+        # Refuse a token equal to one of `vocab` but of another type (True for 1): rare types only.
+        if foreign := set(map(type, tokens)) - self._kinds:
+            check_tokens(name, (*self.vocab, *(t for t in tokens if type(t) in foreign)))
+        return tokens
 
     def as_token(self, name: str, value: object) -> Hashable:
         """`value` as one token: hashable, and one character if every token is one."""
-        check_tokens(name, (value,))
-        if self.characters and isinstance(value, str) and len(value) != 1:
-            raise ValueError(f"{name}={short_repr(value)} is not one character, but the "
+        (token,) = self.as_tokens(name, (value,))
+        if self.characters and isinstance(token, str) and len(token) != 1:
+            raise ValueError(f"{name}={short_repr(token)} is not one character, but the "
                              f"vocabulary's tokens are characters; for a string use logprob")
-        return value
+        return token
 
     def level(self, n: int, *, continuation: bool = False) -> Level:
-        """The counts of the n-grams grouped by context (n - 1 tokens), or their continuation
-        counts: how many distinct tokens come right before each n-gram (n < order only). In
-        "abracadabra", "a" comes after r, c and d:
+        """The n-grams' counts grouped by context (n - 1 tokens), or their continuation counts
+        (n < order): how many distinct tokens come right before each ("a" after r, c and d):
 
         >>> NGramCounts("abracadabra", 2).level(1, continuation=True).contexts[()].counts["a"]
         3
@@ -269,8 +284,7 @@ class NGramCounts:
         if not 1 <= len(ngram) <= self.order:
             raise ValueError(f"ngram must have 1 to {self.order} tokens, got {len(ngram)}: "
                              f"{short_repr(ngram)}")
-        seen = self._levels[len(ngram) - 1].contexts.get(ngram[:-1])
-        return seen.counts.get(ngram[-1], 0) if seen else 0
+        return self.ngrams(len(ngram)).get(ngram, 0)
 
     def ngrams(self, n: int) -> Mapping[Context, int]:
         """Every distinct n-gram counted, with its count: a read-only mapping over the tables.
@@ -278,7 +292,7 @@ class NGramCounts:
         >>> dict(NGramCounts("abcab", 2).ngrams(2))
         {('a', 'b'): 2, ('b', 'c'): 1, ('c', 'a'): 1}
         """
-        return _NGrams(self._levels[self._check_n(n) - 1])
+        return _NGrams(self._levels[self._check_n(n) - 1], self.as_tokens)
 
     @property
     def num_ngrams(self) -> int:
@@ -289,41 +303,33 @@ class NGramCounts:
 class _NGrams(Mapping):
     """A read-only {n-gram: count} view of one level (the counts are stored by context)."""
 
-    def __init__(self, level: Level) -> None:
-        self._contexts = level.contexts
-        self._size = sum(level.count_of_counts.values())
+    def __init__(self, level: Level, read: Callable) -> None:
+        self._level, self._read = level, read  # read: 0-d tensors as their numbers
 
     def __getitem__(self, ngram: Context) -> int:
         if not isinstance(ngram, tuple) or not ngram:
             raise KeyError(ngram)
-        seen = self._contexts.get(ngram[:-1])
-        if seen is None:
-            raise KeyError(ngram)
-        return seen.counts[ngram[-1]]
+        ngram = self._read("ngram", ngram)  # 0-d tensors as their numbers, True for 1 refused
+        return self._level.contexts.get(ngram[:-1], UNSEEN).counts[ngram[-1]]
 
     def __iter__(self) -> Iterator[Context]:
-        for context, seen in self._contexts.items():
+        for context, seen in self._level.contexts.items():
             for token in seen.counts:
                 yield (*context, token)
 
     def __len__(self) -> int:
-        return self._size
+        return sum(self._level.count_of_counts.values())
 
 
-# Reading the counts of the token(s) a model asks for. Smoothing subtracts a discount D(c) that
-# depends on the count c (Kneser-Ney's D1, D2, D3+; 0 for none), so both readers return
-# c - D(c): `OneToken` for one token (plain numbers, the fast path of scoring a text),
-# `EveryToken` for the whole vocabulary at once (arrays in vocabulary order). The same
-# arithmetic then serves both; neither checks its arguments (course_utils.ngrams has).
+# Reading the counts of the token(s) a model asks for, less a discount D(c) (Kneser-Ney's D1,
+# D2, D3+; 0 for none): `OneToken` for one token (the fast path of scoring a text), `EveryToken`
+# for the whole vocabulary (arrays in id order), so one smoothing routine serves both.
 
 
-class OneToken:
+class OneToken(NamedTuple):
     """The count of one token after a context, less its discount: a float."""
 
-    __slots__ = ("token",)
-
-    def __init__(self, token: Hashable) -> None:
-        self.token = token
+    token: Hashable
 
     def counts(self, followers: dict[Hashable, int], discounts: Discounts) -> float:
         """c(context token) - D(c), from the context's `followers`."""

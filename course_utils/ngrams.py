@@ -7,11 +7,11 @@ course_utils.ngram_counts. This module adds the smoothing; `prob`, `distribution
 `cross_entropy`, `perplexity` and `sample` all go through one routine, `_probability`, which
 serves one token or the whole vocabulary alike. With c(·) the counts and V the vocabulary:
 
-- "mle": c(context w) / c(context). An n-gram never seen in training gets 0, so held-out
-  perplexity is usually math.inf. For a context never seen in training MLE uses the longest
-  *suffix* of it that was seen (unigram frequencies at worst): every distribution sums to 1,
-  but zeros stay zeros.
-- "add_k": (c(context w) + k) / (c(context) + k |V|), from the full context only.
+- "mle": c(context w) / c(context): an unseen n-gram gets 0, so held-out perplexity is usually
+  math.inf. A context never seen uses its longest *suffix* that was seen (unigram frequencies at
+  worst): every distribution sums to 1, but zeros stay zeros.
+- "add_k": (c(context w) + k) / (c(context) + k |V|), from the full context only; divided through
+  by k where k |V| would overflow a float (a huge k gives the uniform 1/|V|).
 - "kneser_ney": interpolated Kneser-Ney. Each level subtracts a discount D from every count
   and gives the mass it frees to the next shorter context; the shortest (empty) context gives
   its share to the uniform 1/|V|. The longest level uses counts; the shorter ones use
@@ -23,14 +23,15 @@ serves one token or the whole vocabulary alike. With c(·) the counts and V the 
   undefined (some n_r = 0) or out of range; a level then uses `FALLBACK_DISCOUNTS`.
 
 Conventions:
-- Only the last `order - 1` tokens of a context are used. A shorter context (at the start of a
-  text) uses what is there: MLE and add-k its own counts, Kneser-Ney its shorter levels
-  (continuation counts), as when a long context backs off.
+- Only the last `order - 1` tokens of a context are used; a shorter context (a text's start)
+  uses what is there: MLE and add-k its own counts, Kneser-Ney its shorter levels, as in backoff.
 - `vocab` is the model's tokens indexed by id, as for BPETokenizer.vocab (see `fit`). A token
   outside it has probability 0, so a text that contains one has perplexity math.inf: pass every
   token that can occur to `fit` (for Chinese, the training and validation characters).
 - A str given as tokens or context is read as characters: refused (ValueError) by a model whose
   tokens are not all characters. A model of words takes ("the", "cat"), not "the cat".
+- Tokens are dict keys: NumPy scalars and 0-d tensors are read as their numbers; tokens of two
+  types equal as keys (True and 1, 1 and 1.0) are refused (TypeError), as is nan (ValueError).
 
 Left out on purpose: sentence markers <s> and </s> (the data is one long sequence), Katz backoff,
 pruning, ARPA files, and speed beyond plain dicts (a 7-gram on 1 MB of text fits in seconds).
@@ -47,7 +48,7 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from course_utils.ngram_counts import (MAX_MEMORY_GB, Context, Discounts, EveryToken,
+from course_utils.ngram_counts import (MAX_MEMORY_GB, UNSEEN, Context, Discounts, EveryToken,
                                        Followers, NGramCounts, OneToken)
 from course_utils.validation import check_choice, check_int, check_number, check_seed
 
@@ -58,7 +59,6 @@ SMOOTHING = ("mle", "add_k", "kneser_ney", "modified_kneser_ney")
 # `lmplz --discount_fallback`. Kneser-Ney (one discount) uses the first, 0.5.
 FALLBACK_DISCOUNTS = (0.5, 1.0, 1.5)
 NO_DISCOUNT: Discounts = (0.0, 0.0, 0.0, 0.0)
-UNSEEN = Followers({}, 0, 0, 0, 0)  # a context never seen: followed by nothing
 
 
 def _estimate_discounts(count_of_counts: Mapping[int, int],
@@ -130,9 +130,8 @@ class NGramLM:
 
         `vocab` adds tokens that may occur later (a set, list or str). The model's `vocab` is
         the tokens of `tokens` in order of first appearance, then the extra ones, sorted when
-        they can be compared. Fitting again starts afresh. A fit whose counts would need more
-        than `max_memory_gb` (GB = 10**9 bytes) stops early with a MemoryError that gives the
-        estimate (see course_utils.ngram_counts).
+        they can be compared. Fitting again starts afresh. A fit needing more than
+        `max_memory_gb` (GB = 10**9 bytes) stops early with a MemoryError giving the estimate.
 
         >>> NGramLM(2, "add_k").fit("abba", vocab="dc").vocab
         ('a', 'b', 'c', 'd')
@@ -237,9 +236,10 @@ class NGramLM:
             raise AssertionError("the empty context is always seen: it precedes every token")
         vocab_size = len(self._counts.vocab)
         if self.smoothing == "add_k":
-            seen = self._levels[len(context)].get(context, UNSEEN)
-            return ((asked.counts(seen.counts, NO_DISCOUNT) + self.k)
-                    / (seen.total + self.k * vocab_size))
+            seen, k = self._levels[len(context)].get(context, UNSEEN), self.k
+            s = 1.0 if math.isfinite(k * vocab_size) else k  # k |V| overflows: divide by k
+            return ((asked.counts(seen.counts, NO_DISCOUNT) + k) / s
+                    / (seen.total / s + k / s * vocab_size))
         # Kneser-Ney: from the uniform distribution up through ever longer contexts.
         p = 1.0 / vocab_size
         for m in range(len(context) + 1):
@@ -256,8 +256,7 @@ class NGramLM:
     def prob(self, token: Hashable, context: Sequence[Hashable] = ()) -> float:
         """Return P(token | context); 0.0 for a token outside the vocabulary.
 
-        `context` holds the preceding tokens (a tuple; a str is read as characters); only its
-        last order - 1 are used.
+        `context`: the preceding tokens (a tuple; a str is characters); the last order - 1 count.
 
         >>> lm = NGramLM(2, "add_k", k=1).fit("abracadabra")
         >>> lm.prob("b", context=("r", "a"))  # (c(ab) + 1) / (c(a) + 1·5) = 3/9
@@ -325,7 +324,8 @@ class NGramLM:
         >>> NGramLM(1, "add_k").fit("abcd").perplexity("dcba")
         4.0
         """
-        return math.exp(self.cross_entropy(tokens, context=context))
+        cross_entropy = self.cross_entropy(tokens, context=context)
+        return math.exp(cross_entropy) if cross_entropy < 709.78 else math.inf  # exp overflows
 
     # ----------------------------------------------------------------------------- sampling
 

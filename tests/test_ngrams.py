@@ -235,6 +235,28 @@ def test_add_k_by_hand(k):
     assert lm.k == float(k)
 
 
+@pytest.mark.parametrize("k", [1e300, 1e307, 1e308, 1.7e308])
+def test_add_k_with_a_huge_k_is_uniform(k):
+    # k |V| overflows a float from k = 6e307 on here; divided through by k it does not.
+    lm = NGramLM(2, "add_k", k=k).fit("abcab")
+    third = pytest.approx(1 / 3, rel=1e-12)
+    assert lm.distribution("b") == {"a": third, "b": third, "c": third}
+    assert lm.prob("b", "a") == pytest.approx(1 / 3, rel=1e-12)
+    assert lm.perplexity("abcabc") == pytest.approx(3.0, rel=1e-12)
+    assert len(lm.sample(5, seed=0)) == 5
+    # Below the overflow the usual formula: (c(ab) + k) / (c(a) + 3k) with c(ab) = c(a) = 2.
+    k = 1e100
+    assert NGramLM(2, "add_k", k=k).fit("abcab").prob("b", "a") == (2 + k) / (2 + k * 3)
+
+
+def test_perplexity_beyond_a_float_is_inf():
+    # P(c) = k / (2 + 3k) = 5e-321: 737 nats, and e**737 is beyond a float (e**709.78 is not).
+    lm = NGramLM(1, "add_k", k=1e-320).fit("ab", vocab="c")
+    assert lm.cross_entropy("c") == pytest.approx(-math.log(5e-321), rel=1e-3)
+    assert lm.perplexity("c") == math.inf
+    assert lm.perplexity("ab" * 3 + "c") == pytest.approx(math.exp(lm.cross_entropy("abababc")))
+
+
 def test_add_k_default_k_is_one():
     assert NGramLM(2, "add_k").k == 1.0
     assert NGramLM(2, "kneser_ney").k is None
@@ -416,6 +438,59 @@ def test_arrays_and_tensors_of_ids_are_read_as_their_ids():
         lm = NGramLM(3, "kneser_ney").fit(tokens)  # not 200 distinct 0-d tensors
         assert lm.vocab == expected.vocab and {type(t) for t in lm.vocab} == {int}
         assert lm.cross_entropy(tokens[:50]) == expected.cross_entropy(ids[:50])
+
+
+@pytest.mark.parametrize("smoothing", SMOOTHING)
+def test_scalars_among_tokens_are_read_as_their_numbers(smoothing):
+    import numpy as np
+    import torch
+
+    # A 0-d tensor is hashed by identity: read as such, tensor(1) and tensor(1) are two tokens.
+    by_hand = NGramLM(2, "mle").fit(list(torch.tensor([1, 2, 1, 2, 3])))
+    assert by_hand.vocab == (1, 2, 3) and by_hand.prob(torch.tensor(2), (torch.tensor(1),)) == 1.0
+    ids = random_tokens(range(6), 200, seed=2)
+    plain = NGramLM(3, smoothing).fit(ids)
+    text, context = [3, 0, 1, 1, 5], (2, 4)
+    for kind in (torch.tensor, np.int64, np.uint8, np.array):  # np.array(3) is 0-d
+        lm = NGramLM(3, smoothing).fit([kind(i) for i in ids])
+        assert lm.vocab == plain.vocab and {type(t) for t in lm.vocab} == {int}
+        ctx, scored = tuple(map(kind, context)), [kind(i) for i in text]
+        assert lm.prob(kind(1), ctx) == plain.prob(1, context) > 0
+        assert lm.logprob(scored, context=ctx) == plain.logprob(text, context=context)
+        assert lm.perplexity(scored) == plain.perplexity(text)
+        assert lm.count((kind(0), kind(1))) == plain.count((0, 1)) > 0
+        assert lm.ngrams(2)[(kind(0), kind(1))] == plain.ngrams(2)[(0, 1)]
+        assert lm.distribution(ctx) == plain.distribution(context)
+        assert lm.sample(8, ctx, seed=3) == plain.sample(8, context, seed=3)
+    extra = NGramLM(1, smoothing).fit([1, 2], vocab=[torch.tensor(4), np.int64(3), 2])
+    assert extra.vocab == (1, 2, 3, 4) and {type(t) for t in extra.vocab} == {int}
+    with pytest.raises(TypeError, match=r"token must hold single tokens.*shape \(1,\)"):
+        plain.prob(torch.tensor([1]))  # hashable, so it would pass for a token of its own
+    with pytest.raises(ValueError, match="meta"):
+        plain.prob(torch.tensor(1, device="meta"))
+
+
+def test_tokens_equal_across_types_are_refused():
+    # True == 1 and 1 == 1.0 as dict keys: they would count as one token, the first one seen.
+    mixes = r"mixes {} \({}\) and {} \({}\), which are equal as dict keys"
+    with pytest.raises(TypeError, match="tokens " + mixes.format("True", "bool", 1, "int")):
+        NGramLM(1, "mle").fit([True, 1, 0, False])
+    with pytest.raises(TypeError, match="tokens " + mixes.format(1, "int", "1.0", "float")):
+        NGramLM(1, "mle").fit([1, 1.0, 2])
+    with pytest.raises(TypeError, match="vocab " + mixes.format(1, "int", "True", "bool")):
+        NGramLM(1, "mle").fit([1, 2], vocab=[True])
+    lm = NGramLM(2, "mle").fit([1, 2, 1, 2, 3])
+    for call in (lambda: lm.prob(True, (1,)), lambda: lm.prob(2, (1.0,)),
+                 lambda: lm.logprob([1, 2.0]), lambda: lm.count((1, True)),
+                 lambda: lm.distribution((True,)), lambda: lm.sample(2, [1.0]),
+                 lambda: lm.ngrams(2)[(True, 2)]):
+        with pytest.raises(TypeError, match="which are equal as dict keys"):
+            call()
+    # Tokens of other types that equal none of the vocabulary are simply unknown.
+    assert lm.prob(2.5, (1,)) == lm.prob("a", (1,)) == 0.0 and lm.prob(2, (1,)) == 1.0
+    assert NGramLM(1, "mle").fit([1, "1", 2.5, (1,)]).vocab == (1, "1", 2.5, (1,))
+    with pytest.raises(ValueError, match="tokens holds nan, which could never be scored"):
+        NGramLM(1, "mle").fit([1.0, math.nan, 2.0])  # nan equals no token, not even itself
 
 
 @pytest.mark.parametrize("smoothing", SMOOTHING)

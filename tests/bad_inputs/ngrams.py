@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import torch
 from bad_inputs import bad
 
 from course_utils.ngram_counts import NGramCounts
@@ -13,6 +14,8 @@ from course_utils.ngrams import NGramLM
 _CHARS = NGramLM(2, "kneser_ney").fit("abracadabra")
 _WORDS = NGramLM(2, "modified_kneser_ney").fit("the cat sat on the mat".split())
 _UNFITTED = NGramLM(3, "kneser_ney")
+_IDS = NGramLM(2, "add_k").fit([1, 2, 1, 2, 3])
+_META = torch.tensor(1, device="meta")
 _TEXT = "the cat sat on the mat"
 
 
@@ -59,6 +62,51 @@ CASES = [
         "max_memory_gb", "'4GB'"),
     bad("fit(needs more than max_memory_gb)", lambda: _fit(_TEXT, max_memory_gb=1e-6),
         MemoryError, "max_memory_gb=1e-06", "GB", "lower the order"),
+    bad("fit(max_memory_gb=10**400)", lambda: _fit(_TEXT, max_memory_gb=10**400), ValueError,
+        "max_memory_gb", "got 1000"),
+    bad("NGramLM(k=10**400)", lambda: NGramLM(2, "add_k", k=10**400), ValueError, "k",
+        "finite"),
+    # Tokens: equal across types (True == 1 == 1.0), nan, tensors that are not one token
+    bad("fit(tokens=range(2**70))", lambda: _fit(range(2**70)), ValueError, "tokens",
+        "too many tokens"),
+    bad("fit(vocab=range(2**70))", lambda: _fit(_TEXT, vocab=range(2**70)), ValueError,
+        "vocab", "too many tokens"),
+    bad("fit(tokens=bools and ints)", lambda: _fit([True, 1, 0, False]), TypeError, "tokens",
+        "True (bool)", "1 (int)", "one type"),
+    bad("fit(tokens=ints and floats)", lambda: _fit([1, 1.0, 2]), TypeError, "tokens",
+        "1.0 (float)"),
+    bad("fit(vocab=True, tokens=ints)", lambda: _fit([1, 2, 3], vocab=[True]), TypeError,
+        "vocab", "True (bool)"),
+    bad("fit(tokens with nan)", lambda: _fit([1.0, math.nan, 2.0]), ValueError, "tokens",
+        "nan"),
+    bad("fit(tokens=tensor of nan)", lambda: _fit(torch.tensor([1.0, math.nan, 2.0])),
+        ValueError, "tokens", "nan"),
+    bad("fit(tokens=list of 1-D tensors)", lambda: _fit([torch.tensor([1, 2])] * 3), TypeError,
+        "tokens", "single tokens", "shape (2,)"),
+    bad("fit(tokens=meta tensor)", lambda: _fit(torch.zeros(4, device="meta")), ValueError,
+        "tokens", "meta"),
+    bad("fit(tokens=list with a meta tensor)", lambda: _fit([_META, 2, 3]), ValueError,
+        "tokens", "meta"),
+    bad("prob(token=True, ids)", lambda: _IDS.prob(True, (1,)), TypeError, "token",
+        "True (bool)"),
+    bad("prob(token=1-element tensor)", lambda: _IDS.prob(torch.tensor([2]), (1,)), TypeError,
+        "token", "shape (1,)"),
+    bad("prob(token=meta tensor)", lambda: _IDS.prob(_META), ValueError, "token", "meta"),
+    bad("prob(context=1.0, ids)", lambda: _IDS.prob(2, (1.0,)), TypeError, "context",
+        "1.0 (float)"),
+    bad("logprob(tokens=2.0, ids)", lambda: _IDS.logprob([1, 2.0]), TypeError, "tokens",
+        "2.0 (float)"),
+    bad("perplexity(context=True, ids)", lambda: _IDS.perplexity([2], context=[True]),
+        TypeError, "context", "True (bool)"),
+    bad("distribution(context=np.True_)", lambda: _IDS.distribution((np.True_,)), TypeError,
+        "context", "True (bool)"),
+    bad("sample(context=1.0, ids)", lambda: _IDS.sample(2, [1.0]), TypeError, "context",
+        "1.0 (float)"),
+    bad("count((1, True))", lambda: _IDS.count((1, True)), TypeError, "ngram", "True (bool)"),
+    bad("ngrams(2)[(True, 2)]", lambda: _IDS.ngrams(2)[(True, 2)], TypeError, "ngram",
+        "True (bool)"),
+    bad("with_smoothing(k=10**400)", lambda: _IDS.with_smoothing("add_k", k=10**400),
+        ValueError, "k", "finite"),
     # Reading the model
     bad("prob(before fit)", lambda: _UNFITTED.prob("a"), ValueError, "fit"),
     bad("distribution(before fit)", lambda: _UNFITTED.distribution(), ValueError, "fit"),
