@@ -144,8 +144,9 @@ def check_number(name: str, value: object, *, minimum: float | None = None,
         raise fail(TypeError)
     try:
         x = float(value)
-    except OverflowError:  # an int or Fraction beyond float's range (about 1.8e308)
-        raise fail(ValueError) from None
+    except OverflowError:  # an int or Fraction beyond float's range
+        raise _fail(ValueError, name, "a number within a float's range (about ±1.8e308)",
+                    value, fix) from None
     if x != x or (finite and x in (float("inf"), float("-inf"))):
         raise fail(ValueError)
     if _outside(x, minimum, maximum, min_open, max_open):

@@ -114,7 +114,7 @@ CASES = [
     bad("sdpa(E=0)", lambda: _sdpa(q=torch.ones(3, 0), k=torch.ones(5, 0)), ValueError, "E >= 1"),
     bad("attention_weights(scale=10**400)",
         lambda: attention_weights(torch.ones(3, 4), torch.ones(5, 4), scale=10**400), ValueError,
-        "scale", "finite"),
+        "scale", "float's range"),
     bad("attention_weights(scores beyond memory)",
         lambda: attention_weights(torch.ones(1, 2**22, 1), torch.ones(1, 2**22, 1)), MemoryError,
         "q (1, 4194304, 1)", "k (1, 4194304, 1)", "(1, 4194304, 4194304)", "GB"),
