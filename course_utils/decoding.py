@@ -29,7 +29,7 @@ import torch
 from torch import Tensor
 
 from course_utils.model import check_token_ids
-from course_utils.validation import check_int, check_number, check_tensor
+from course_utils.validation import check_int, check_number, check_same_device, check_tensor
 
 __all__ = ["apply_repetition_penalty", "ban_repeated_ngrams", "apply_temperature",
            "top_k_filter", "top_p_filter", "ScoreSteps", "check_ids_in_vocab"]
@@ -91,6 +91,7 @@ def _check_ids_for(scores: Tensor, input_ids: object) -> Tensor:
         raise ValueError(f"input_ids must have one row (the text so far) per row of scores, "
                          f"{scores.size(0)} rows, got {input_ids.size(0)}")
     check_ids_in_vocab("input_ids", input_ids, scores.size(1))
+    check_same_device(scores=scores, input_ids=input_ids)
     return input_ids
 
 

@@ -147,9 +147,7 @@ class GenerationConfig:
         """The generator that sampling draws from: `generator`, or a new one seeded with seed
         (0 if None) on `device`."""
         device = check_device("device", device)
-        if self.generator is not None:
-            return self.generator
-        return torch.Generator(device).manual_seed(0 if self.seed is None else self.seed)
+        return self.generator or torch.Generator(device).manual_seed(self.seed or 0)
 
 
 class NextTokenLogits:
@@ -254,9 +252,9 @@ def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
       one is finished; in a batch it then gets pad_token_id (default: the first EOS id) until
       the others finish, as in transformers.
 
-    Raises TypeError/ValueError, saying what to change, for bad arguments (including a prompt
-    plus max_new_tokens longer than the model's context), for logits that are NaN or infinite,
-    and when the penalties ban every token of a row (see `course_utils.strategies`).
+    Raises TypeError/ValueError saying what to change: for bad arguments (a prompt plus
+    max_new_tokens beyond the model's context too), and for degenerate scores (NaN, ±inf, a row
+    left without a token: see `course_utils.strategies`).
 
     >>> from course_utils.model import GPT, GPTConfig
     >>> model = GPT(GPTConfig(vocab_size=10, block_size=16, n_layer=1, n_head=2, n_embd=8))
@@ -310,13 +308,15 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig)
 
 
 def _check_model(model: object) -> None:
-    if isinstance(model, GPT):
-        return
-    from transformers import PreTrainedModel  # a course requirement, imported when needed
+    if not isinstance(model, GPT):
+        from transformers import PreTrainedModel  # a course requirement, imported when needed
 
-    if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
-        raise TypeError(f"model must be the course GPT or a transformers causal LM such as "
-                        f"GPT2LMHeadModel, got {type(model).__name__}")
+        if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
+            raise TypeError(f"model must be the course GPT or a transformers causal LM such as "
+                            f"GPT2LMHeadModel, got {type(model).__name__}")
+    if any(p.is_meta for p in model.parameters()):
+        raise ValueError("model is on the meta device: its weights have shapes but no values; "
+                         "load or initialise it on a real device such as 'cpu'")
 
 
 def _context_and_vocab(model: nn.Module) -> tuple[int | None, int]:

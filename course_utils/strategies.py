@@ -264,8 +264,9 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
     if max_new_tokens == 0:
         return input_ids
     B = input_ids.size(0)
-    check_memory(f"num_beams={nb} beams", 8 * B * nb * (input_ids.size(1) + max_new_tokens),
-                 "use fewer num_beams (5 is typical)")
+    length = input_ids.size(1) + max_new_tokens
+    check_memory(f"num_beams={nb} beams of up to {length} tokens", 8 * B * nb * length,
+                 "use fewer num_beams (5 is typical) or max_new_tokens")
     eos_tensor = torch.tensor(eos, dtype=torch.long, device=input_ids.device)
     # Take enough candidates that nb remain when every beam's best continuation is an EOS.
     n_candidates = max(2, 1 + len(eos)) * nb

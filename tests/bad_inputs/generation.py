@@ -222,6 +222,10 @@ CASES = [
         _hf_model(), torch.tensor([7])), ValueError, "rows", "0..0"),
     bad("NextTokenLogits(hf).reorder(float rows)", lambda: _reordered(
         _hf_model(), torch.tensor([0.0])), TypeError, "rows", "float32"),
+    bad("generate(model on meta)", lambda: generate(GPT(_CONFIG).to("meta"), _IDS, 2),
+        ValueError, "model", "meta"),
+    bad("NextTokenLogits(hf model on meta)", lambda: NextTokenLogits(
+        GPT(_CONFIG).to_hf().to("meta")), ValueError, "model", "meta"),
     bad("NextTokenLogits(meta input_ids)", lambda: NextTokenLogits(_MODEL)(
         torch.zeros(1, 3, dtype=torch.long, device="meta")), ValueError, "input_ids", "meta"),
     # scores after every penalty and filter: overflows, nothing left, huge ids, empty tensors
