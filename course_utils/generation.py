@@ -23,7 +23,7 @@ names and meanings; these are spelled differently:
                                          it, prompt tokens equal to pad_token_id count as padding
 
 Like transformers, scores are processed in float32 whatever the model's dtype. The KV cache
-(`use_cache=True`, the default; `course_utils.model.KVCache`) feeds the model only the new
+(`use_cache=True`, the default; `course_utils.multihead.KVCache`) feeds the model only the new
 token at each step; `use_cache=False` recomputes everything: slower, same tokens. The earlier
 modules' names are re-exported here (`top_k_filter`, `sample`, ..., `load_gpt2`).
 
