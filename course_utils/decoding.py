@@ -22,13 +22,14 @@ tensor([[4., 2., -inf, -inf]])
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 
 from course_utils.model import check_token_ids
-from course_utils.validation import check_int, check_number, check_tensor
+from course_utils.validation import check_int, check_number, check_same_device, check_tensor
 
 __all__ = ["apply_repetition_penalty", "ban_repeated_ngrams", "apply_temperature",
            "top_k_filter", "top_p_filter", "ScoreSteps", "check_ids_in_vocab"]
@@ -40,9 +41,12 @@ NEG_INF = float("-inf")
 
 
 def _check_scores(scores: object) -> Tensor:
-    """Return `scores` if it is a floating-point (B, V) tensor without NaN or +inf."""
+    """Return `scores` if it is a non-empty floating-point (B, V) tensor without NaN or +inf."""
     scores = check_tensor("scores", scores, ndim=2, kind="floating-point", shape="(B, V)",
                           fix="one row of next-token logits per sequence, e.g. scores[None]")
+    if scores.numel() == 0:
+        raise ValueError(f"scores must hold at least one row and one token, got shape "
+                         f"{tuple(scores.shape)}")
     if not scores.max().item() < float("inf"):  # a NaN makes max() NaN; fails the test too
         row, column = (scores.isnan() | scores.isposinf()).nonzero()[0].tolist()
         raise ValueError(f"scores must be finite or -inf (a banned token), got "
@@ -51,20 +55,22 @@ def _check_scores(scores: object) -> Tensor:
     return scores
 
 
-def check_ids_in_vocab(name: str, ids: Tensor, vocab_size: int) -> None:
-    """Raise ValueError unless every id in the integer tensor `ids` is in 0..vocab_size-1.
+def check_ids_in_vocab(name: str, ids: Tensor | Sequence[int], vocab_size: int) -> None:
+    """Raise unless `ids`, an integer tensor or a list of ints, holds ids in 0..vocab_size-1.
 
     >>> check_ids_in_vocab("input_ids", torch.tensor([[1, 9]]), 5)
     Traceback (most recent call last):
     ...
     ValueError: input_ids must hold token ids in 0..4 (vocab_size=5), got 9
     """
-    if ids.numel() == 0:
-        return
-    low, high = ids.min().item(), ids.max().item()
-    if low < 0 or high >= vocab_size:
+    vocab_size = check_int("vocab_size", vocab_size, minimum=1)
+    if not isinstance(ids, (list, tuple)):  # a tensor: only its extremes matter
+        ids = check_tensor(name, ids, kind="integer", fix="a tensor or a list of token ids")
+        ids = [ids.min().item(), ids.max().item()] if ids.numel() else []
+    ids = [check_int(name, i, fix="a token id") for i in ids]
+    if ids and (min(ids) < 0 or max(ids) >= vocab_size):
         raise ValueError(f"{name} must hold token ids in 0..{vocab_size - 1} (vocab_size="
-                         f"{vocab_size}), got {low if low < 0 else high}")
+                         f"{vocab_size}), got {min(ids) if min(ids) < 0 else max(ids)}")
 
 
 def _check_repetition_penalty(name: str, penalty: object) -> float:
@@ -85,6 +91,7 @@ def _check_ids_for(scores: Tensor, input_ids: object) -> Tensor:
         raise ValueError(f"input_ids must have one row (the text so far) per row of scores, "
                          f"{scores.size(0)} rows, got {input_ids.size(0)}")
     check_ids_in_vocab("input_ids", input_ids, scores.size(1))
+    check_same_device(scores=scores, input_ids=input_ids)
     return input_ids
 
 
@@ -103,13 +110,19 @@ def apply_repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float) 
     """
     scores = _check_scores(scores)
     return _repetition_penalty(scores, _check_ids_for(scores, input_ids),
-                               _check_repetition_penalty("penalty", penalty))
+                               _check_repetition_penalty("penalty", penalty), "penalty")
 
 
-def _repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float) -> Tensor:
+def _repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float, name: str) -> Tensor:
     seen = torch.zeros_like(scores, dtype=torch.bool).scatter_(1, input_ids.long(), True)
     penalized = torch.where(scores < 0, scores * penalty, scores / penalty)
-    return torch.where(seen, penalized, scores)  # (B, V)
+    penalized = torch.where(seen, penalized, scores)  # (B, V)
+    # subtle: penalty is rounded to the scores' dtype; 1e-308 becomes 0 in float32 (x / 0 = inf)
+    if not (penalized.isfinite() | scores.isneginf()).all():
+        raise ValueError(f"{name}={penalty:g} takes the score of a token already in the text "
+                         f"beyond the range of {scores.dtype} (to ±inf or NaN); use a penalty "
+                         f"near 1, e.g. 1.2 discourages repetition")
+    return penalized
 
 
 def ban_repeated_ngrams(scores: Tensor, input_ids: Tensor, n: int) -> Tensor:
@@ -234,19 +247,26 @@ class ScoreSteps:
     top_k: int | None = None  # sampling: keep the k most likely tokens; None keeps all
     top_p: float = 1.0  # sampling: keep the smallest nucleus of probability >= p; 1.0 keeps all
 
-    def __post_init__(self) -> None:
-        _check_repetition_penalty("repetition_penalty", self.repetition_penalty)
-        check_int("no_repeat_ngram_size", self.no_repeat_ngram_size, minimum=0,
-                  fix="0 is off; 3 forbids any 3 tokens from occurring twice")
-        _check_temperature(self.temperature)
-        check_int("top_k", self.top_k, minimum=1, optional=True, fix="None keeps every token")
-        check_number("top_p", self.top_p, minimum=0, maximum=1, min_open=True,
-                     fix="1.0 keeps every token")
+    def __post_init__(self) -> None:  # stores the checked values: plain ints and floats
+        checked = dict(
+            repetition_penalty=_check_repetition_penalty("repetition_penalty",
+                                                         self.repetition_penalty),
+            no_repeat_ngram_size=check_int("no_repeat_ngram_size", self.no_repeat_ngram_size,
+                                           minimum=0, fix="0 is off; 3 forbids any 3 tokens "
+                                                          "from occurring twice"),
+            temperature=_check_temperature(self.temperature),
+            top_k=check_int("top_k", self.top_k, minimum=1, optional=True,
+                            fix="None keeps every token"),
+            top_p=check_number("top_p", self.top_p, minimum=0, maximum=1, min_open=True,
+                               fix="1.0 keeps every token"))
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
     def penalize(self, scores: Tensor, input_ids: Tensor) -> Tensor:
         """scores (B, V) after the penalties that every strategy applies, in transformers' order."""
         if self.repetition_penalty != 1.0:
-            scores = _repetition_penalty(scores, input_ids, self.repetition_penalty)
+            scores = _repetition_penalty(scores, input_ids, self.repetition_penalty,
+                                         "repetition_penalty")
         if self.no_repeat_ngram_size > 0:
             scores = _ban_repeated_ngrams(scores, input_ids, self.no_repeat_ngram_size)
         return scores
@@ -259,3 +279,21 @@ class ScoreSteps:
         if self.top_p < 1.0:
             scores = _top_p(scores, self.top_p)
         return scores
+
+    def check_processed(self, scores: Tensor, active: Tensor, step: int) -> None:
+        """Raise ValueError unless each active row (B,) of scores (B, N), after every step, has
+        a finite score and none NaN or +inf; the message names the settings that may be why."""
+        broken = active & (scores.isnan() | scores.isposinf()).any(dim=-1)  # (B,)
+        dead = active & scores.isneginf().all(dim=-1)  # (B,)
+        if not (broken.any() or dead.any()):
+            return
+        row = (broken | dead).nonzero()[0].item()
+        causes = [f"no_repeat_ngram_size={self.no_repeat_ngram_size} leaves no token that does "
+                  f"not repeat an n-gram of the text (use a larger one or fewer max_new_tokens)"
+                  ] if self.no_repeat_ngram_size > 0 else []
+        causes += [f"{name}={value:g} overflows (keep it near 1)" for name, value in
+                   (("repetition_penalty", self.repetition_penalty),
+                    ("temperature", self.temperature)) if value != 1.0]
+        raise ValueError(f"{'every token is banned' if dead[row] else 'a score is NaN or +inf'}"
+                         f" at step {step}, row {row} after the penalties and filters: "
+                         + ("; or ".join(causes) or "the logits are out of range"))

@@ -23,10 +23,9 @@ names and meanings; these are spelled differently:
                                          it, prompt tokens equal to pad_token_id count as padding
 
 Like transformers, scores are processed in float32 whatever the model's dtype. The KV cache
-(`use_cache=True`, the default) feeds the model only the new token at each step (see
-`course_utils.model.KVCache`); `use_cache=False` recomputes everything each step: slower, same
-tokens. The names of the earlier modules are re-exported here (`top_k_filter`, `sample`, ...,
-`load_gpt2`, `load_smollm2`), so `from course_utils.generation import ...` finds all of them.
+(`use_cache=True`, the default; `course_utils.multihead.KVCache`) feeds the model only the new
+token at each step; `use_cache=False` recomputes everything: slower, same tokens. The earlier
+modules' names are re-exported here (`top_k_filter`, `sample`, ..., `load_gpt2`).
 
 Left out: padded prompts (rows of a batch must have the same length; there is no
 attention_mask), several sequences per prompt (num_return_sequences), streaming, and generating
@@ -58,7 +57,9 @@ from course_utils.model import GPT, KVCache, check_token_ids
 from course_utils.pretrained import load_gpt2, load_smollm2
 from course_utils.strategies import (beam_search, check_beam_settings, check_stopping,
                                      greedy_search, sample)
-from course_utils.validation import check_bool, check_choice, check_int, check_seed, check_type
+from course_utils.validation import (check_bool, check_choice, check_device, check_int,
+                                     check_same_device, check_seed, check_tensor, check_type,
+                                     short_repr)
 
 __all__ = ["generate", "GenerationConfig", "greedy_search", "sample", "beam_search",
            "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams", "top_k_filter",
@@ -101,15 +102,15 @@ class GenerationConfig:
     pad_token_id: int | None = None  # fills finished rows; None: the first EOS id
     use_cache: bool = True  # keep keys and values (KV cache): faster, the same tokens
 
-    def __post_init__(self) -> None:
-        check_int("max_new_tokens", self.max_new_tokens, minimum=0)
+    def __post_init__(self) -> None:  # stores the checked values (plain ints and floats)
+        checked = {"max_new_tokens": check_int("max_new_tokens", self.max_new_tokens, minimum=0)}
         check_choice("strategy", self.strategy, STRATEGIES)
-        ScoreSteps(self.repetition_penalty, self.no_repeat_ngram_size, self.temperature,
-                   self.top_k, self.top_p)  # checks these five
+        checked.update(vars(ScoreSteps(self.repetition_penalty, self.no_repeat_ngram_size,
+                                       self.temperature, self.top_k, self.top_p)))  # these five
         if isinstance(self.seed, torch.Generator):
             raise TypeError("seed must be an int or None, got a torch.Generator; pass it as "
                             "generator=...")
-        check_seed("seed", self.seed, optional=True)
+        checked["seed"] = check_seed("seed", self.seed, optional=True)
         if self.generator is not None:
             check_type("generator", self.generator, torch.Generator, "a torch.Generator or None")
             if self.seed is not None:
@@ -117,9 +118,15 @@ class GenerationConfig:
                                  f"the generator's own seed decides its draws")
         self._check_strategy_settings()
         if self.strategy == "beam":
-            check_beam_settings(self.num_beams, self.length_penalty, self.early_stopping)
-        check_stopping(self.eos_token_id, self.pad_token_id)
+            checked["num_beams"], checked["length_penalty"] = check_beam_settings(
+                self.num_beams, self.length_penalty, self.early_stopping)
+        eos, pad = check_stopping(self.eos_token_id, self.pad_token_id)
+        checked["eos_token_id"] = eos if isinstance(self.eos_token_id, (list, tuple)) else \
+            (eos or [None])[0]
+        checked["pad_token_id"] = None if self.pad_token_id is None else pad
         check_bool("use_cache", self.use_cache)
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
 
     def _check_strategy_settings(self) -> None:
         sampling = dict(temperature=self.temperature != 1.0, top_k=self.top_k is not None,
@@ -139,19 +146,19 @@ class GenerationConfig:
     def make_generator(self, device: torch.device) -> torch.Generator:
         """The generator that sampling draws from: `generator`, or a new one seeded with seed
         (0 if None) on `device`."""
-        if self.generator is not None:
-            return self.generator
-        return torch.Generator(device).manual_seed(0 if self.seed is None else self.seed)
+        device = check_device("device", device)
+        return self.generator or torch.Generator(device).manual_seed(self.seed or 0)
 
 
 class NextTokenLogits:
     """The model as a function: token ids so far (B, T) -> logits of the next token (B, V).
 
-    Works for the course `GPT` and for transformers causal LMs. With use_cache=True it feeds
-    only the tokens it has not seen yet and keeps the keys and values of the others in a KV
-    cache (a `KVCache`, or transformers' `DynamicCache`); each call must then extend the ids of
-    the previous call, row by row, unless `reorder` said which rows continue which. The logits
-    are returned in float32, as transformers processes them.
+    Works for the course `GPT` and for transformers causal LMs. With use_cache=True, while
+    each call extends the ids of the previous one row by row (after `reorder`, which says which
+    rows continue which), it feeds only the new tokens and keeps the keys and values of the
+    others in a KV cache (a `KVCache`, or transformers' `DynamicCache`); any other call (a new
+    text, another batch) starts a new cache. The logits (float32, as transformers processes
+    them) are always those of the ids given.
 
     >>> from course_utils.model import GPT, GPTConfig
     >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=1, n_embd=4)).eval()
@@ -166,22 +173,28 @@ class NextTokenLogits:
         _check_model(model)
         self.model, self.use_cache = model, check_bool("use_cache", use_cache)
         self.is_course_gpt = isinstance(model, GPT)
-        self.cache: object = KVCache() if self.is_course_gpt else None  # None: the model makes one
-        self.seen = 0  # tokens per row whose keys and values are in the cache
         # transformers computes the logits of the last position only, when the model can.
         self.last_only = (not self.is_course_gpt
                           and "logits_to_keep" in inspect.signature(model.forward).parameters)
+        self._forget()
+
+    def _forget(self) -> None:
+        """Empty the cache: the next call feeds every token."""
+        self.cache: object = KVCache() if self.is_course_gpt else None  # None: the model makes one
+        self.seen = 0  # tokens per row whose keys and values are in the cache
+        self.previous: Tensor | None = None  # the ids of the last call (B, seen)
 
     def __call__(self, input_ids: Tensor) -> Tensor:
-        check_token_ids(input_ids, "input_ids")
+        check_token_ids(check_tensor("input_ids", input_ids), "input_ids")
         if not self.use_cache:
             return self._logits(input_ids, cache=None)
-        if input_ids.size(1) <= self.seen:
-            raise ValueError(f"input_ids must extend the {self.seen} tokens of the previous call "
-                             f"(the KV cache holds them), got T={input_ids.size(1)}; for a new "
-                             f"text make a new NextTokenLogits(model)")
+        previous = self.previous
+        if not (previous is not None and input_ids.shape[0] == previous.shape[0]
+                and input_ids.size(1) > self.seen and input_ids.device == previous.device
+                and torch.equal(input_ids[:, :self.seen], previous)):
+            self._forget()  # not a continuation of the cached ids
         logits = self._logits(input_ids[:, self.seen:], cache=self.cache)  # only the new tokens
-        self.seen = input_ids.size(1)
+        self.seen, self.previous = input_ids.size(1), input_ids.clone()
         return logits
 
     def _logits(self, input_ids: Tensor, cache: object) -> Tensor:
@@ -198,11 +211,19 @@ class NextTokenLogits:
 
     def reorder(self, rows: Tensor) -> None:
         """Row i of the next call continues row rows[i] of the last one (for beam search)."""
-        if self.use_cache and self.cache is not None:
-            if self.is_course_gpt:
-                self.cache.reorder(rows)
-            else:
-                self.cache.reorder_cache(rows)
+        check_tensor("rows", rows, ndim=1, kind="integer", shape="(B,)")
+        if self.previous is None:  # nothing cached
+            return
+        check_same_device(rows=rows, input_ids=self.previous)
+        B = self.previous.size(0)
+        if rows.numel() == 0 or rows.min() < 0 or rows.max() >= B:
+            raise ValueError(f"rows must hold row numbers of the previous call, in 0..{B - 1}, "
+                             f"got {short_repr(rows.tolist())}")
+        self.previous = self.previous[rows]
+        if self.is_course_gpt:
+            self.cache.reorder(rows)
+        else:
+            self.cache.reorder_cache(rows)
 
 
 def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
@@ -231,9 +252,9 @@ def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
       one is finished; in a batch it then gets pad_token_id (default: the first EOS id) until
       the others finish, as in transformers.
 
-    Raises TypeError/ValueError, saying what to change, for bad arguments (including a prompt
-    plus max_new_tokens longer than the model's context), for logits that are NaN or infinite,
-    and when the penalties ban every token of a row (see `course_utils.strategies`).
+    Raises TypeError/ValueError saying what to change: for bad arguments (a prompt plus
+    max_new_tokens beyond the model's context too), and for degenerate scores (NaN, ±inf, a row
+    left without a token: see `course_utils.strategies`).
 
     >>> from course_utils.model import GPT, GPTConfig
     >>> model = GPT(GPTConfig(vocab_size=10, block_size=16, n_layer=1, n_head=2, n_embd=8))
@@ -287,15 +308,15 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig)
 
 
 def _check_model(model: object) -> None:
-    if isinstance(model, GPT):
-        return
-    try:
-        from transformers import PreTrainedModel
-    except ImportError:  # pragma: no cover - transformers is a course requirement
-        PreTrainedModel = ()  # noqa: N806
-    if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
-        raise TypeError(f"model must be the course GPT or a transformers causal LM such as "
-                        f"GPT2LMHeadModel, got {type(model).__name__}")
+    if not isinstance(model, GPT):
+        from transformers import PreTrainedModel  # a course requirement, imported when needed
+
+        if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
+            raise TypeError(f"model must be the course GPT or a transformers causal LM such as "
+                            f"GPT2LMHeadModel, got {type(model).__name__}")
+    if any(p.is_meta for p in model.parameters()):
+        raise ValueError("model is on the meta device: its weights have shapes but no values; "
+                         "load or initialise it on a real device such as 'cpu'")
 
 
 def _context_and_vocab(model: nn.Module) -> tuple[int | None, int]:
@@ -325,5 +346,5 @@ def _check_model_and_ids(model: object, input_ids: object, config: GenerationCon
                          f"{context - T}, or a shorter prompt")
     check_ids_in_vocab("input_ids", input_ids, vocab_size)
     eos, pad = check_stopping(config.eos_token_id, config.pad_token_id)
-    check_ids_in_vocab("eos_token_id", torch.tensor(eos, dtype=torch.long), vocab_size)
-    check_ids_in_vocab("pad_token_id", torch.tensor([] if pad is None else [pad]), vocab_size)
+    check_ids_in_vocab("eos_token_id", eos, vocab_size)
+    check_ids_in_vocab("pad_token_id", [] if pad is None else [pad], vocab_size)

@@ -12,17 +12,17 @@ max_new_tokens tokens:
 
 All three apply the penalties of `course_utils.decoding` first, and finish a row at an EOS
 token (it is then padded while the other rows go on). Degenerate numbers are errors, not
-arbitrary tokens: logits holding NaN or ±inf (a broken model, a float16 overflow), and a step
-where the penalties ban every token of a row that is still writing (no_repeat_ngram_size with
-a vocabulary the text has used up), raise ValueError naming the step and the row; transformers
-would emit token 0 there, or fail inside torch.multinomial. A temperature so small that it
-overflows float32 samples greedily (see `course_utils.decoding.apply_temperature`).
+arbitrary tokens (transformers emits token 0, or fails inside torch.multinomial): NaN or ±inf
+logits, and a row still writing whose scores after every penalty and filter hold NaN or +inf
+or no finite score (every token banned), raise ValueError naming the step, the row and the
+likely cause. A temperature that overflows float32 samples greedily (`apply_temperature`).
 
 Left out: padded prompts of different lengths, beam sampling, constraints and streaming.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -32,17 +32,26 @@ from torch import Tensor
 
 from course_utils.decoding import ScoreSteps, check_ids_in_vocab
 from course_utils.model import check_token_ids
-from course_utils.validation import (check_choice, check_int, check_number, check_type,
-                                     short_repr)
+from course_utils.validation import (check_choice, check_int, check_memory, check_number,
+                                     check_tensor, check_type, short_repr)
 
 __all__ = ["greedy_search", "sample", "beam_search", "check_stopping", "check_beam_settings",
            "NextLogits"]
 
 NextLogits = Callable[[Tensor], Tensor]  # token ids so far (B, T) -> next-token logits (B, V)
 EARLY_STOPPING = (True, False, "never")
+MAX_INT64 = 2**63 - 1  # the largest id (or count) a LongTensor holds
 
 
 # ---------------------------------------------------------------- shared by the strategies
+
+
+def _check_int64(name: str, value: object, **limits: object) -> int | None:
+    """check_int, and at most 2**63 - 1: a LongTensor holds nothing larger."""
+    value = check_int(name, value, **limits)
+    if value is not None and value > MAX_INT64:
+        raise ValueError(f"{name} must be at most 2**63 - 1, got {value}; {limits['fix']}")
+    return value
 
 
 def check_stopping(eos_token_id: object, pad_token_id: object) -> tuple[list[int], int | None]:
@@ -55,12 +64,12 @@ def check_stopping(eos_token_id: object, pad_token_id: object) -> tuple[list[int
     if isinstance(eos_token_id, (list, tuple)):
         if not eos_token_id:
             raise ValueError(f"eos_token_id must not be an empty list; {fix}")
-        eos = [check_int("eos_token_id", i, minimum=0, fix=fix) for i in eos_token_id]
+        eos = [_check_int64("eos_token_id", i, minimum=0, fix=fix) for i in eos_token_id]
     else:
-        eos = [] if eos_token_id is None else [check_int("eos_token_id", eos_token_id,
-                                                         minimum=0, fix=fix)]
-    pad = check_int("pad_token_id", pad_token_id, minimum=0, optional=True,
-                    fix="None pads finished rows with the first EOS id")
+        eos = [] if eos_token_id is None else [_check_int64("eos_token_id", eos_token_id,
+                                                            minimum=0, fix=fix)]
+    pad = _check_int64("pad_token_id", pad_token_id, minimum=0, optional=True,
+                       fix="None pads finished rows with the first EOS id")
     return eos, eos[0] if pad is None and eos else pad
 
 
@@ -72,7 +81,7 @@ def check_beam_settings(num_beams: object, length_penalty: object,
     (5, 1.0)
     """
     check_choice("early_stopping", early_stopping, EARLY_STOPPING)
-    return (check_int("num_beams", num_beams, minimum=1, fix="e.g. num_beams=5"),
+    return (_check_int64("num_beams", num_beams, minimum=1, fix="e.g. num_beams=5"),
             check_number("length_penalty", length_penalty,
                          fix="1.0 divides by the length; 0 compares plain sums"))
 
@@ -89,20 +98,21 @@ def _check_start(next_logits: object, input_ids: object, max_new_tokens: object)
 def _logits(next_logits: NextLogits, input_ids: Tensor, step: int, eos: list[int],
             pad: int | None) -> Tensor:
     """Call next_logits and check what it returns: (B, V) floats, all finite."""
-    logits = next_logits(input_ids)
+    logits = check_tensor("next_logits(input_ids)", next_logits(input_ids),
+                          kind="floating-point", fix="next_logits must return the logits (B, V)")
     B = input_ids.size(0)
-    if not isinstance(logits, Tensor) or not logits.is_floating_point():
-        raise TypeError(f"next_logits must return a floating-point tensor of logits (B, V), "
-                        f"got {short_repr(logits)}")
     if logits.dim() != 2 or logits.size(0) != B:
         raise ValueError(f"next_logits must return logits of shape (B, V) with B={B}, got "
                          f"{tuple(logits.shape)}; for a model's (B, T, V) output take "
                          f"[:, -1], or wrap the model in NextTokenLogits(model)")
+    if logits.size(1) == 0:
+        raise ValueError(f"next_logits returned logits for an empty vocabulary (shape "
+                         f"{tuple(logits.shape)}, V = 0): it must give one score per token")
     if step == 0:  # the ids must fit the vocabulary, which only the logits reveal
         V = logits.size(1)
         check_ids_in_vocab("input_ids", input_ids, V)
-        check_ids_in_vocab("eos_token_id", torch.tensor(eos, dtype=torch.long), V)
-        check_ids_in_vocab("pad_token_id", torch.tensor([] if pad is None else [pad]), V)
+        check_ids_in_vocab("eos_token_id", eos, V)
+        check_ids_in_vocab("pad_token_id", [] if pad is None else [pad], V)
     if not logits.isfinite().all():
         row = (~logits.isfinite()).nonzero()[0, 0].item()
         raise ValueError(f"the model (next_logits) returned NaN or infinite logits at step "
@@ -111,25 +121,15 @@ def _logits(next_logits: NextLogits, input_ids: Tensor, step: int, eos: list[int
     return logits
 
 
-def _check_not_all_banned(scores: Tensor, active: Tensor, step: int) -> None:
-    """Raise if a row that is still writing has every token at -inf after the penalties."""
-    dead = active & scores.isneginf().all(dim=-1)  # (B,)
-    if dead.any():
-        raise ValueError(f"every token is banned at step {step}, row {dead.nonzero()[0].item()}:"
-                         f" no_repeat_ngram_size leaves no token that does not repeat an n-gram"
-                         f" of the text; use a larger no_repeat_ngram_size or fewer "
-                         f"max_new_tokens")
-
-
 def _scores(next_logits: NextLogits, input_ids: Tensor, step: int, finished: Tensor,
-            steps: ScoreSteps, eos: list[int], pad: int | None) -> Tensor:
-    """The checked logits after the penalties (B, V), for greedy search and sampling."""
+            steps: ScoreSteps, eos: list[int], pad: int | None, sampling: bool = False) -> Tensor:
+    """The checked logits after the penalties (B, V), and for sampling the filters too."""
     scores = steps.penalize(_logits(next_logits, input_ids, step, eos, pad), input_ids)
-    if steps.no_repeat_ngram_size > 0:  # the only way to ban a token (logits are finite)
-        _check_not_all_banned(scores, ~finished, step)
-        # A finished row's token is replaced by padding: give it any distribution that exists.
-        scores = scores.masked_fill(scores.isneginf().all(dim=-1, keepdim=True), 0.0)
-    return scores
+    if sampling:
+        scores = steps.reshape(scores)  # temperature, top-k, top-p
+    steps.check_processed(scores, ~finished, step)
+    # A finished row's token is replaced by padding: give it any distribution that exists.
+    return scores.masked_fill(scores.isneginf().all(dim=-1, keepdim=True), 0.0)
 
 
 def _append(input_ids: Tensor, next_token: Tensor, finished: Tensor, eos: list[int],
@@ -139,6 +139,18 @@ def _append(input_ids: Tensor, next_token: Tensor, finished: Tensor, eos: list[i
         next_token = torch.where(finished, pad_token_id, next_token)
         finished = finished | torch.isin(next_token, torch.tensor(eos, device=next_token.device))
     return torch.cat([input_ids, next_token[:, None]], dim=1), finished
+
+
+def _length_order(totals: Tensor, length: int, length_penalty: float) -> Tensor:
+    """Scores in the order of totals / length ** length_penalty, computed so as not to overflow.
+
+    subtle: 3 ** 1000 overflows a float, and a sum / 1e308 underflows to 0 for every text.
+    Sums of log-probabilities are <= 0, so that order is the order of
+    length_penalty·log(length) - log(-totals), and dividing it by max(1, |length_penalty|)
+    keeps both terms in range. (A sum of 0, probability 1, is the best: +inf.)
+    """
+    scale = max(1.0, abs(length_penalty))
+    return length_penalty / scale * math.log(length) - (-totals.double()).log() / scale
 
 
 # ---------------------------------------------------------------- the strategies
@@ -198,8 +210,7 @@ def sample(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
     eos, pad = check_stopping(eos_token_id, pad_token_id)
     finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
     for step in range(max_new_tokens):
-        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad)  # (B, V)
-        scores = steps.reshape(scores)  # temperature, top-k, top-p
+        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad, sampling=True)
         probs = scores.softmax(dim=-1)  # filtered tokens have probability exp(-inf) = 0
         next_token = torch.multinomial(probs, num_samples=1, generator=generator)[:, 0]  # (B,)
         input_ids, finished = _append(input_ids, next_token, finished, eos, pad)
@@ -253,6 +264,9 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
     if max_new_tokens == 0:
         return input_ids
     B = input_ids.size(0)
+    length = input_ids.size(1) + max_new_tokens
+    check_memory(f"num_beams={nb} beams of up to {length} tokens", 8 * B * nb * length,
+                 "use fewer num_beams (5 is typical) or max_new_tokens")
     eos_tensor = torch.tensor(eos, dtype=torch.long, device=input_ids.device)
     # Take enough candidates that nb remain when every beam's best continuation is an EOS.
     n_candidates = max(2, 1 + len(eos)) * nb
@@ -274,16 +288,15 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
         log_probs = steps.penalize(F.log_softmax(logits, dim=-1), beams)  # (B·nb, V)
         V = log_probs.size(-1)
         totals = (log_probs.view(B, nb, V) + beam_scores[:, :, None]).view(B, nb * V)
-        if steps.no_repeat_ngram_size > 0:  # the only way to ban a token (logits are finite)
-            active = torch.tensor([not done(b) for b in range(B)], device=totals.device)
-            _check_not_all_banned(totals, active, step)
+        active = torch.tensor([not done(b) for b in range(B)], device=totals.device)
+        steps.check_processed(totals, active, step)  # every candidate of a prompt
         scores, index = totals.topk(min(n_candidates, nb * V))  # (B, K), best first
         rows = first_row + index // V  # (B, K): the beam (row of `beams`) each one extends
         tokens = index % V  # (B, K)
         ends = torch.isin(tokens, eos_tensor) | (step == max_new_tokens - 1)  # (B, K)
 
         # 1. The best nb candidates that end become hypotheses, unless the prompt is done.
-        length_scores = scores / ((step + 1) ** length_penalty)  # (B, K)
+        length_scores = _length_order(scores, step + 1, length_penalty)  # (B, K)
         for b in range(B):
             if done(b):
                 continue
@@ -307,7 +320,7 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
             best_length = max_new_tokens
         else:
             best_length = step + 1
-        best_possible = beam_scores[:, 0] / (best_length ** length_penalty)  # (B,)
+        best_possible = _length_order(beam_scores[:, 0], best_length, length_penalty)  # (B,)
         for b in range(B):
             full = len(hypotheses[b]) == nb
             if full and can_improve[b]:

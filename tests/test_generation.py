@@ -4,11 +4,13 @@ prompt and settings; the KV cache changes nothing but speed; bad settings fail c
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import torch
 
@@ -308,6 +310,80 @@ def test_the_cache_cannot_grow_beyond_block_size():
             model(torch.zeros(2, 1, dtype=torch.long), kv_cache=one_row)
 
 
+@pytest.mark.parametrize("twin", [False, True], ids=["course GPT", "transformers"])
+def test_a_call_that_does_not_extend_the_last_one_gets_the_logits_of_its_own_ids(tiny, twin):
+    """A new text, a shorter one, another batch, or ids changed in place: the cache of the
+    last call does not apply, so the adapter starts again (it used to return wrong logits)."""
+    model = tiny[1] if twin else tiny[0]
+    next_logits, fresh = NextTokenLogits(model), NextTokenLogits(model, use_cache=False)
+    ids = torch.tensor([[1, 2, 3]])
+    calls = [ids, torch.tensor([[9, 9, 9, 4]]), torch.tensor([[9, 9, 9, 4, 5]]),
+             torch.tensor([[1, 2]]), torch.tensor([[1, 2, 3], [4, 5, 6]]),
+             torch.tensor([[1, 2, 3, 7], [4, 5, 6, 8]]), torch.tensor([[4, 5, 6, 8, 1]])]
+    for call in calls:
+        torch.testing.assert_close(next_logits(call), fresh(call), atol=1e-10, rtol=0)
+    ids = torch.tensor([[1, 2, 3]])
+    next_logits(ids)
+    ids[0, 0] = 9  # changed in place: the adapter kept its own copy
+    longer = torch.cat([ids, torch.tensor([[4]])], dim=1)
+    torch.testing.assert_close(next_logits(longer), fresh(longer), atol=1e-10, rtol=0)
+    assert next_logits.seen == 4
+
+
+@pytest.mark.parametrize("twin", [False, True], ids=["course GPT", "transformers"])
+def test_reorder_follows_the_rows_and_checks_them(tiny, twin):
+    model = tiny[1] if twin else tiny[0]
+    next_logits, fresh = NextTokenLogits(model), NextTokenLogits(model, use_cache=False)
+    ids = torch.tensor([[1, 2, 3], [4, 5, 6]])
+    next_logits(ids)
+    with pytest.raises(ValueError, match=r"rows must hold row numbers .* in 0\.\.1, got \[2\]"):
+        next_logits.reorder(torch.tensor([2]))
+    next_logits.reorder(torch.tensor([1, 1, 0]))  # three rows now: two continue row 1
+    longer = torch.cat([ids[[1, 1, 0]], torch.tensor([[7], [8], [9]])], dim=1)
+    torch.testing.assert_close(next_logits(longer), fresh(longer), atol=1e-10, rtol=0)
+    assert next_logits.seen == 4  # fed only the new tokens
+
+
+def exhaustive_best(P: torch.Tensor, eos: int, max_new_tokens: int, length_penalty: float):
+    """The prompt [0] followed by the best of every text beam search can finish: score
+    sum(log p) / length ** length_penalty, computed exactly (Decimal: 3 ** 1000 fits)."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    best = None
+    for length in range(1, max_new_tokens + 1):
+        for text in itertools.product(range(P.size(0)), repeat=length):
+            if eos in text[:-1] or (length < max_new_tokens and text[-1] != eos):
+                continue
+            total = sum(P[a, b].log().item() for a, b in zip((0,) + text, text))
+            score = Decimal(total) / Decimal(length) ** Decimal(length_penalty)
+            if best is None or score > best[0]:
+                best = (score, [0, *text])
+    return best[1]
+
+
+@pytest.mark.parametrize("length_penalty", [-1000.0, -30.0, -1.0, 0.0, 0.5, 1.0, 2.0, 30.0,
+                                            1000.0])
+def test_length_penalties_of_any_size_rank_the_texts_exactly(length_penalty):
+    """3 ** 1000 overflows a float (it raised OverflowError), and -1000 made every text -inf
+    (an arbitrary text won): the texts are ranked by an equivalent order that cannot."""
+    P = torch.tensor([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]])  # token 2 is EOS
+    bigram = lambda ids: P[ids[:, -1]].log()  # noqa: E731
+    ours = beam_search(bigram, torch.tensor([[0]]), 3, num_beams=16, eos_token_id=2,
+                       length_penalty=length_penalty, early_stopping="never")
+    assert ours.tolist() == [exhaustive_best(P, 2, 3, length_penalty)]
+
+
+def test_huge_length_penalties_choose_the_longest_or_the_shortest_text():
+    P = torch.tensor([[0.2, 0.5, 0.3], [0.6, 0.1, 0.3], [0.3, 0.3, 0.4]])
+    bigram = lambda ids: P[ids[:, -1]].log()  # noqa: E731
+    run = lambda lp: beam_search(bigram, torch.tensor([[0]]), 3, num_beams=4,  # noqa: E731
+                                 eos_token_id=2, length_penalty=lp, early_stopping="never")
+    for huge in (1000.0, 1e308):
+        assert run(-huge).tolist() == [[0, 2]]  # the shortest: EOS at once
+        assert run(huge).size(1) == 4 and run(huge).tolist() == run(30.0).tolist()
+
+
 # ---------------------------------------------------------------- worked examples
 
 
@@ -534,6 +610,24 @@ def test_seed_and_generator_are_separate_settings(tiny):
         generate(model, prompt, 2, strategy="sample", seed=2**70)
     top = generate(model, prompt, 2, strategy="sample", seed=2**64 - 1)  # the largest seed
     assert top.shape == (2, 7)
+
+
+def test_numpy_numbers_are_stored_as_plain_ints_and_floats(tiny):
+    """A NumPy seed used to pass the check and then fail inside torch.Generator.manual_seed."""
+    model, _, prompt = tiny
+    config = GenerationConfig(max_new_tokens=np.int64(4), strategy="sample", seed=np.uint64(3),
+                              temperature=np.float32(0.5), top_k=np.int64(5),
+                              top_p=np.float64(0.9), eos_token_id=[np.int64(1)],
+                              pad_token_id=np.int32(0), repetition_penalty=np.float64(1.2))
+    for name in ("max_new_tokens", "seed", "top_k", "pad_token_id"):
+        assert type(getattr(config, name)) is int, name
+    for name in ("temperature", "top_p", "repetition_penalty"):
+        assert type(getattr(config, name)) is float, name
+    assert config.eos_token_id == [1] and type(config.eos_token_id[0]) is int
+    assert GenerationConfig(eos_token_id=np.int64(7)).eos_token_id == 7
+    assert GenerationConfig(strategy="beam", num_beams=np.int8(2)).num_beams == 2
+    assert torch.equal(generate(model, prompt, 4, strategy="sample", seed=np.int64(3)),
+                       generate(model, prompt, 4, strategy="sample", seed=3))
 
 
 def test_generation_config_is_checked_once_and_drives_generate(tiny):

@@ -3,12 +3,16 @@ penalties, the model adapter, and the pretrained-model loaders."""
 
 from __future__ import annotations
 
+import functools
+
+import numpy as np
 import torch
 
 from bad_inputs import bad
 
 from course_utils.decoding import (apply_repetition_penalty, apply_temperature,
-                                   ban_repeated_ngrams, top_k_filter, top_p_filter)
+                                   ban_repeated_ngrams, check_ids_in_vocab, top_k_filter,
+                                   top_p_filter)
 from course_utils.generation import GenerationConfig, NextTokenLogits, generate
 from course_utils.model import GPT, GPTConfig
 from course_utils.pretrained import gpt2_from_hub
@@ -35,10 +39,24 @@ def _gen(**settings: object) -> torch.Tensor:
     return generate(_MODEL, _IDS, 4, **settings)
 
 
-def _reused_adapter() -> None:
-    next_logits = NextTokenLogits(_MODEL)
-    next_logits(torch.tensor([[1, 2, 3]]))
-    next_logits(torch.tensor([[1, 2]]))  # a new, shorter text through the same cache
+def _seen_scores(ids: torch.Tensor) -> torch.Tensor:
+    """Four negative logits: with the prompt [[0, 1, 2, 3]] every token has been seen."""
+    return torch.tensor([[-1.0, -2.0, -3.0, -4.0]]).expand(ids.size(0), 4)
+
+
+_EVERY_TOKEN_SEEN = torch.tensor([[0, 1, 2, 3]])
+
+
+@functools.cache
+def _hf_model() -> torch.nn.Module:
+    return _MODEL.to_hf()
+
+
+def _reordered(model: torch.nn.Module, rows: object) -> None:
+    """A model adapter that has seen one row, told which rows continue which."""
+    next_logits = NextTokenLogits(model)
+    next_logits(_IDS)
+    next_logits.reorder(rows)
 
 
 CASES = [
@@ -195,8 +213,86 @@ CASES = [
         "model"),
     bad("NextTokenLogits(use_cache=1)", lambda: NextTokenLogits(_MODEL, use_cache=1), TypeError,
         "use_cache"),
-    bad("NextTokenLogits, a shorter text", _reused_adapter, ValueError, "input_ids",
-        "NextTokenLogits(model)"),
+    bad("NextTokenLogits.reorder(list)", lambda: _reordered(_MODEL, [0]), TypeError, "rows"),
+    bad("NextTokenLogits.reorder(row 7 of 1)", lambda: _reordered(_MODEL, torch.tensor([7])),
+        ValueError, "rows", "0..0", "7"),
+    bad("NextTokenLogits(hf).reorder(list)", lambda: _reordered(_hf_model(), [0]), TypeError,
+        "rows"),
+    bad("NextTokenLogits(hf).reorder(row 7 of 1)", lambda: _reordered(
+        _hf_model(), torch.tensor([7])), ValueError, "rows", "0..0"),
+    bad("NextTokenLogits(hf).reorder(float rows)", lambda: _reordered(
+        _hf_model(), torch.tensor([0.0])), TypeError, "rows", "float32"),
+    bad("generate(model on meta)", lambda: generate(GPT(_CONFIG).to("meta"), _IDS, 2),
+        ValueError, "model", "meta"),
+    bad("NextTokenLogits(hf model on meta)", lambda: NextTokenLogits(
+        GPT(_CONFIG).to_hf().to("meta")), ValueError, "model", "meta"),
+    bad("NextTokenLogits(meta input_ids)", lambda: NextTokenLogits(_MODEL)(
+        torch.zeros(1, 3, dtype=torch.long, device="meta")), ValueError, "input_ids", "meta"),
+    # scores after every penalty and filter: overflows, nothing left, huge ids, empty tensors
+    bad("greedy, repetition_penalty=1e308 on seen tokens", lambda: greedy_search(
+        _seen_scores, _EVERY_TOKEN_SEEN, 1, repetition_penalty=1e308), ValueError,
+        "repetition_penalty", "1e+308", "near 1"),
+    bad("beam, repetition_penalty=1e308 on seen tokens", lambda: beam_search(
+        _seen_scores, _EVERY_TOKEN_SEEN, 1, num_beams=2, repetition_penalty=1e308), ValueError,
+        "repetition_penalty"),
+    bad("sample, repetition_penalty=1e308 on seen tokens", lambda: sample(
+        _seen_scores, _EVERY_TOKEN_SEEN, 1, generator=torch.Generator(),
+        repetition_penalty=1e308), ValueError, "repetition_penalty"),
+    bad("generate, repetition_penalty=1e-308", lambda: _gen(strategy="sample",
+                                                            repetition_penalty=1e-308),
+        ValueError, "repetition_penalty", "1e-308"),
+    bad("apply_repetition_penalty(1e-308)", lambda: apply_repetition_penalty(
+        _SCORES, torch.tensor([[0]]), 1e-308), ValueError, "penalty", "float32"),
+    bad("apply_repetition_penalty(1e308)", lambda: apply_repetition_penalty(
+        _SCORES, torch.tensor([[1]]), 1e308), ValueError, "penalty"),
+    bad("apply_repetition_penalty(5e-324, float64)", lambda: apply_repetition_penalty(
+        _SCORES.double(), torch.tensor([[0]]), 5e-324), ValueError, "penalty", "float64"),
+    bad("eos_token_id=2**70", lambda: _gen(eos_token_id=2**70), ValueError, "eos_token_id",
+        "2**63 - 1"),
+    bad("pad_token_id=2**70", lambda: _gen(eos_token_id=1, pad_token_id=2**70), ValueError,
+        "pad_token_id", "2**63 - 1"),
+    bad("eos_token_id=[1, uint64 max]", lambda: _gen(eos_token_id=[1, np.uint64(2**64 - 1)]),
+        ValueError, "eos_token_id"),
+    bad("num_beams=2**70", lambda: _gen(strategy="beam", num_beams=2**70), ValueError,
+        "num_beams", "2**63 - 1"),
+    bad("num_beams=2**40", lambda: _gen(strategy="beam", num_beams=2**40), MemoryError,
+        "num_beams", "memory"),
+    bad("greedy_search(eos_token_id=2**70)", lambda: greedy_search(_bigram, _IDS, 2,
+                                                                   eos_token_id=2**70),
+        ValueError, "eos_token_id"),
+    bad("greedy_search(pad_token_id=2**63)", lambda: greedy_search(
+        _bigram, _IDS, 2, eos_token_id=1, pad_token_id=2**63), ValueError, "pad_token_id"),
+    bad("greedy_search(empty vocabulary)", lambda: greedy_search(
+        lambda ids: torch.zeros(ids.size(0), 0), _IDS, 2), ValueError, "next_logits",
+        "empty vocabulary"),
+    bad("greedy_search(meta logits)", lambda: greedy_search(
+        lambda ids: torch.zeros(ids.size(0), 4, device="meta"), _IDS % 4, 2), ValueError,
+        "next_logits", "meta"),
+    bad("generate(meta input_ids)", lambda: generate(
+        _MODEL, torch.zeros(1, 3, dtype=torch.long, device="meta"), 1), ValueError,
+        "input_ids", "meta"),
+    bad("top_k_filter(no tokens)", lambda: top_k_filter(torch.zeros(1, 0), 1), ValueError,
+        "scores", "(1, 0)"),
+    bad("top_k_filter(no rows)", lambda: top_k_filter(torch.zeros(0, 4), 1), ValueError,
+        "scores", "(0, 4)"),
+    bad("top_p_filter(no rows)", lambda: top_p_filter(torch.zeros(0, 4), 0.5), ValueError,
+        "scores"),
+    bad("apply_temperature(no tokens)", lambda: apply_temperature(torch.zeros(2, 0), 0.5),
+        ValueError, "scores"),
+    bad("top_k_filter(meta scores)", lambda: top_k_filter(torch.zeros(1, 4, device="meta"), 1),
+        ValueError, "scores", "meta"),
+    bad("check_ids_in_vocab(list, id 9)", lambda: check_ids_in_vocab("ids", [1, 9], 5),
+        ValueError, "ids", "9", "0..4"),
+    bad("check_ids_in_vocab(vocab_size=None)", lambda: check_ids_in_vocab(
+        "ids", torch.tensor([1, 2]), None), TypeError, "vocab_size"),
+    bad("check_ids_in_vocab(str)", lambda: check_ids_in_vocab("ids", "12", 5), TypeError,
+        "ids"),
+    bad("check_ids_in_vocab(bool id)", lambda: check_ids_in_vocab("ids", [1, True], 5),
+        TypeError, "ids", "bool"),
+    bad("make_generator('cuda:99')", lambda: GenerationConfig(
+        strategy="sample").make_generator("cuda:99"), ValueError, "device", "cuda"),
+    bad("make_generator('tpu')", lambda: GenerationConfig(strategy="sample").make_generator(
+        "tpu"), ValueError, "device"),
     # pretrained models
     bad("gpt2_from_hub('gpt3')", lambda: gpt2_from_hub("gpt3"), ValueError, "name", "'gpt2'"),
     bad("gpt2_from_hub(None)", lambda: gpt2_from_hub(None), TypeError, "name"),
