@@ -68,6 +68,18 @@ def test_notebook_is_executed_in_order_without_errors(path):
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_lines_fit_the_page(path):
+    # Code wider than 100 characters or printed lines wider than 120 scroll sideways in
+    # JupyterLab's default layout and wrap in the rendered notebook on GitHub.
+    for index, cell in enumerate(_code_cells(_load(path))):
+        for line in "".join(cell["source"]).splitlines():
+            assert len(line) <= 100, f"cell {index}: code line of {len(line)} chars: {line!r}"
+        for output in cell["outputs"]:
+            for line in _output_text(output).splitlines():
+                assert len(line) <= 120, f"cell {index}: printed line of {len(line)}: {line!r}"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_holds_no_progress_bar_widgets(path):
     # Committed notebooks are executed with TQDM_DISABLE=1: a widget in them is a bar that
     # escaped it (it would differ on every run and show a stale bar to the learner).

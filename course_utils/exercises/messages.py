@@ -142,9 +142,8 @@ _ENGLISH = {
     "nucleus_size.four": "the last token is not needed: the first three already sum to 0.95 ≥ 0.9",
     "nucleus_size.one": "top-p keeps tokens until their probabilities sum to at least p",
     "nucleus_size.not_quite": "sort from most likely, add probabilities until the sum reaches 0.9",
-    "repetition_penalty.correct": "correct: a positive logit is divided by 1.25 (2.0 → 1.6), a "
-                                  "negative one multiplied (−1.0 → −1.25): both tokens become "
-                                  "less likely",
+    "repetition_penalty.correct":
+        "correct: 2.0 / 1.25 = 1.6 and −1.0 × 1.25 = −1.25: both tokens become less likely",
     "repetition_penalty.not_numbers": "give the two new logits as a list, e.g. [1.0, -1.0]",
     "repetition_penalty.count": "give two logits, got {count}",
     "repetition_penalty.negative_divided": "dividing −1.0 by 1.25 gives −0.8, which makes that "
