@@ -337,8 +337,8 @@ def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
         tensors.update({alias: tensors[name] for alias, name in manifest["model"]["tied"].items()})
         state = optimizer and optimizer_state(optimizer, manifest["optimizer"], moments)
     except (KeyError, ValueError) as error:
-        raise _fail(folder, f"does not fit: {short_repr(str(error), 240)}", "load it into the "
-                    f"model and optimizer it was saved from") from None
+        raise _fail(folder, f"does not fit: {str(error)[:240]}",
+                    "load it into the model and optimizer it was saved from") from None
 
     # All checked: now change the model, the optimizer and the generators.
     model.load_state_dict(tensors)

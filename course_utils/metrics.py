@@ -145,9 +145,10 @@ def check_token_stream(name: str, value: object, min_length: int = 1, *,
         raise ValueError(f"{name} has {len(ids)} tokens, needs at least {min_length}"
                          + (f" ({fix}): use more text" if fix else ""))
     if len(ids) and (ids.min() < 0 or (vocab_size is not None and ids.max() >= vocab_size)):
-        top = "" if vocab_size is None else f"{vocab_size - 1}, the model's vocab"
+        vocab = "0.. (ids are never negative)" if vocab_size is None else \
+            f"0..{vocab_size - 1}, the model's vocab"
         raise ValueError(f"{name} holds ids from {int(ids.min())} to {int(ids.max())}, outside "
-                         f"0..{top}; encode with its tokenizer")
+                         f"{vocab}; encode with its tokenizer")
     return ids
 
 
@@ -199,9 +200,9 @@ def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
     check_token_stream("data", data, min_length=2, vocab_size=vocab_size_of(model))
     block_size = check_block_size("block_size", block_size, model)
     stride = max(block_size // 2, 1) if stride is None else stride
-    check_int("stride", stride, minimum=1, maximum=block_size,
-              fix="a stride above block_size would skip tokens")
-    check_int("batch_size", batch_size, minimum=1)
+    stride = check_int("stride", stride, minimum=1, maximum=block_size,
+                       fix="a stride above block_size would skip tokens")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     length = min(block_size, len(data) - 1)  # tokens fed per window
     last = len(data) - 1 - length  # the last window ends at the last target
     starts = sorted(set(range(0, last, stride)) | {last})

@@ -95,8 +95,8 @@ class SGD(torch.optim.Optimizer):
             if not check_tensor(f"params[{i}]", p, kind="floating-point").is_leaf:
                 raise ValueError(f"params[{i}] is computed from other tensors (not a leaf): "
                                  f"optimize the tensors it is computed from")
-        _check_settings({**self.defaults, **param_group})
-        super().add_param_group({**param_group, "params": params})
+        settings = _check_settings({**self.defaults, **param_group})  # plain floats, a bool
+        super().add_param_group({**param_group, **settings, "params": params})
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Load a state_dict (this class's or torch.optim.SGD's) after checking its settings."""
@@ -105,8 +105,8 @@ class SGD(torch.optim.Optimizer):
         for i, group in enumerate(check_type("state_dict['param_groups']", groups, list,
                                              "a list of dicts")):
             check_type(f"state_dict['param_groups'][{i}]", group, dict, "a dict")
-            _check_settings({**self.defaults, **group})
-        super().load_state_dict(state_dict)
+        super().load_state_dict({**state_dict, "param_groups": [
+            {**group, **_check_settings({**self.defaults, **group})} for group in groups]})
 
     @torch.no_grad()  # the update itself must not become part of the autograd graph
     def step(self, closure: Callable[[], Tensor] | None = None) -> Tensor | None:  # type: ignore
@@ -167,16 +167,19 @@ def get_batch(data: Tensor, batch_size: int, block_size: int,
     return window[:, :-1].contiguous(), window[:, 1:].contiguous()  # (B, T) each
 
 
-def _check_settings(group: dict[str, Any]) -> None:
-    """SGD's settings, in a group or the defaults: finite numbers in range, nesterov a bool."""
-    check_number("lr", group["lr"], minimum=0, min_open=True, fix="1e-3 to 1e-1 is usual")
-    check_number("momentum", group["momentum"], minimum=0, fix="0 turns it off")
-    check_number("dampening", group["dampening"], minimum=0, maximum=1)
-    check_number("weight_decay", group["weight_decay"], minimum=0, fix="0 turns it off")
-    if check_bool("nesterov", group["nesterov"]) and (group["momentum"] <= 0
-                                                      or group["dampening"] != 0):
+def _check_settings(group: dict[str, Any]) -> dict[str, Any]:
+    """SGD's settings, in a group or the defaults, as plain floats in range and a bool."""
+    settings = dict(
+        lr=check_number("lr", group["lr"], minimum=0, min_open=True, fix="1e-3 to 1e-1 is usual"),
+        momentum=check_number("momentum", group["momentum"], minimum=0, fix="0 turns it off"),
+        dampening=check_number("dampening", group["dampening"], minimum=0, maximum=1),
+        weight_decay=check_number("weight_decay", group["weight_decay"], minimum=0,
+                                  fix="0 turns it off"),
+        nesterov=check_bool("nesterov", group["nesterov"]))
+    if settings["nesterov"] and (settings["momentum"] <= 0 or settings["dampening"] != 0):
         raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0, got "
                          f"momentum={group['momentum']}, dampening={group['dampening']}")
+    return settings
 
 
 def trainable_parameters(model: nn.Module) -> list[nn.Parameter]:
@@ -211,7 +214,7 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> dict[str, Tensor]:
         for name, value in per_param.items():
             if not isinstance(value, Tensor) or not isinstance(i, int):
                 raise ValueError(f"optimizer {type(optimizer).__name__} keeps its state "
-                                 f"{name!r} as a {type(value).__name__}, not a tensor: a "
+                                 f"{name!r} as {type(value).__name__}, not as a tensor: a "
                                  f"checkpoint stores optimizers whose state is tensors (SGD, "
                                  f"Adam, AdamW)")
             tensors[f"{i}.{name}"] = value.detach().cpu().contiguous()
@@ -247,7 +250,8 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y:
                lr: float, grad_clip: float | None) -> float:
     """One update at learning rate `lr`: forward, backward, clip, optimizer step; return the
     batch's loss (nats per token, before the update). `x` and `y` are (B, T) token ids, y the
-    next token of each of x's. A NaN or infinite loss means training diverged: it raises
+    next token of each of x's, every one in the vocab (no ignore_index). The optimizer must hold
+    the model's trainable parameters. A NaN or infinite loss means training diverged: it raises
     FloatingPointError before the update, so the parameters stay as they were.
 
     >>> model = nn.Sequential(nn.Embedding(3, 3))  # logits of the next token: a table
@@ -262,7 +266,7 @@ def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y:
     lr = check_number("lr", lr, minimum=0, min_open=True)
     grad_clip = check_number("grad_clip", grad_clip, minimum=0, min_open=True, optional=True)
     loss = next_token_loss(model, x, y)  # checks x and y: (B, T) ids in the vocab
-    value = check_finite_loss(loss.item(), f"if training diverged; lower lr (it is {lr:g}) or "
+    value = check_finite_loss(loss.item(), f"if training diverged, lower lr (it is {lr:g}) or "
                               f"clip the gradients (grad_clip)")
     for group in optimizer.param_groups:
         group["lr"] = lr

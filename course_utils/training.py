@@ -207,7 +207,7 @@ def evaluate(model: nn.Module, data: Tensor, config: TrainConfig,
     finally:
         model.train(was_training)
     return check_finite_loss(total / config.eval_batches,  # equal batches: mean per token
-                             "if training diverged; lower lr or clip the gradients (grad_clip)")
+                             "if training diverged, lower lr or clip the gradients (grad_clip)")
 
 
 def save_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
