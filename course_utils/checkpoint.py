@@ -4,9 +4,9 @@
     optimizer-<sha12>.safetensors   the optimizer's per-parameter tensors (AdamW's moments)
     checkpoint.json                 the manifest: everything else, and what the two files must be
 
-The manifest holds the format version, the caller's `state` (for a training run: the step, the
-settings and the history), the model's class, config and tensor shapes, the optimizer's
-settings, the generators' states, and each tensor file's name and sha256.
+The manifest holds the format version, its own content's sha256, the caller's `state` (for a
+training run: step, settings, history), the model's class, config and tensor shapes, the
+optimizer's settings, the generators' states, and each tensor file's name and sha256.
 
 Why a kill at any instant leaves the complete old or the complete new checkpoint: a tensor file
 is named after its contents, so a new one never overwrites a file the current manifest needs;
@@ -14,9 +14,10 @@ every file is written with `files.write_atomically`; the manifest comes last, an
 the moment the new checkpoint replaces the old. Files no manifest refers to (new ones before
 that moment, old ones after it) are removed right after, or by the next save or load.
 
-Loading checks each file's sha256, and the model's class, config and shapes, before it changes
-anything: altered bytes or another model are a clear ValueError. Left out: sharded files, saves
-from several processes at once, and what a training run stores (`course_utils.training`).
+Loading checks every sha256 (the manifest's too), the model's class, config and shapes, and
+the optimizer's, before it changes anything: altered bytes or another model are a clear
+ValueError. Left out: sharded files, saves from several processes at once, and what a training
+run stores (`course_utils.training`).
 """
 
 from __future__ import annotations
@@ -30,29 +31,26 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
+
+import torch
+from safetensors.torch import load, save
+from torch import Tensor, nn
 
 from course_utils import files
+from course_utils.optim import check_optimizer, optimizer_state, optimizer_tensors
 from course_utils.validation import check_path, check_type, short_repr
-
-if TYPE_CHECKING:
-    import torch
-    from torch import Tensor, nn
 
 __all__ = ["write_checkpoint", "read_checkpoint", "check_checkpoint_folder", "MANIFEST",
            "FORMAT_VERSION"]
 
-FORMAT_VERSION = 2  # 1 was a folder of fixed names swapped by two renames (not kill-safe)
+# 2 had no sha256 of the manifest (refused: it cannot be verified); 1 was a folder of fixed
+# names swapped by two renames (not kill-safe)
+FORMAT_VERSION = 3
 MANIFEST = "checkpoint.json"
 _TENSOR_FILE = re.compile(r"(model|optimizer)-[0-9a-f]{12}\.safetensors")
 _FORMAT_1 = ("model.safetensors", "optimizer.safetensors", "trainer_state.json")
 _T = TypeVar("_T")
-
-
-def _os_error(kind: type[OSError], number: int, path: Path, message: str) -> OSError:
-    error = kind(number, message)
-    error.filename = str(path)  # the message names it already
-    return error
 
 
 def _is_ours(name: str) -> bool:
@@ -65,14 +63,14 @@ def _check_folder(directory: object) -> Path:
     """`directory` as an absolute Path, if it is new, empty or a checkpoint folder."""
     path = Path(os.path.abspath(check_path("directory", directory)))
     if path.exists() and not path.is_dir():
-        raise _os_error(NotADirectoryError, errno.ENOTDIR, path, f"{path} is a file, not a "
-                        f"checkpoint folder; saving would replace it: choose another path")
+        raise NotADirectoryError(errno.ENOTDIR, f"{path} is a file, not a checkpoint folder; "
+                                 f"saving would replace it: choose another path")
     foreign = sorted(p.name for p in path.iterdir() if not _is_ours(p.name)) \
         if path.is_dir() else []
     if foreign:
-        raise _os_error(FileExistsError, errno.EEXIST, path, f"{path} holds files that are not "
-                        f"part of a checkpoint ({short_repr(foreign, 120)}); choose a new or "
-                        f"empty folder for checkpoints")
+        raise FileExistsError(errno.EEXIST, f"{path} holds files that are not part of a "
+                              f"checkpoint ({short_repr(foreign, 120)}); choose a new or empty "
+                              f"folder for checkpoints")
     return path
 
 
@@ -111,12 +109,21 @@ def _tidy(folder: Path, manifest: dict[str, Any]) -> None:
                 pass
 
 
+def _digest(manifest: dict[str, Any]) -> str:
+    """The sha256 of the manifest's content (all but its own "sha256"), written canonically."""
+    body = {key: value for key, value in manifest.items() if key != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
 def _model_tensors(model: nn.Module) -> tuple[dict[str, Tensor], dict[str, str]]:
     """Return ({name: tensor}, {tied name: name it shares with}): a shared tensor once."""
     tensors: dict[str, Tensor] = {}
     tied: dict[str, str] = {}
     first: dict[int, str] = {}
     for name, tensor in model.state_dict(keep_vars=True).items():
+        if tensor.is_meta:
+            raise ValueError(f"model's {name} is on the meta device (a shape without values): "
+                             f"there is nothing to save; build the model on a real device")
         if id(tensor) in first:  # e.g. GPT's lm_head.weight is transformer.wte.weight
             tied[name] = first[id(tensor)]
         else:
@@ -138,46 +145,44 @@ def _describe(model: nn.Module) -> dict[str, Any]:
 def write_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
                      optimizer: torch.optim.Optimizer, generators: dict[str, torch.Generator],
                      state: dict[str, Any]) -> Path:
-    """Save model, optimizer, generators and a JSON-able `state` into `directory`; return it.
+    """Save model, optimizer, generators and `state` into `directory`; return it. `state` must
+    be JSON that reads back equal: no tuples, non-str keys, paths, NaN (TypeError).
 
     At every instant the folder holds the complete previous checkpoint or the complete new one.
     Disk full, a read-only or foreign folder: an OSError naming the path, the old one kept.
     Example: see `read_checkpoint`.
     """
-    import torch
-    from safetensors.torch import save
-    from torch import nn
-
     check_type("model", model, nn.Module, "a torch.nn.Module")
-    check_type("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
-    check_type("generators", generators, dict, "a dict of {name: torch.Generator}")
-    check_type("state", state, dict, "a dict that json.dumps can write")
-    for name, generator in generators.items():
-        check_type(f"generators[{name!r}]", generator, torch.Generator, "a torch.Generator")
+    check_optimizer(model, optimizer)
+    _check_generators(check_type("generators", generators, dict, "a dict {name: Generator}"))
+    try:  # what a JSON trip would change (or cannot write) is refused, not changed on the way
+        plain = json.loads(json.dumps(check_type("state", state, dict, "a dict"),
+                                      allow_nan=False)) == state
+    except (TypeError, ValueError, RecursionError):
+        plain = False
+    if not plain:  # e.g. a tuple, a key 1, a Path, a NumPy int, NaN, a dict that holds itself
+        raise TypeError(f"state must hold plain JSON values that read back equal (dicts with str "
+                        f"keys, lists, str, finite numbers, bools, None), got "
+                        f"{short_repr(state, 200)}; convert tuples to lists, keys and paths to str")
     folder = _check_folder(directory)  # before the work of serialising: a clear error first
     tensors, tied = _model_tensors(model)
-    optimizer_state = optimizer.state_dict()
-    # {parameter index: {"exp_avg": tensor, ...}} flattened to {"3.exp_avg": tensor, ...}
-    moments = {f"{i}.{name}": torch.as_tensor(value).detach().cpu().contiguous()
-               for i, per_param in optimizer_state["state"].items()
-               for name, value in per_param.items()}
     manifest = {
-        "format_version": FORMAT_VERSION, "state": state,
+        "format_version": FORMAT_VERSION, "sha256": "", "state": state,
         "model": {**_describe(model), "tied": tied},
         "optimizer": {"class": type(optimizer).__name__,
-                      "param_groups": optimizer_state["param_groups"]},
+                      "param_groups": optimizer.state_dict()["param_groups"]},
         "generators": {name: base64.b64encode(g.get_state().numpy().tobytes()).decode()
                        for name, g in generators.items()},
         "files": {}}
-    blobs = {"model": save(tensors), "optimizer": save(moments)}
+    blobs = {"model": save(tensors), "optimizer": save(optimizer_tensors(optimizer))}
     for kind, blob in blobs.items():
         digest = hashlib.sha256(blob).hexdigest()  # the name says what the file must contain
         manifest["files"][kind] = {"name": f"{kind}-{digest[:12]}.safetensors", "sha256": digest}
     try:
-        text = json.dumps(manifest, indent=1, default=os.fspath)  # a path is written as a str
-    except TypeError as error:
-        raise TypeError(f"state and the optimizer's settings must be plain JSON values "
-                        f"(numbers, str, paths, lists, dicts): {error}") from None
+        manifest["sha256"] = _digest(manifest)
+        text = json.dumps(manifest, indent=1)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"optimizer's settings must be plain JSON values: {error}") from None
     try:
         folder.mkdir(parents=True, exist_ok=True)
         before = {p.name for p in folder.iterdir()}
@@ -202,6 +207,13 @@ def write_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
     return folder
 
 
+def _check_generators(generators: dict[Any, Any]) -> dict[str, torch.Generator]:
+    for name, generator in generators.items():
+        check_type("a name in generators", name, str, "a str", fix="it is the name to load by")
+        check_type(f"generators[{name!r}]", generator, torch.Generator, "a torch.Generator")
+    return generators
+
+
 def _fail(folder: Path, problem: str, fix: str = "restore it, or train without resume=True to "
           "start afresh") -> ValueError:
     return ValueError(f"the checkpoint in {folder} {problem}; {fix}")
@@ -210,18 +222,17 @@ def _fail(folder: Path, problem: str, fix: str = "restore it, or train without r
 def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not folder.is_dir():
-        raise _os_error(FileNotFoundError, errno.ENOENT, folder, f"no checkpoint folder {folder}; "
-                        f"train with checkpoint_dir set first, or without resume=True")
+        raise FileNotFoundError(errno.ENOENT, f"no checkpoint folder {folder}; train with "
+                                f"checkpoint_dir set first, or without resume=True")
     if not path.is_file():
         if (folder / _FORMAT_1[2]).is_file():
             raise _fail(folder, f"is in format 1 ({_FORMAT_1[2]}), which this version of the "
                                 f"course no longer reads (saving there replaces it)")
-        raise _os_error(FileNotFoundError, errno.ENOENT, path, f"{folder} holds no checkpoint "
-                        f"({MANIFEST} is missing); train without resume=True to start afresh")
+        raise FileNotFoundError(errno.ENOENT, f"{folder} holds no checkpoint ({MANIFEST} is "
+                                f"missing); train without resume=True to start afresh")
     try:
         manifest = json.loads(path.read_bytes())
-        version = manifest["format_version"]
-        if version != FORMAT_VERSION:
+        if (version := manifest["format_version"]) not in (2, FORMAT_VERSION):
             raise ValueError(f"format_version {version!r} is not {FORMAT_VERSION}")
         for kind in ("model", "optimizer"):
             entry = manifest["files"][kind]
@@ -234,22 +245,24 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         groups = manifest["optimizer"]["param_groups"]
         if missing or not all(isinstance(group["params"], list) for group in groups):
             raise ValueError(f"the model or optimizer entry is incomplete {sorted(missing)}")
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:  # binascii.Error too
+    except (ValueError, KeyError, TypeError, RecursionError) as error:  # binascii.Error too
         raise _fail(folder, f"has a damaged {MANIFEST} ({short_repr(error, 160)})") from None
+    if version == 2:
+        raise _fail(folder, f"is in format 2, which has no sha256 of {MANIFEST}, so it cannot be "
+                            f"verified (saving there replaces it)")
+    if manifest.get("sha256") != _digest(manifest):
+        raise _fail(folder, f"was altered or damaged: {MANIFEST} does not match its sha256")
     return manifest
 
 
 def _read_tensors(folder: Path, entry: dict[str, str]) -> dict[str, Tensor]:
     """Load a tensor file after checking its sha256 against the manifest's."""
-    from safetensors.torch import load
-
     path = folder / entry["name"]
     try:
         blob = path.read_bytes()
     except FileNotFoundError:
-        raise _os_error(FileNotFoundError, errno.ENOENT, path, f"checkpoint file {path} is "
-                        f"missing; restore it, or train without resume=True to start afresh") \
-            from None
+        raise FileNotFoundError(errno.ENOENT, f"checkpoint file {path} is missing; restore it, "
+                                f"or train without resume=True to start afresh") from None
     except OSError as error:
         raise files.as_os_error(error, path, action="read") from error
     actual = hashlib.sha256(blob).hexdigest()
@@ -300,13 +313,11 @@ def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
     >>> state, torch.equal(other.weight, model.weight)
     ({'step': 7}, True)
     """
-    import torch
-    from torch import nn
-
     check_type("model", model, nn.Module, "a torch.nn.Module")
     if optimizer is not None:
-        check_type("optimizer", optimizer, torch.optim.Optimizer, "a torch.optim.Optimizer")
-    generators = check_type("generators", generators or {}, dict, "a dict or None")
+        check_optimizer(model, optimizer)
+    generators = _check_generators(check_type("generators", {} if generators is None
+                                              else generators, dict, "a dict or None"))
     folder = Path(os.path.abspath(check_path("directory", directory)))
     manifest = _read_manifest(folder)
     try:
@@ -317,31 +328,22 @@ def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
     _check_model(folder, manifest["model"], model)
     saved_states = {}
     for name, generator in generators.items():
-        check_type(f"generators[{name!r}]", generator, torch.Generator, "a torch.Generator")
         saved_states[name] = base64.b64decode(manifest["generators"].get(name, ""))
         if len(saved_states[name]) != generator.get_state().numel():
             raise _fail(folder, f"has no state for generator {name!r} of this kind")
-    groups = manifest["optimizer"]["param_groups"]
-    if optimizer is not None:
-        sizes = [len(g["params"]) for g in optimizer.param_groups]
-        if (manifest["optimizer"]["class"] != type(optimizer).__name__
-                or [len(g["params"]) for g in groups] != sizes):
-            raise _fail(folder, f"has the state of optimizer {manifest['optimizer']['class']} "
-                                f"(groups of {[len(g['params']) for g in groups]} parameters), "
-                                f"not of this {type(optimizer).__name__} (groups of {sizes})")
     tensors = _read_tensors(folder, manifest["files"]["model"])
     moments = _read_tensors(folder, manifest["files"]["optimizer"]) if optimizer else {}
+    try:
+        tensors.update({alias: tensors[name] for alias, name in manifest["model"]["tied"].items()})
+        state = optimizer and optimizer_state(optimizer, manifest["optimizer"], moments)
+    except (KeyError, ValueError) as error:
+        raise _fail(folder, f"does not fit: {str(error)[:240]}",
+                    "load it into the model and optimizer it was saved from") from None
 
     # All checked: now change the model, the optimizer and the generators.
-    tensors.update({alias: tensors[name] for alias, name in manifest["model"]["tied"].items()})
     model.load_state_dict(tensors)
     if optimizer is not None:
-        per_param: dict[int, dict[str, Tensor]] = {}
-        for key, value in moments.items():
-            index, name = key.split(".", 1)
-            per_param.setdefault(int(index), {})[name] = value
-        optimizer.load_state_dict({"state": per_param, "param_groups": [
-            {k: tuple(v) if k == "betas" else v for k, v in g.items()} for g in groups]})
+        optimizer.load_state_dict(state)
     for name, data in saved_states.items():
         generators[name].set_state(torch.frombuffer(bytearray(data), dtype=torch.uint8))
     _tidy(folder, manifest)

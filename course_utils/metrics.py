@@ -19,14 +19,16 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from course_utils.validation import check_int, check_number, check_tensor, check_type
+from course_utils.validation import (check_int, check_number, check_same_device, check_tensor,
+                                     check_type, short_repr)
 
 if TYPE_CHECKING:
     import torch
     from torch import Tensor, nn
 
 __all__ = ["bits_per_byte", "next_token_loss", "text_loss", "check_token_stream", "check_model",
-           "check_block_size"]
+           "check_block_size", "check_targets", "model_logits", "vocab_size_of",
+           "check_finite_loss"]
 
 
 def bits_per_byte(loss_nats_per_token: float, num_tokens: int, num_bytes: int) -> float:
@@ -42,18 +44,87 @@ def bits_per_byte(loss_nats_per_token: float, num_tokens: int, num_bytes: int) -
     """
     loss = check_number("loss_nats_per_token", loss_nats_per_token, minimum=0,
                         fix="a cross-entropy is never negative")
-    check_int("num_tokens", num_tokens, minimum=1)
-    check_int("num_bytes", num_bytes, minimum=1)
-    return loss * num_tokens / (num_bytes * math.log(2))
+    try:  # the ratio first: a large loss times many tokens would overflow before the division
+        bits = loss * (check_int("num_tokens", num_tokens, minimum=1)
+                       / check_int("num_bytes", num_bytes, minimum=1)) / math.log(2)
+    except OverflowError:
+        bits = math.inf
+    if not math.isfinite(bits):
+        raise ValueError(f"bits_per_byte({loss:g}, {num_tokens}, {num_bytes}) is beyond a float's "
+                         f"range; check loss_nats_per_token, a mean per token (ln(vocab) is "
+                         f"typical), and num_tokens and num_bytes")
+    return bits
+
+
+def vocab_size_of(model: nn.Module) -> int | None:
+    """The model's vocab size: model.config.vocab_size (the course's GPT, transformers' models),
+    else the size of its first embedding table; None when neither says."""
+    from torch import nn
+
+    size = getattr(getattr(model, "config", None), "vocab_size", None)
+    if isinstance(size, int) and not isinstance(size, bool):
+        return size
+    embedding = next((m for m in model.modules() if isinstance(m, nn.Embedding)), None)
+    return None if embedding is None else embedding.num_embeddings
+
+
+def model_logits(model: nn.Module, x: Tensor) -> Tensor:
+    """Return model(x) as (B, T, V) logits: a tensor, or an output with .logits (transformers).
+    A model that fails on token ids, or returns another shape, is a ValueError naming `model`."""
+    import torch
+
+    try:
+        out = model(x)
+    except (RuntimeError, IndexError) as error:
+        if isinstance(error, torch.cuda.OutOfMemoryError):
+            raise
+        raise ValueError(f"model failed on token ids of shape {tuple(x.shape)} "
+                         f"({short_repr(str(error), 200)}); it must map (B, T) token ids to "
+                         f"(B, T, vocab_size) logits") from error
+    logits = getattr(out, "logits", out)
+    if (not isinstance(logits, torch.Tensor) or not logits.is_floating_point()
+            or logits.dim() != 3 or logits.shape[:2] != x.shape or logits.size(-1) == 0):
+        raise ValueError(f"model must return (B, T, vocab_size) = ({x.size(0)}, {x.size(1)}, V) "
+                         f"floating-point logits (a tensor, or an output with .logits), got "
+                         f"{short_repr(logits)}")
+    return logits
+
+
+def check_targets(model: nn.Module, x: object, y: object) -> tuple[Tensor, Tensor]:
+    """Check token ids x and targets y: (B, T) integer tensors of one shape, on one device,
+    within the model's vocab (negative ids such as -100, torch's ignore_index, are refused:
+    every target counts). Return them as torch.long."""
+    import torch
+
+    for name, ids in (("x", x), ("y", y)):
+        check_tensor(name, ids, ndim=2, kind="integer", shape="(B, T)")
+    if x.shape != y.shape or not x.numel():
+        raise ValueError(f"x and y must have one shape (B, T), not empty, got {tuple(x.shape)} "
+                         f"and {tuple(y.shape)}; y is x shifted by one token")
+    check_same_device(x=x, y=y)
+    vocab_size = vocab_size_of(model)
+    for name, ids in (("x", x), ("y", y)):
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or (vocab_size is not None and high >= vocab_size):
+            raise ValueError(f"{name} holds ids from {low} to {high}, outside 0.."
+                             f"{'' if vocab_size is None else vocab_size - 1}, the model's vocab"
+                             f" (every target is scored: no ignore_index such as -100)")
+    return x.to(torch.long), y.to(torch.long)
 
 
 def next_token_loss(model: nn.Module, x: Tensor, y: Tensor) -> Tensor:
     """Return the loss on a batch: the mean cross-entropy of predicting y from x, where
-    model(x) gives (B, T, V) logits and y (B, T) holds the token after each of x's."""
+    model(x) gives (B, T, V) logits and y (B, T) holds the token after each of x's. Every
+    target counts: ids outside 0..V-1 (torch's ignore_index, -100, too) are a ValueError."""
     import torch.nn.functional as F
 
-    logits = model(x)  # (B, T, V)
-    return F.cross_entropy(logits.view(-1, logits.size(-1)), y.view(-1))  # mean over B·T tokens
+    check_model("model", model)
+    x, y = check_targets(model, x, y)
+    logits = model_logits(model, x)  # (B, T, V)
+    if int(y.max()) >= logits.size(-1):
+        raise ValueError(f"y holds the id {int(y.max())}, but the model gives logits for "
+                         f"{logits.size(-1)} tokens only")
+    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))  # mean of B·T
 
 
 def check_token_stream(name: str, value: object, min_length: int = 1, *,
@@ -73,9 +144,11 @@ def check_token_stream(name: str, value: object, min_length: int = 1, *,
     if len(ids) < min_length:
         raise ValueError(f"{name} has {len(ids)} tokens, needs at least {min_length}"
                          + (f" ({fix}): use more text" if fix else ""))
-    if vocab_size is not None and len(ids) and not 0 <= ids.min() <= ids.max() < vocab_size:
+    if len(ids) and (ids.min() < 0 or (vocab_size is not None and ids.max() >= vocab_size)):
+        vocab = "0.. (ids are never negative)" if vocab_size is None else \
+            f"0..{vocab_size - 1}, the model's vocab"
         raise ValueError(f"{name} holds ids from {int(ids.min())} to {int(ids.max())}, outside "
-                         f"0..{vocab_size - 1}, the model's vocab; encode with its tokenizer")
+                         f"{vocab}; encode with its tokenizer")
     return ids
 
 
@@ -106,9 +179,10 @@ def check_block_size(name: str, block_size: object, model: nn.Module) -> int:
 def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
               stride: int | None = None, batch_size: int = 16) -> float:
     """Return the mean cross-entropy (nats per token) of predicting every token of `data` after
-    the first, each exactly once.
+    the first, each exactly once; a NaN or infinite loss is a FloatingPointError.
 
-    `data` is a 1-D LongTensor of token ids; `model` maps (B, T) ids to (B, T, V) logits.
+    `data` is a 1-D LongTensor of token ids; `model` maps (B, T) ids to (B, T, V) logits (or to
+    an output with .logits, as transformers' models do).
     Windows of block_size tokens (default: the model's block_size) slide by `stride` (default
     block_size // 2); each window scores only the tokens the previous one did not, so every
     prediction but the first window's sees at least block_size - stride tokens of context.
@@ -123,13 +197,12 @@ def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
     import torch.nn.functional as F
 
     device = check_model("model", model)
-    vocab_size = getattr(getattr(model, "config", None), "vocab_size", None)
-    check_token_stream("data", data, min_length=2, vocab_size=vocab_size)
+    check_token_stream("data", data, min_length=2, vocab_size=vocab_size_of(model))
     block_size = check_block_size("block_size", block_size, model)
     stride = max(block_size // 2, 1) if stride is None else stride
-    check_int("stride", stride, minimum=1, maximum=block_size,
-              fix="a stride above block_size would skip tokens")
-    check_int("batch_size", batch_size, minimum=1)
+    stride = check_int("stride", stride, minimum=1, maximum=block_size,
+                       fix="a stride above block_size would skip tokens")
+    batch_size = check_int("batch_size", batch_size, minimum=1)
     length = min(block_size, len(data) - 1)  # tokens fed per window
     last = len(data) - 1 - length  # the last window ends at the last target
     starts = sorted(set(range(0, last, stride)) | {last})
@@ -142,7 +215,8 @@ def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
                 group = starts[i:i + batch_size]
                 x = torch.stack([data[s:s + length] for s in group]).to(device)  # (B, T)
                 y = torch.stack([data[s + 1:s + length + 1] for s in group]).to(device)
-                losses = F.cross_entropy(model(x).transpose(1, 2), y, reduction="none")  # (B, T)
+                logits = model_logits(model, x)  # (B, T, V)
+                losses = F.cross_entropy(logits.transpose(1, 2), y, reduction="none")  # (B, T)
                 for row, s in enumerate(group):
                     first = scored_until - (s + 1)  # targets s+1 .. s+first were scored before
                     total += losses[row, first:].sum().item()
@@ -150,4 +224,14 @@ def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
     finally:
         model.train(was_training)
     assert scored_until == len(data)  # every target scored exactly once
-    return total / (len(data) - 1)
+    return check_finite_loss(total / (len(data) - 1))
+
+
+def check_finite_loss(loss: float, fix: str = "check the model's parameters for NaN") -> float:
+    """Return `loss` if finite; else FloatingPointError. A NaN or infinite loss means the
+    parameters hold NaN/inf (a diverged run) or the model gives a token zero probability: every
+    loss of the course (text_loss, evaluate, train_step) refuses it rather than returning it."""
+    if not math.isfinite(loss):
+        raise FloatingPointError(f"the loss is {loss}: the model's parameters hold NaN or inf "
+                                 f"(training diverged?), or it gives a token probability 0; {fix}")
+    return loss

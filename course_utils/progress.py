@@ -48,6 +48,7 @@ def progress_bar(total: int, desc: str, *, enabled: bool = True, initial: int = 
     check_int("total", total, minimum=0)
     check_int("initial", initial, minimum=0, maximum=total)
     check_str("desc", desc)
+    check_str("unit", unit, nonempty=True, fix="e.g. unit='step'")
     if not check_bool("enabled", enabled):
         yield _NoBar()
         return

@@ -1,10 +1,11 @@
 """Training a GPT on token ids, in the order of a run: nanoGPT's loop, one idea at a time.
 
 `TrainConfig` holds a run's settings, `TrainHistory` what it measured. `lr_at` is the schedule
-(linear warmup, then cosine decay to min_lr); `get_batch` cuts random windows of text: inputs x,
-targets y (x shifted by one token); `make_optimizer` is AdamW, decaying the weight matrices only;
-`train_step` (from `course_utils.optim`) is one update; `evaluate` the mean loss on held-out
-batches; `train` runs it all, with early stopping and checkpoints to resume from bit for bit.
+(linear warmup, then cosine decay to min_lr); `get_batch` (from `course_utils.optim`) cuts random
+windows of text: inputs x, targets y (x shifted by one token); `make_optimizer` is AdamW, decaying
+the weight matrices only; `train_step` (from `course_utils.optim`) is one update; `evaluate` the
+mean loss on held-out batches; `train` runs it all, with early stopping and checkpoints to resume
+from bit for bit.
 
 All randomness comes from `TrainConfig.seed`; the caller's global RNG is left as it was. Left
 out: mixed precision, gradient accumulation, several devices. The checkpoint format is
@@ -23,9 +24,10 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.checkpoint import check_checkpoint_folder, read_checkpoint, write_checkpoint
-from course_utils.metrics import (bits_per_byte, check_block_size, check_model,
-                                  check_token_stream, next_token_loss, text_loss)
-from course_utils.optim import train_step
+from course_utils.metrics import (bits_per_byte, check_block_size, check_finite_loss,
+                                  check_model, check_token_stream, next_token_loss, text_loss,
+                                  vocab_size_of)
+from course_utils.optim import get_batch, train_step, trainable_parameters
 from course_utils.progress import progress_bar
 from course_utils.validation import (check_bool, check_device, check_int, check_number,
                                      check_path, check_seed, check_type)
@@ -38,10 +40,11 @@ __all__ = ["TrainConfig", "TrainHistory", "lr_at", "get_batch", "evaluate", "bit
 _MAY_CHANGE_ON_RESUME = ("checkpoint_dir", "checkpoint_interval", "progress", "device")
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     """Settings of one training run, checked once; the defaults suit a ~1M-parameter GPT on a
-    CPU. A wrong one is a TypeError/ValueError that names it."""
+    CPU. A wrong one is a TypeError/ValueError that names it. Frozen, so no change skips the
+    checks: dataclasses.replace(config, lr=1e-3) makes a new, checked one."""
 
     batch_size: int = 32  # sequences per step
     block_size: int | None = None  # tokens per sequence; None: the model's block_size
@@ -62,28 +65,31 @@ class TrainConfig:
     progress: bool = True  # a progress bar (TQDM_DISABLE=1 in the environment also hides it)
 
     def __post_init__(self) -> None:
+        def keep(name: str, value: object) -> None:  # the checked value: an int, not NumPy's
+            object.__setattr__(self, name, value)
+
         for name in ("batch_size", "num_steps", "eval_interval", "eval_batches"):
-            check_int(name, getattr(self, name), minimum=1)
+            keep(name, check_int(name, getattr(self, name), minimum=1))
         for name in ("block_size", "early_stopping_patience", "checkpoint_interval"):
-            check_int(name, getattr(self, name), minimum=1, optional=True)
-        check_int("warmup_steps", self.warmup_steps, minimum=0, maximum=self.num_steps,
-                  fix="a tenth of num_steps is usual")
-        self.lr = check_number("lr", self.lr, minimum=0, min_open=True, fix="e.g. lr=3e-3")
-        self.min_lr = check_number("min_lr", self.min_lr, minimum=0, maximum=self.lr,
-                                   fix="at most lr; lr / 10 is usual")
-        self.weight_decay = check_number("weight_decay", self.weight_decay, minimum=0)
-        self.grad_clip = check_number("grad_clip", self.grad_clip, minimum=0, min_open=True,
-                                      optional=True, fix="None turns clipping off")
+            keep(name, check_int(name, getattr(self, name), minimum=1, optional=True))
+        keep("warmup_steps", check_int("warmup_steps", self.warmup_steps, minimum=0,
+                                       maximum=self.num_steps, fix="a tenth of num_steps is usual"))
+        keep("lr", check_number("lr", self.lr, minimum=0, min_open=True, fix="e.g. lr=3e-3"))
+        keep("min_lr", check_number("min_lr", self.min_lr, minimum=0, maximum=self.lr,
+                                    fix="at most lr; lr / 10 is usual"))
+        keep("weight_decay", check_number("weight_decay", self.weight_decay, minimum=0))
+        keep("grad_clip", check_number("grad_clip", self.grad_clip, minimum=0, min_open=True,
+                                       optional=True, fix="None turns clipping off"))
         if len(check_type("betas", self.betas, (tuple, list), "a pair (β1, β2)")) != 2:
             raise ValueError(f"betas must be a pair (β1, β2), got {self.betas!r}")
-        self.betas = tuple(check_number(f"betas[{i}]", beta, minimum=0, maximum=1, max_open=True)
-                           for i, beta in enumerate(self.betas))  # a list after a JSON trip
+        keep("betas", tuple(check_number(f"betas[{i}]", beta, minimum=0, maximum=1, max_open=True)
+                            for i, beta in enumerate(self.betas)))  # a list after a JSON trip
         if self.checkpoint_dir is not None:
-            self.checkpoint_dir = check_path("checkpoint_dir", self.checkpoint_dir)
+            keep("checkpoint_dir", check_path("checkpoint_dir", self.checkpoint_dir))
         elif self.checkpoint_interval is not None:
             raise ValueError("checkpoint_interval needs a checkpoint_dir to save into")
-        check_seed("seed", self.seed)
-        self.device = str(check_device("device", self.device))
+        keep("seed", check_seed("seed", self.seed))
+        keep("device", str(check_device("device", self.device)))
         check_bool("progress", self.progress)
 
 
@@ -100,9 +106,15 @@ class TrainHistory:
     train_eval_loss: list[float] = field(default_factory=list)  # same on training batches
     stopped_early: bool = False  # True if early stopping ended the run before num_steps
 
-    def __post_init__(self) -> None:
+    def __post_init__(self) -> None:  # a list of plain ints or finite floats each, in step
         for f in fields(self)[:-1]:
-            check_type(f.name, getattr(self, f.name), list, "a list")
+            check = check_int if f.name.endswith("steps") else check_number
+            setattr(self, f.name, [check(f"{f.name}[{i}]", value) for i, value in enumerate(
+                check_type(f.name, getattr(self, f.name), list, "a list"))])
+        if not len(self.steps) == len(self.train_loss) == len(self.lr) or not len(
+                self.eval_steps) == len(self.val_loss) == len(self.train_eval_loss):
+            raise ValueError("steps, train_loss and lr must have one length, and so must "
+                             "eval_steps, val_loss and train_eval_loss (one entry per step/eval)")
         check_bool("stopped_early", self.stopped_early)
 
     @property
@@ -131,7 +143,7 @@ def lr_at(step: int, config: TrainConfig) -> float:
     >>> lr_at(8, config), lr_at(13, config)  # half way down the cosine: (1.0 + 0.1) / 2
     (0.55, 0.1)
     """
-    check_int("step", step, minimum=0)
+    step = check_int("step", step, minimum=0)
     check_type("config", config, TrainConfig, "a TrainConfig")
     if step < config.warmup_steps:
         return config.lr * (step + 1) / (config.warmup_steps + 1)
@@ -141,31 +153,12 @@ def lr_at(step: int, config: TrainConfig) -> float:
     return config.min_lr + 0.5 * (1.0 + math.cos(math.pi * progress)) * (config.lr - config.min_lr)
 
 
-def get_batch(data: Tensor, batch_size: int, block_size: int,
-              generator: torch.Generator) -> tuple[Tensor, Tensor]:
-    """Return inputs x and targets y, both (batch_size, block_size), from random windows of data:
-    y is x shifted by one token, y[b, t] the token that follows x[b, :t+1].
-
-    >>> x, y = get_batch(torch.arange(100), 2, 4, torch.Generator().manual_seed(0))
-    >>> x[0], y[0]
-    (tensor([44, 45, 46, 47]), tensor([45, 46, 47, 48]))
-    """
-    check_int("batch_size", batch_size, minimum=1)
-    check_int("block_size", block_size, minimum=1)
-    check_token_stream("data", data, block_size + 1, fix="block_size tokens and the next")
-    check_type("generator", generator, torch.Generator, "a torch.Generator",
-               fix="use torch.Generator().manual_seed(seed)")
-    starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)  # (B,)
-    window = data[starts[:, None] + torch.arange(block_size + 1)]  # (B, T+1)
-    return window[:, :-1].contiguous(), window[:, 1:].contiguous()  # (B, T) each
-
-
 def _window(model: nn.Module, config: TrainConfig, **streams: object) -> int:
     """The window (config.block_size or the model's); each stream must hold one, in the vocab."""
     block_size = check_block_size("config.block_size", config.block_size, model)
     for name, data in streams.items():
         check_token_stream(name, data, block_size + 1, fix=f"{block_size} tokens and the next",
-                           vocab_size=getattr(getattr(model, "config", None), "vocab_size", None))
+                           vocab_size=vocab_size_of(model))
     return block_size
 
 
@@ -182,7 +175,7 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
     """
     check_model("model", model)
     check_type("config", config, TrainConfig, "a TrainConfig")
-    params = [p for p in model.parameters() if p.requires_grad]  # a tied matrix comes once
+    params = trainable_parameters(model)  # a tied matrix comes once
     groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.weight_decay},
               {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
     return torch.optim.AdamW(groups, lr=config.lr, betas=config.betas)
@@ -192,7 +185,8 @@ def make_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.AdamW:
 def evaluate(model: nn.Module, data: Tensor, config: TrainConfig,
              generator: torch.Generator) -> float:
     """Return the mean cross-entropy (nats per token) on config.eval_batches random batches, in
-    eval mode (no dropout); the model goes back to the mode it was in.
+    eval mode (no dropout); the model goes back to the mode it was in. A NaN or infinite loss
+    is a FloatingPointError, as in `text_loss` and `train_step`.
 
     >>> from course_utils.model import GPT, GPTConfig
     >>> model = GPT(GPTConfig(vocab_size=4, block_size=8, n_layer=1, n_head=1, n_embd=8))
@@ -212,7 +206,8 @@ def evaluate(model: nn.Module, data: Tensor, config: TrainConfig,
             total += next_token_loss(model, x.to(device), y.to(device)).item()
     finally:
         model.train(was_training)
-    return total / config.eval_batches  # batches have equal size: this is the mean per token
+    return check_finite_loss(total / config.eval_batches,  # equal batches: mean per token
+                             "if training diverged, lower lr or clip the gradients (grad_clip)")
 
 
 def save_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
@@ -220,11 +215,13 @@ def save_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
                     generators: dict[str, torch.Generator], config: TrainConfig) -> Path:
     """Save what a run needs to resume after `step` updates; return the folder. A kill at any
     instant leaves the old or the new checkpoint whole (see `course_utils.checkpoint`)."""
-    check_int("step", step, minimum=0)
+    step = check_int("step", step, minimum=0)
     check_type("history", history, TrainHistory, "a TrainHistory")
-    check_type("config", config, TrainConfig, "a TrainConfig")
+    settings = asdict(check_type("config", config, TrainConfig, "a TrainConfig"))
+    settings.update(betas=list(config.betas), checkpoint_dir=config.checkpoint_dir and str(
+        config.checkpoint_dir))  # as JSON reads them back
     return write_checkpoint(directory, model, optimizer, generators,
-                            {"step": step, "config": asdict(config), "history": asdict(history)})
+                            {"step": step, "config": settings, "history": asdict(history)})
 
 
 def _run_state(state: dict[str, Any],

@@ -9,6 +9,7 @@ and must tidy what the killed save left; a later save must leave nothing but its
 
 from __future__ import annotations
 
+import base64
 import errno
 import json
 import random
@@ -336,3 +337,90 @@ def test_a_read_only_folder_loads_but_refuses_saves_and_training_before_a_step(
     with pytest.raises(OSError, match="read-only"):
         training.train(GPT(SHAPE), data, data, config)
     assert steps == [] and loaded_state(view) == 1
+
+
+# --- the manifest's own checksum, and what a manifest can hold ----------------------------------
+
+def _edit_manifest(folder: Path, edit, digest: bool = False) -> None:
+    manifest = json.loads((folder / MANIFEST).read_text())
+    edit(manifest)
+    if digest:  # a consistent forgery: the checksum recomputed after the edit
+        manifest["sha256"] = checkpoint._digest(manifest)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
+
+
+def _flip_generator_byte(manifest: dict) -> None:
+    data = bytearray(base64.b64decode(manifest["generators"]["batches"]))
+    data[100] ^= 0x01
+    manifest["generators"]["batches"] = base64.b64encode(bytes(data)).decode()
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: m["optimizer"]["param_groups"][0].update(eps=0.5),
+    lambda m: m["state"]["history"]["lr"].__setitem__(0, 0.2),
+    lambda m: m["optimizer"]["param_groups"][0].update(params=[0] * 4),
+    _flip_generator_byte,
+], ids=["adamw eps", "history", "param indices", "generator state"])
+def test_an_edited_manifest_is_refused_and_nothing_changes(tmp_path, edit):
+    save(tmp_path, 1)
+    _edit_manifest(tmp_path, edit)
+    model = GPT(SHAPE, seed=99)
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=f"altered or damaged: {MANIFEST} does not match its"):
+        load_checkpoint(tmp_path, model, make_optimizer(model, TrainConfig()))
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def test_a_manifest_of_format_2_cannot_be_verified_and_is_refused(tmp_path):
+    save(tmp_path, 1)
+    _edit_manifest(tmp_path, lambda m: (m.pop("sha256"), m.update(format_version=2)))
+    with pytest.raises(ValueError, match="format 2, which has no sha256"):
+        loaded_state(tmp_path)
+    save(tmp_path, 2)  # a save replaces it
+    assert loaded_state(tmp_path) == 2
+
+
+def test_a_forged_manifest_naming_an_unknown_tensor_is_refused(tmp_path):
+    save(tmp_path, 1)
+    _edit_manifest(tmp_path, lambda m: m["model"]["tied"].update({"lm_head.weight": "x"}), True)
+    with pytest.raises(ValueError, match="does not fit"):
+        load_checkpoint(tmp_path, GPT(SHAPE))
+
+
+def test_state_must_read_back_equal_from_json(tmp_path):
+    linear = torch.nn.Linear(2, 2)
+    sgd = torch.optim.SGD(linear.parameters(), lr=0.1)
+    for state in ({1: 2}, {"betas": (0.9, 0.95)}, {"dir": tmp_path}, {"loss": float("nan")}):
+        with pytest.raises(TypeError, match="state must hold plain JSON values"):
+            write_checkpoint(tmp_path / "run", linear, sgd, {}, state)
+    assert not (tmp_path / "run").exists()
+    state = {"a": [1, 2.5, "x", None, True, {"b": []}]}
+    write_checkpoint(tmp_path / "run", linear, sgd, {}, state)
+    assert read_checkpoint(tmp_path / "run", linear) == state
+
+
+def test_moments_of_other_parameters_are_refused_before_anything_changes(tmp_path):
+    linear = torch.nn.Linear(3, 2)
+    saved = torch.optim.AdamW([{"params": [linear.weight]}, {"params": [linear.bias]}])
+    linear(torch.ones(1, 3)).sum().backward()
+    saved.step()
+    write_checkpoint(tmp_path, linear, saved, {}, {})
+    swapped = torch.optim.AdamW([{"params": [linear.bias]}, {"params": [linear.weight]}])
+    with pytest.raises(ValueError, match=r"does not fit: its optimizer state '[01]\.exp_avg\w*' has shape"):
+        read_checkpoint(tmp_path, linear, swapped)
+    assert not swapped.state
+
+
+def test_an_optimizer_whose_state_is_not_tensors_is_refused_at_save(tmp_path):
+    linear = torch.nn.Linear(2, 2)
+    lbfgs = torch.optim.LBFGS(linear.parameters())
+    lbfgs.step(lambda: linear(torch.ones(1, 2)).sum().backward() or torch.tensor(1.0))
+    with pytest.raises(ValueError, match="LBFGS keeps its state"):
+        write_checkpoint(tmp_path / "run", linear, lbfgs, {}, {})
+    assert not (tmp_path / "run").exists()
+
+
+def test_os_errors_name_the_path_once(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        load_checkpoint(tmp_path / "missing", GPT(SHAPE))
+    assert str(info.value).count(str(tmp_path / "missing")) == 1

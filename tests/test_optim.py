@@ -166,3 +166,26 @@ def test_torch_options_it_does_not_implement_are_refused():
     p.grad = torch.ones(2)
     with pytest.raises(NotImplementedError, match="maximize"):
         opt.step()
+
+
+def test_every_way_in_checks_the_settings():
+    p, q = nn.Parameter(torch.zeros(2)), nn.Parameter(torch.zeros(2))
+    optimizer = SGD([p], lr=0.1)
+    for bad_group in ({"params": [q], "lr": float("nan")}, {"params": [q], "momentum": -1}):
+        with pytest.raises(ValueError):
+            optimizer.add_param_group(bad_group)
+    assert len(optimizer.param_groups) == 1  # nothing was added
+    optimizer.add_param_group({"params": [q], "lr": 0.5})
+    assert optimizer.param_groups[1]["lr"] == 0.5 and optimizer.param_groups[1]["momentum"] == 0
+    state = optimizer.state_dict()
+    state["param_groups"][0]["lr"] = float("nan")
+    with pytest.raises(ValueError, match="lr must be"):
+        optimizer.load_state_dict(state)
+    assert optimizer.param_groups[0]["lr"] == 0.1
+    with pytest.raises(TypeError, match="closure"):
+        optimizer.step(closure=5)
+    with pytest.raises(TypeError, match=r"params\[0\]"):
+        SGD([1, 2], lr=0.1)
+    np = pytest.importorskip("numpy")
+    group = SGD([p], lr=np.float32(0.5), momentum=np.int64(0)).param_groups[0]
+    assert (type(group["lr"]), type(group["momentum"])) == (float, float)

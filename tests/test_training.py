@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 from course_utils import training
 from course_utils.model import GPT, GPTConfig
+from course_utils.optim import SGD
 from course_utils.training import (
     TrainConfig,
     TrainHistory,
@@ -312,7 +313,7 @@ def test_a_diverging_run_stops_with_a_clear_error_before_the_bad_update():
     model = GPT(TINY)
     with torch.no_grad():
         model.lm_head.weight[0, 0] = float("inf")  # as after an update with far too high an lr
-    with pytest.raises(FloatingPointError, match="diverged; lower lr"):
+    with pytest.raises(FloatingPointError, match="diverged, lower lr"):
         train(model, PATTERN, PATTERN, tiny_config(eval_interval=1000))
     assert math.isinf(model.lm_head.weight[0, 0].item())  # no update was applied on top
 
@@ -385,3 +386,91 @@ def test_text_loss_scores_every_prediction_once_with_enough_context():
         assert math.isfinite(loss) and loss == pytest.approx(full_context, rel=0.2)
     with pytest.raises(ValueError, match="stride"):
         training.text_loss(model, data, block_size=4, stride=5)
+
+
+# --- what would otherwise train or measure silently wrong ---------------------------------------
+
+def test_an_optimizer_of_another_model_is_refused_and_nothing_moves():
+    model, other = GPT(TINY), GPT(TINY, seed=1)
+    before = [p.clone() for p in (*model.parameters(), *other.parameters())]
+    x, y = get_batch(PATTERN, 2, 8, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="optimizer must hold the model's trainable parameters"):
+        training.train_step(model, SGD(other.parameters(), lr=0.1), x, y, 0.1, None)
+    after = [*model.parameters(), *other.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+@pytest.mark.parametrize("target", [-100, -1, 8])
+def test_targets_outside_the_vocab_are_refused_not_ignored(target):
+    model, (x, y) = GPT(TINY), get_batch(PATTERN, 2, 8, torch.Generator().manual_seed(0))
+    y[0, 0] = target  # torch's cross_entropy would skip -100 (its ignore_index) silently
+    with pytest.raises(ValueError, match=r"y holds ids from .* outside 0\.\.7"):
+        training.train_step(model, SGD(model.parameters(), lr=0.1), x, y, 0.1, None)
+
+
+def test_int32_targets_give_the_loss_of_long_ones():
+    model, (x, y) = GPT(TINY), get_batch(PATTERN, 2, 8, torch.Generator().manual_seed(0))
+    expected = F.cross_entropy(model(x).flatten(0, 1), y.flatten()).item()
+    loss = training.train_step(model, SGD(model.parameters(), lr=0.1), x.int(), y.int(), 0.1,
+                               None)
+    assert loss == pytest.approx(expected, rel=1e-6)
+
+
+def test_nan_weights_are_a_floating_point_error_in_every_loss():
+    model = GPT(TINY)
+    with torch.no_grad():
+        model.lm_head.weight[0, 0] = float("nan")
+    with pytest.raises(FloatingPointError, match="the loss is nan"):
+        training.text_loss(model, PATTERN)
+    with pytest.raises(FloatingPointError, match="the loss is nan"):
+        evaluate(model, PATTERN, tiny_config(), torch.Generator())
+
+
+def test_numpy_ints_are_stored_as_ints_and_the_run_saves_as_with_ints(tmp_path):
+    np = pytest.importorskip("numpy")
+    settings = dict(num_steps=3, batch_size=2, seed=1, warmup_steps=1, eval_interval=2)
+    plain = tiny_config(**settings)
+    numpy = tiny_config(**{k: np.int64(v) for k, v in settings.items()},
+                        checkpoint_dir=tmp_path / "run")
+    assert all(type(getattr(numpy, k)) is int for k in settings)
+    runs = [train(GPT(TINY), PATTERN, PATTERN, config) for config in (plain, numpy)]
+    assert runs[0] == runs[1]
+    step, history, saved = load_checkpoint(tmp_path / "run", GPT(TINY))
+    assert (step, history, saved) == (3, runs[1], numpy)
+
+
+def test_train_config_cannot_be_changed_past_its_checks():
+    config = tiny_config()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.lr = float("nan")
+    with pytest.raises(ValueError, match="lr must be"):
+        dataclasses.replace(config, lr=float("nan"))
+    assert dataclasses.replace(config, lr=0.5).lr == 0.5
+
+
+def test_train_history_holds_plain_numbers_and_matching_lengths():
+    history = TrainHistory(steps=[torch.tensor(0).item()], train_loss=[1], lr=[0.1])
+    assert history.train_loss == [1.0] and type(history.train_loss[0]) is float
+    with pytest.raises(ValueError, match="one length"):
+        TrainHistory(eval_steps=[0], val_loss=[])
+
+
+def test_bits_per_byte_of_a_huge_loss_does_not_overflow_on_the_way():
+    assert bits_per_byte(1e308, 10, 100) == pytest.approx(1e307 / math.log(2))
+    with pytest.raises(ValueError, match="beyond a float's range"):
+        bits_per_byte(1e308, 10, 1)
+
+
+def test_a_transformers_model_is_measured_and_trained_through_its_logits(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+        vocab_size=8, n_positions=8, n_embd=8, n_layer=1, n_head=1, bos_token_id=0,
+        eos_token_id=0)).eval()  # no dropout, as text_loss measures
+    data = PATTERN[:40]
+    with torch.no_grad():
+        logits = hf(data[None, :4]).logits[0]  # one window: block_size 4 covers 5 tokens
+    expected = F.cross_entropy(logits, data[1:5]).item()
+    assert training.text_loss(hf, data[:5], block_size=4) == pytest.approx(expected, rel=1e-6)
+    config = tiny_config(block_size=4, num_steps=2, warmup_steps=1, checkpoint_dir=tmp_path / "hf")
+    history = train(hf, data, data, config)
+    assert load_checkpoint(tmp_path / "hf", hf)[1] == history

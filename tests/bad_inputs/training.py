@@ -10,9 +10,11 @@ import torch
 from bad_inputs import bad
 from torch import nn
 
-from course_utils.metrics import bits_per_byte, text_loss
+from course_utils.checkpoint import write_checkpoint
+from course_utils.metrics import bits_per_byte, next_token_loss, text_loss
 from course_utils.model import GPT, GPTConfig
 from course_utils.optim import SGD, train_step
+from course_utils.progress import progress_bar
 from course_utils.training import (TrainConfig, TrainHistory, evaluate, get_batch,
                                    load_checkpoint, lr_at, make_optimizer, save_checkpoint, train)
 
@@ -160,6 +162,132 @@ CASES = [
         lambda: load_checkpoint(_FOLDER / "run", GPT(GPTConfig(vocab_size=8, block_size=8,
                                                                n_layer=2, n_head=1, n_embd=8))),
         ValueError, "another config", "n_layer=1"),
+]
+
+
+
+def _lbfgs_after_a_step() -> torch.optim.LBFGS:
+    optimizer = torch.optim.LBFGS(_LINEAR.parameters())
+    optimizer.step(lambda: _LINEAR(torch.ones(1, 2)).sum().backward() or torch.tensor(1.0))
+    return optimizer
+
+
+def _group(**settings: object) -> None:
+    SGD([nn.Parameter(torch.zeros(2))], lr=0.1).add_param_group(
+        {"params": [nn.Parameter(torch.zeros(2))], **settings})
+
+
+def _load_settings(**settings: object) -> None:
+    optimizer = SGD([nn.Parameter(torch.zeros(2))], lr=0.1)
+    state = optimizer.state_dict()
+    state["param_groups"][0].update(settings)
+    optimizer.load_state_dict(state)
+
+
+_LINEAR = nn.Linear(2, 2)
+_FROZEN = GPT(_TINY).requires_grad_(False)
+_X = torch.zeros(2, 4, dtype=torch.long)
+_NAN_MODEL = GPT(_TINY)
+with torch.no_grad():
+    _NAN_MODEL.lm_head.weight[0, 0] = float("nan")
+_LOOPED: dict = {}
+_LOOPED["self"] = _LOOPED
+
+CASES += [
+    # an optimizer or targets that would train silently wrong
+    bad("train_step(another model's optimizer)",
+        lambda: _step(optimizer=SGD(GPT(_TINY).parameters())), ValueError, "optimizer",
+        "the model's trainable parameters"),
+    bad("train_step(targets -100)", lambda: _step(y=torch.full((2, 4), -100)), ValueError, "y",
+        "-100", "ignore_index"),
+    bad("train_step(target 99)", lambda: _step(y=torch.full((2, 4), 99)), ValueError, "y", "0..7"),
+    bad("train_step(a frozen model)", lambda: train_step(_FROZEN, SGD(GPT(_TINY).parameters()),
+                                                         _X, _X, 0.1, None),
+        ValueError, "model", "no trainable parameters"),
+    bad("train(a frozen model)", lambda: train(_FROZEN, _IDS, _IDS, _CONFIG), ValueError,
+        "model", "no trainable parameters"),
+    bad("train_step(nn.Linear)", lambda: train_step(_LINEAR, SGD(_LINEAR.parameters()), _X, _X,
+                                                    0.1, None),
+        ValueError, "model", "(B, T, vocab_size)"),
+    bad("train_step(empty batch)", lambda: _step(x=_X[:, :0], y=_X[:, :0]), ValueError, "x",
+        "empty"),
+    bad("next_token_loss(model=str)", lambda: next_token_loss("gpt", _X, _X), TypeError, "model"),
+    bad("next_token_loss(float y)", lambda: next_token_loss(_MODEL, _X, _X.float()), TypeError,
+        "y", "float32"),
+    bad("next_token_loss(y shape)", lambda: next_token_loss(_MODEL, _X, _X[:, :3]), ValueError,
+        "y", "(2, 3)"),
+    bad("next_token_loss(-100)", lambda: next_token_loss(_MODEL, _X, torch.full_like(_X, -100)),
+        ValueError, "y", "-100"),
+    # models that are not the course's GPT
+    bad("text_loss(embedding, id 30)",
+        lambda: text_loss(nn.Sequential(nn.Embedding(16, 16)), torch.tensor([1, 2, 30, 4]),
+                          block_size=2), ValueError, "data", "0..15"),
+    bad("text_loss(2-D output)",
+        lambda: text_loss(nn.Sequential(nn.Embedding(16, 16), nn.Flatten()),
+                          torch.tensor([1, 2, 3, 4]), block_size=2), ValueError, "model",
+        "(B, T, vocab_size)"),
+    bad("train(embedding of 4, ids to 7)",
+        lambda: train(nn.Sequential(nn.Embedding(4, 4)), _IDS, _IDS, _config(block_size=4)),
+        ValueError, "train_data", "0..3"),
+    bad("text_loss(NaN weights)", lambda: text_loss(_NAN_MODEL, _IDS), FloatingPointError,
+        "nan", "NaN"),
+    bad("evaluate(NaN weights)", lambda: evaluate(_NAN_MODEL, _IDS, _CONFIG, torch.Generator()),
+        FloatingPointError, "nan", "lower lr"),
+    # sizes and ids beyond reason
+    bad("get_batch(batch_size=2**40)", lambda: get_batch(_IDS, 2**40, 4, torch.Generator()),
+        MemoryError, "batch_size"),
+    bad("get_batch(batch_size=2**70)", lambda: get_batch(_IDS, 2**70, 4, torch.Generator()),
+        MemoryError, "batch_size"),
+    bad("get_batch(negative ids)", lambda: get_batch(_IDS - 3, 2, 4, torch.Generator()),
+        ValueError, "data", "-3", "never negative"),
+    bad("bits_per_byte(1e308, 10, 1)", lambda: bits_per_byte(1e308, 10, 1), ValueError,
+        "loss_nats_per_token", "range"),
+    bad("TrainHistory(val_loss=[a])", lambda: TrainHistory(val_loss=["a"]), TypeError,
+        "val_loss[0]"),
+    bad("TrainHistory(lengths)", lambda: TrainHistory(steps=[0]), ValueError, "steps",
+        "train_loss"),
+    bad("TrainConfig(device=meta)", lambda: _config(device="meta"), ValueError, "device",
+        "meta"),
+    # SGD's settings wherever they come from
+    bad("SGD.step(closure=5)", lambda: SGD(_LINEAR.parameters()).step(closure=5), TypeError,
+        "closure"),
+    bad("SGD([1, 2])", lambda: SGD([1, 2], lr=0.1), TypeError, "params[0]", "Tensor"),
+    bad("SGD({name: p})", lambda: SGD({"a": _LINEAR.weight}), TypeError, "params",
+        "model.parameters()"),
+    bad("SGD.add_param_group(lr=nan)", lambda: _group(lr=float("nan")), ValueError, "lr", "nan"),
+    bad("SGD.add_param_group(momentum=-1)", lambda: _group(momentum=-1), ValueError, "momentum"),
+    bad("SGD.load_state_dict(lr=nan)", lambda: _load_settings(lr=float("nan")), ValueError,
+        "lr", "nan"),
+    bad("progress_bar(unit=5)", lambda: progress_bar(3, "x", unit=5).__enter__(), TypeError,
+        "unit"),
+    bad("progress_bar(unit='')", lambda: progress_bar(3, "x", unit="").__enter__(), ValueError,
+        "unit"),
+    # what a checkpoint cannot store faithfully
+    bad("save_checkpoint(generators={1: g})",
+        lambda: _save(_FOLDER / "new", generators={1: torch.Generator()}), TypeError,
+        "generators", "str"),
+    bad("write_checkpoint(state key 1)",
+        lambda: write_checkpoint(_FOLDER / "new", _LINEAR, SGD(_LINEAR.parameters()), {},
+                                 {1: 2}), TypeError, "state", "str keys"),
+    bad("write_checkpoint(state tuple)",
+        lambda: write_checkpoint(_FOLDER / "new", _LINEAR, SGD(_LINEAR.parameters()), {},
+                                 {"a": (1, 2)}), TypeError, "state", "tuples"),
+    bad("write_checkpoint(state holds itself)",
+        lambda: write_checkpoint(_FOLDER / "new", _LINEAR, SGD(_LINEAR.parameters()), {},
+                                 _LOOPED), TypeError, "state"),
+    bad("write_checkpoint(LBFGS)",
+        lambda: write_checkpoint(_FOLDER / "new", _LINEAR, _lbfgs_after_a_step(), {}, {}),
+        ValueError, "optimizer", "LBFGS", "tensor"),
+    bad("write_checkpoint(meta model)",
+        lambda: write_checkpoint(_FOLDER / "new", (meta := nn.Linear(2, 2, device="meta")),
+                                 torch.optim.SGD(meta.parameters(), lr=0.1), {}, {}),
+        ValueError, "model", "meta"),
+    bad("write_checkpoint(another model's optimizer)",
+        lambda: write_checkpoint(_FOLDER / "new", _LINEAR, SGD(nn.Linear(2, 2).parameters()),
+                                 {}, {}), ValueError, "optimizer"),
+    bad("load_checkpoint(another model's optimizer)",
+        lambda: load_checkpoint(_FOLDER / "run", _MODEL, SGD(nn.Linear(2, 2).parameters())),
+        ValueError, "optimizer"),
 ]
 
 if not torch.cuda.is_available():
