@@ -47,7 +47,7 @@ def check_repetition_penalty(answer: Sequence[float] | None) -> Verdict:
     """Logits [2.0, -1.0] of two tokens already in the text, after a repetition penalty of 1.25.
 
     >>> check_repetition_penalty([1.6, -1.25])
-    ✓ correct: a positive logit is divided by 1.25 (2.0 → 1.6), a negative one multiplied (−1.0 → −1.25): both tokens become less likely
+    ✓ correct: 2.0 / 1.25 = 1.6 and −1.0 × 1.25 = −1.25: both tokens become less likely
     """
     values = number_list(answer, 2, not_numbers="repetition_penalty.not_numbers",
                          wrong_count="repetition_penalty.count")
@@ -76,8 +76,8 @@ def check_kv_cache_floats(answer: int | None) -> Verdict:
         answer, 2 * 4 * 128 * 128, 0, "kv_cache_floats.correct",
         hints=[(4 * 128 * 128, "kv_cache_floats.one_of_two"),
                (2 * 128 * 128, "kv_cache_floats.one_layer"),
-               (2 * 4 * 4 * 128 * 128, "kv_cache_floats.heads"),
-               (2 * 4 * 128 * 128 * 4, "kv_cache_floats.bytes")],
+               # × 4 heads and × 4 bytes per float32 give the same number: one hint for both
+               (2 * 4 * 128 * 128 * 4, "kv_cache_floats.four_times")],
         otherwise="kv_cache_floats.not_quite")
 
 

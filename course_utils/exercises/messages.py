@@ -157,9 +157,9 @@ _ENGLISH = {
                                "dimensions = 131,072 (512 KiB in float32)",
     "kv_cache_floats.one_of_two": "that counts keys or values, not both",
     "kv_cache_floats.one_layer": "every layer has its own keys and values: multiply by 4 layers",
-    "kv_cache_floats.heads": "the 4 heads split the 128 dimensions (32 each): don't multiply by "
-                             "the number of heads",
-    "kv_cache_floats.bytes": "that is bytes in float32: the question asks for numbers",
+    "kv_cache_floats.four_times": "4× too many: the 4 heads split the 128 dimensions (don't "
+                                  "multiply by them), and the question asks for numbers, not "
+                                  "float32 bytes",
     "kv_cache_floats.not_quite":
         "each layer keeps a key and a value vector of n_embd numbers per token",
 }
