@@ -158,12 +158,16 @@ def get_batch(data: Tensor, batch_size: int, block_size: int,
     """
     batch_size = check_int("batch_size", batch_size, minimum=1)
     block_size = check_int("block_size", block_size, minimum=1)
-    check_token_stream("data", data, block_size + 1, fix="block_size tokens and the next")
+    check_token_stream("data", data, block_size + 1, fix="block_size tokens and the next",
+                       check_ids=False)  # every step calls this: read only the ids it takes
     check_type("generator", generator, torch.Generator, "a torch.Generator",
                fix="use torch.Generator().manual_seed(seed)")
     check_memory("a batch", 3 * batch_size * (block_size + 1) * 8, "lower batch_size")
     starts = torch.randint(len(data) - block_size, (batch_size,), generator=generator)  # (B,)
     window = data[starts[:, None] + torch.arange(block_size + 1)]  # (B, T+1)
+    if window.min() < 0:
+        raise ValueError(f"data holds ids down to {int(data.min())}, and token ids are never "
+                         "negative; encode the text with its tokenizer")
     return window[:, :-1].contiguous(), window[:, 1:].contiguous()  # (B, T) each
 
 

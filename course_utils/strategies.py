@@ -50,7 +50,7 @@ def _check_int64(name: str, value: object, **limits: object) -> int | None:
     """check_int, and at most 2**63 - 1: a LongTensor holds nothing larger."""
     value = check_int(name, value, **limits)
     if value is not None and value > MAX_INT64:
-        raise ValueError(f"{name} must be at most 2**63 - 1, got {value}; {limits['fix']}")
+        raise ValueError(f"{name} must be at most 2**63 - 1, got {value}; {limits.get('fix')}")
     return value
 
 
