@@ -46,8 +46,13 @@ fonts:
 	  echo "note: no CJK font found; 'sudo apt-get install fonts-wqy-microhei' (or any CJK font) lets plots show Chinese"; \
 	fi
 
+# JupyterLab is the course's interface. lab-settings/overrides.json answers its "Jupyter news?"
+# question (no) and turns off update checks: the course runs offline and asks nothing on start.
+LAB_FLAGS := --ServerApp.root_dir=notebooks --LabApp.app_settings_dir=lab-settings \
+	--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+
 lab: setup
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
 	$(TEST_ENV) $(PY) -m pytest --doctest-modules course_utils tests $(NBVAL) notebooks

@@ -1,11 +1,14 @@
-"""Smoke test of `make lab`: JupyterLab starts on loopback, serves /lab, lists the course
-notebooks through its contents API, and shuts down cleanly."""
+"""Smoke test of `make lab`: JupyterLab starts on loopback with the Makefile's flags, serves /lab,
+lists the course notebooks through its contents API, asks nothing about Jupyter news, and shuts
+down cleanly."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import shlex
 import socket
 import subprocess
 import sys
@@ -35,6 +38,21 @@ def _get(url: str, token: str, method: str = "GET") -> tuple[int, bytes]:
         return error.code, error.read()
 
 
+def _lab_flags(repo_root) -> list[str]:
+    """The flags `make lab` passes to JupyterLab (LAB_FLAGS in the Makefile)."""
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8").replace("\\\n", " ")
+    match = re.search(r"^LAB_FLAGS := (.*)$", makefile, re.M)
+    assert match, "the Makefile defines no LAB_FLAGS for `make lab`"
+    return shlex.split(match.group(1))
+
+
+def test_make_lab_uses_the_lab_flags(repo_root):
+    makefile = (repo_root / "Makefile").read_text(encoding="utf-8")
+    recipe = re.search(r"^lab: setup\n\t(.*)$", makefile, re.M)
+    assert recipe and "jupyter lab $(LAB_FLAGS)" in recipe.group(1)
+    assert any(flag.startswith("--LabApp.app_settings_dir=") for flag in _lab_flags(repo_root))
+
+
 @pytest.mark.slow
 def test_jupyterlab_serves_the_course(repo_root, tmp_path):
     port, token = _free_port(), secrets.token_hex(16)
@@ -48,15 +66,16 @@ def test_jupyterlab_serves_the_course(repo_root, tmp_path):
     command = [
         sys.executable, "-m", "jupyterlab",
         "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--port-retries=0",
-        f"--ServerApp.root_dir={repo_root / 'notebooks'}",
         f"--IdentityProvider.token={token}",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *_lab_flags(repo_root),
     ]  # fmt: skip
     if os.geteuid() == 0:  # containers and CI machines often run as root
         command.append("--allow-root")
     log = tmp_path / "lab.log"
     with log.open("wb") as log_file:
-        server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command, env=env, cwd=repo_root, stdout=log_file, stderr=subprocess.STDOUT
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -78,6 +97,11 @@ def test_jupyterlab_serves_the_course(repo_root, tmp_path):
         assert status == 200
         names = {item["name"] for item in json.loads(body)["content"]}
         assert "01_tokenization.ipynb" in names and "solutions" in names
+
+        # lab-settings/overrides.json: no "fetch Jupyter news?" question, no update check
+        status, body = _get(f"{base}/lab/api/settings/@jupyterlab/apputils-extension:notification", token)
+        defaults = {k: v["default"] for k, v in json.loads(body)["schema"]["properties"].items()}
+        assert status == 200 and defaults["fetchNews"] == "false" and defaults["checkForUpdates"] is False
 
         status, body = _get(f"{base}/api/contents/solutions", token)
         solutions = {item["name"] for item in json.loads(body)["content"]}
