@@ -19,7 +19,8 @@ _SENTENCES = {
                                 "(b'\\xe3', b'\\x80'), got {got}",
     "bpe_separator.ids": "return each merge as its two tokens' bytes, as BPETokenizer.merges "
                          "does, not as two ids: look the ids up in a vocab",
-    "bpe_separator.count": "{num_merges} merges were asked for, you returned {count}",
+    "bpe_separator.count": "{num_merges} merges were asked for, you returned {count}; "
+                           "a vocab_size counts the 256 bytes, the merges and the separator",
     "bpe_separator.crosses": "merge {index} makes {token}, which holds bytes of the separator "
                              "{separator}: cut the text at the separator before counting pairs",
     "bpe_separator.pretokenize": "merge {index} makes {token}, which spans two chunks of "
