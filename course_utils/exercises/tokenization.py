@@ -10,11 +10,11 @@ from course_utils.exercises.answers import Case, call, close_number, run_cases
 from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
 from course_utils.exercises.messages import MESSAGES
 
-# The sentences of check_bpe_separator, in the English table (its own wording, if it has one,
-# wins).
+# check_bpe_separator's sentences join the English table of `messages` (where the table
+# already has a sentence for a code, that one is kept).
 _SENTENCES = {
     "bpe_separator.correct": "correct: your {count} merges equal BPETokenizer.train's on both "
-                             "texts, and none crosses the separator",
+                             "texts; none crosses the separator",
     "bpe_separator.not_merges": "return a list of merges, each a pair of bytes such as "
                                 "(b'\\xe3', b'\\x80'), got {got}",
     "bpe_separator.ids": "return each merge as its two tokens' bytes, as BPETokenizer.merges "
@@ -134,7 +134,7 @@ def check_bpe_encode(bpe_encode: Callable[[str, dict[tuple[int, int], int]], lis
     ...         ids = out
     ...     return ids
     >>> check_bpe_encode(bpe_encode)
-    ✓ correct: bpe_encode passes all 6 cases
+    ✓ correct: bpe_encode passes all 7 cases
     """
     # The merges learned from "aaabdaaabac": aa -> 256, ab -> 257, (aa)(ab) -> 258.
     merges = {(97, 97): 256, (97, 98): 257, (256, 257): 258}
@@ -270,7 +270,13 @@ def check_bpe_separator(train: Callable[[str, int, str], list[tuple[bytes, bytes
     """`train(text, num_merges, separator)`: the merges of byte-level BPE with GPT-2's split
     pattern, where `separator` is a special token that no merge may cross — as
     `BPETokenizer.train(text, 256 + num_merges + 1, special_tokens=(separator,)).merges`.
-    Checked on 宋词 poems joined by "<|endoftext|>" and by "<|poem|>"."""
+    Checked on 宋词 poems joined by "<|endoftext|>" and by "<|poem|>".
+
+    >>> from course_utils.tokenization import BPETokenizer
+    >>> check_bpe_separator(lambda text, num_merges, separator: BPETokenizer.train(
+    ...     text, 256 + num_merges + 1, special_tokens=(separator,), progress=False).merges)
+    ✓ correct: your 30 merges equal BPETokenizer.train's on both texts; none crosses the separator
+    """
     if not callable(train):
         return wrong("not_a_function", type=type(train).__name__)
     cases = _separator_cases()
