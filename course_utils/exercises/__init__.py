@@ -33,9 +33,9 @@ from course_utils.exercises.messages import MESSAGES
 from course_utils.exercises.ngrams import (check_add_one, check_bigram_mle,
                                            check_continuation_counts, check_distinct_trigrams,
                                            check_perplexity)
-from course_utils.exercises.tokenization import (check_bpe_encode, check_count_pairs,
-                                                 check_decode, check_pretokenize,
-                                                 check_utf8_bytes)
+from course_utils.exercises.tokenization import (check_bpe_encode, check_bpe_separator,
+                                                 check_count_pairs, check_decode,
+                                                 check_pretokenize, check_utf8_bytes)
 from course_utils.exercises.training import (check_bits_per_byte, check_gd_step,
                                              check_initial_loss, check_max_stable_lr,
                                              check_momentum_step)

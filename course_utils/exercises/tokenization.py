@@ -3,10 +3,37 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 from collections.abc import Callable, Mapping
 
-from course_utils.exercises.answers import Case, close_number, run_cases
+from course_utils.exercises.answers import Case, call, close_number, run_cases
 from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
+from course_utils.exercises.messages import MESSAGES
+
+# check_bpe_separator's sentences join the English table of `messages` (where the table
+# already has a sentence for a code, that one is kept).
+_SENTENCES = {
+    "bpe_separator.correct": "correct: your {count} merges equal BPETokenizer.train's on both "
+                             "texts; none crosses the separator",
+    "bpe_separator.not_merges": "return a list of merges, each a pair of bytes such as "
+                                "(b'\\xe3', b'\\x80'), got {got}",
+    "bpe_separator.ids": "return each merge as its two tokens' bytes, as BPETokenizer.merges "
+                         "does, not as two ids: look the ids up in a vocab",
+    "bpe_separator.count": "{num_merges} merges were asked for, you returned {count}; "
+                           "a vocab_size counts the 256 bytes, the merges and the separator",
+    "bpe_separator.crosses": "merge {index} makes {token}, which holds bytes of the separator "
+                             "{separator}: cut the text at the separator before counting pairs",
+    "bpe_separator.pretokenize": "merge {index} makes {token}, which spans two chunks of "
+                                 "GPT2_SPLIT_PATTERN: cut each piece into chunks with it",
+    "bpe_separator.unweighted": "merge {index} differs: count each distinct chunk's pairs as "
+                                "many times as the chunk occurs",
+    "bpe_separator.tie_break": "merge {index}: {got} and {want} occur equally often; ties go "
+                               "to the pair with the smaller ids",
+    "bpe_separator.first_difference": "merge {index}: you have {got}, BPETokenizer.train "
+                                      "learns {want}",
+}
+for _code, _sentence in _SENTENCES.items():
+    MESSAGES["en"].setdefault(_code, _sentence)
 
 
 @exercise
@@ -107,7 +134,7 @@ def check_bpe_encode(bpe_encode: Callable[[str, dict[tuple[int, int], int]], lis
     ...         ids = out
     ...     return ids
     >>> check_bpe_encode(bpe_encode)
-    ✓ correct: bpe_encode passes all 6 cases
+    ✓ correct: bpe_encode passes all 7 cases
     """
     # The merges learned from "aaabdaaabac": aa -> 256, ab -> 257, (aa)(ab) -> 258.
     merges = {(97, 97): 256, (97, 98): 257, (256, 257): 258}
@@ -118,8 +145,26 @@ def check_bpe_encode(bpe_encode: Callable[[str, dict[tuple[int, int], int]], lis
         Case(("aaaa", merges), [256, 256]),
         Case(("ba", merges), [98, 97]),
         Case(("", merges), []),
+        _package_encode_case(),
     ]
     return run_cases(bpe_encode, cases, "bpe_encode")
+
+
+@functools.lru_cache(maxsize=1)
+def _package_encode_case() -> Case:
+    """24 merges learned by the package on a verse, and the package's ids of another line.
+
+    The pattern makes each text one chunk, so the package applies the merges as bpe_encode
+    does: to the whole text's bytes, without pre-tokenization.
+    """
+    from course_utils.tokenization import BPETokenizer
+
+    verse = "the cat sat on the mat; the rat sat on the hat, and the bat sat on the cat"
+    tok = BPETokenizer.train(verse, vocab_size=280, pattern=r"[\s\S]+", special_tokens=(),
+                             progress=False)
+    merges = {(tok.token_id(a), tok.token_id(b)): tok.token_id(a + b) for a, b in tok.merges}
+    line = "that hat sat on the mat"
+    return Case((line, merges), tok.encode(line), shown=f"{line!r}, <24 merges of a verse>")
 
 
 @functools.lru_cache(maxsize=1)
@@ -143,3 +188,106 @@ def check_decode(decode: Callable[[list[int], dict[int, bytes]], str]) -> Verdic
     if not callable(decode):  # before reading GPT-2's vocabulary
         return wrong("not_a_function", type=type(decode).__name__)
     return run_cases(decode, _decode_cases(), "decode")
+
+
+@functools.lru_cache(maxsize=1)
+def _separator_cases() -> tuple[tuple[str, int, str, list[tuple[bytes, bytes]]], ...]:
+    """(text, num_merges, separator, BPETokenizer.train's merges): 宋词 poems joined by a
+    separator, for two separators."""
+    from course_utils.data import load_corpus
+    from course_utils.tokenization import ENDOFTEXT, BPETokenizer
+
+    poems = load_corpus("poetry_zh", split="train").split("\n\n")
+    cases = []
+    for separator, poem_slice, num_merges in ((ENDOFTEXT, slice(0, 40), 30),
+                                             ("<|poem|>", slice(40, 60), 30)):
+        text = separator.join(poems[poem_slice])
+        tok = BPETokenizer.train(text, 256 + num_merges + 1, special_tokens=(separator,),
+                                 progress=False)
+        cases.append((text, num_merges, separator, tok.merges))
+    return tuple(cases)
+
+
+def _as_merges(result: object) -> list[tuple[bytes, bytes]] | Verdict:
+    """The learner's merges as a list of pairs of bytes, or the verdict saying what is off."""
+    if isinstance(result, (list, tuple)):
+        pairs = [tuple(p) if isinstance(p, (list, tuple)) else p for p in result]
+        if all(isinstance(p, tuple) and len(p) == 2 for p in pairs):
+            if all(isinstance(x, bytes) for p in pairs for x in p):
+                return pairs
+            if all(isinstance(x, int) for p in pairs for x in p):
+                return wrong("bpe_separator.ids")
+    return wrong("bpe_separator.not_merges", got=describe(result))
+
+
+def _diagnose(got: list, case: tuple) -> Verdict | None:
+    """None if `got` is the package's merges for `case`; else the likely mistake."""
+    import regex
+
+    from course_utils import bpe
+    from course_utils.tokenization import GPT2_SPLIT_PATTERN, BPETokenizer
+
+    text, num_merges, separator, want = case
+    if got == want:
+        return None
+    if len(got) != len(want):
+        return wrong("bpe_separator.count", num_merges=num_merges, count=len(got))
+    poems = text.split(separator)
+    foreign = set(separator.encode("utf-8")) - set("".join(poems).encode("utf-8"))
+    for index, (a, b) in enumerate(got):
+        if set(a + b) & foreign:
+            return wrong("bpe_separator.crosses", index=index, token=repr(a + b),
+                         separator=repr(separator))
+        if len(regex.findall(GPT2_SPLIT_PATTERN, (a + b).decode("utf-8", "ignore"))) > 1:
+            return wrong("bpe_separator.pretokenize", index=index, token=repr(a + b))
+    index = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
+    chunks = Counter(c for poem in poems for c in regex.findall(GPT2_SPLIT_PATTERN, poem))
+    byte_chunks = [list(c.encode("utf-8")) for c in chunks]
+    unweighted = bpe.train_naive(byte_chunks, [1] * len(chunks), num_merges, progress=False)
+    vocab = {i: bytes([i]) for i in range(256)}
+    for new_id, (x, y) in enumerate(unweighted, start=256):
+        vocab[new_id] = vocab[x] + vocab[y]
+    if got == [(vocab[x], vocab[y]) for x, y in unweighted]:
+        return wrong("bpe_separator.unweighted", index=index)
+    # The pair counts before merge `index`: each chunk encoded with the first `index` merges.
+    tok = BPETokenizer.train(text, 256 + num_merges + 1, special_tokens=(separator,),
+                             progress=False).truncated(256 + index + 1)
+    counts: Counter = Counter()
+    for chunk, n in chunks.items():
+        ids = tok.encode(chunk)
+        for pair in zip(ids, ids[1:]):
+            counts[tok.vocab[pair[0]], tok.vocab[pair[1]]] += n
+    if counts[got[index]] == counts[want[index]]:
+        return wrong("bpe_separator.tie_break", index=index, got=repr(got[index]),
+                     want=repr(want[index]))
+    return wrong("bpe_separator.first_difference", index=index, got=repr(got[index]),
+                 want=repr(want[index]))
+
+
+@exercise
+def check_bpe_separator(train: Callable[[str, int, str], list[tuple[bytes, bytes]]]
+                        ) -> Verdict:
+    """`train(text, num_merges, separator)`: the merges of byte-level BPE with GPT-2's split
+    pattern, where `separator` is a special token that no merge may cross — as
+    `BPETokenizer.train(text, 256 + num_merges + 1, special_tokens=(separator,)).merges`.
+    Checked on 宋词 poems joined by "<|endoftext|>" and by "<|poem|>".
+
+    >>> from course_utils.tokenization import BPETokenizer
+    >>> check_bpe_separator(lambda text, num_merges, separator: BPETokenizer.train(
+    ...     text, 256 + num_merges + 1, special_tokens=(separator,), progress=False).merges)
+    ✓ correct: your 30 merges equal BPETokenizer.train's on both texts; none crosses the separator
+    """
+    if not callable(train):
+        return wrong("not_a_function", type=type(train).__name__)
+    cases = _separator_cases()
+    for case in cases:
+        text, num_merges, separator, _ = case
+        result, _ = call(train, "train", (text, num_merges, separator),
+                         shown=f"<{text.count(separator) + 1} poems>, {num_merges}, {separator!r}")
+        got = _as_merges(result)
+        if isinstance(got, Verdict):
+            return got
+        verdict = _diagnose(got, case)
+        if verdict is not None:
+            return verdict
+    return correct("bpe_separator.correct", count=cases[0][1])
