@@ -25,7 +25,8 @@ _SENTENCES = {  # this module's new result codes (a table in `messages` takes pr
     "window_mask.correct": "correct: sliding_window_mask passes all {count} cases",
     "window_mask.not_a_tensor": "return a torch tensor, got {type}",
     "window_mask.not_bool": "return a boolean tensor (True = may attend), got {dtype}",
-    "window_mask.shape": "sliding_window_mask({T}, {window}) has shape {shape}, expected ({T}, {T})",
+    "window_mask.shape":
+        "sliding_window_mask({T}, {window}) has shape {shape}, expected ({T}, {T})",
     "window_mask.transposed": "transposed: row i is the query; it may attend to columns j <= i",
     "window_mask.inverted": "inverted: True must mean 'may attend'",
     "window_mask.one_too_many": "one key too many: a window of {window} is the query itself and "
@@ -48,6 +49,20 @@ def _gpt2_parameters(V: int, T: int, L: int, C: int) -> int:
     """GPT-2's parameters: wte, wpe, L blocks and ln_f (the LM head is tied to wte)."""
     block = 2 * 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C)
     return V * C + T * C + L * block + 2 * C
+
+
+def _parameter_count(answer: object, L: int, C: int, correct_code: str, otherwise: str,
+                     more_hints: Sequence[tuple[float, str]] = ()) -> Verdict:
+    """Judge a count of the parameters of GPT-2 with L layers of width C (vocab 50,257, block
+    1,024), with a hint for each part commonly miscounted."""
+    V, T = 50257, 1024
+    expected = _gpt2_parameters(V, T, L, C)
+    return close_number(
+        answer, expected, 0, correct_code,
+        hints=[(expected + V * C, "gpt2_parameters.lm_head"),  # the tied head counted twice
+               (expected - T * C, "gpt2_parameters.wpe"),
+               (expected - 2 * C * (2 * L + 1), "gpt2_parameters.layernorms"), *more_hints],
+        otherwise=otherwise)
 
 
 def _softmax(scores: list[float]) -> list[float]:
@@ -197,14 +212,8 @@ def check_gpt2_parameters(answer: int | None) -> Verdict:
     >>> check_gpt2_parameters(124_439_808)
     ✓ correct: 124,439,808 parameters (the LM head shares the token embedding)
     """
-    V, T, L, C = 50257, 1024, 12, 768
-    expected = _gpt2_parameters(V, T, L, C)
-    return close_number(
-        answer, expected, 0, "gpt2_parameters.correct",
-        hints=[(expected + V * C, "gpt2_parameters.lm_head"),
-               (expected - T * C, "gpt2_parameters.wpe"),
-               (expected - 2 * C * (2 * L + 1), "gpt2_parameters.layernorms")],
-        otherwise="gpt2_parameters.not_quite")
+    return _parameter_count(answer, 12, 768, "gpt2_parameters.correct",
+                            "gpt2_parameters.not_quite")
 
 
 @exercise
@@ -276,12 +285,6 @@ def check_gpt2_medium_parameters(answer: int | None) -> Verdict:
     >>> check_gpt2_medium_parameters(354_823_168)
     ✓ correct: 354,823,168 parameters (the LM head shares the token embedding)
     """
-    V, T, L, C = 50257, 1024, 24, 1024
-    expected = _gpt2_parameters(V, T, L, C)
-    return close_number(
-        answer, expected, 0, "medium_parameters.correct",
-        hints=[(expected + V * C, "gpt2_parameters.lm_head"),
-               (expected - T * C, "gpt2_parameters.wpe"),
-               (expected - 2 * C * (2 * L + 1), "gpt2_parameters.layernorms"),
-               (_gpt2_parameters(V, T, 12, 768), "medium_parameters.small")],
-        otherwise="medium_parameters.not_quite")
+    small = _gpt2_parameters(50257, 1024, 12, 768)
+    return _parameter_count(answer, 24, 1024, "medium_parameters.correct",
+                            "medium_parameters.not_quite", [(small, "medium_parameters.small")])
