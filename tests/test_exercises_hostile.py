@@ -25,9 +25,12 @@ from course_utils.exercises.messages import MESSAGES
 CHECKS = [getattr(ex, name) for name in ex.__all__ if name.startswith("check_")]
 FUNCTION_CHECKS = {ex.check_count_pairs, ex.check_bpe_encode, ex.check_decode,
                    ex.check_continuation_counts, ex.check_stable_softmax, ex.check_causal_mask,
-                   ex.check_split_heads, ex.check_momentum_step, ex.check_top_k_filter}
+                   ex.check_split_heads, ex.check_momentum_step, ex.check_top_k_filter,
+                   ex.check_sliding_window_mask, ex.check_chunked_attention,
+                   ex.check_multihead_attention}
 NUMBER_CHECKS = set(CHECKS) - FUNCTION_CHECKS - {
-    ex.check_pretokenize, ex.check_attention_weights, ex.check_repetition_penalty}
+    ex.check_pretokenize, ex.check_attention_weights, ex.check_repetition_penalty,
+    ex.check_query_weights}
 MEGABYTE = 10**6
 
 
@@ -220,7 +223,7 @@ def judge(capsys, check, answer) -> feedback.Result:
 
 
 def test_the_battery_covers_every_check():
-    assert len(CHECKS) == 25
+    assert len(CHECKS) == 30
     assert len(ANSWERS) >= 70
 
 
@@ -422,8 +425,8 @@ def test_every_message_is_one_line_and_every_code_is_used():
     from course_utils.exercises import answers
 
     sources = "".join(inspect.getsource(m) for m in (
-        ex.tokenization, ex.ngrams, ex.attention, ex.training, ex.generation, answers,
-        feedback))
+        ex.tokenization, ex.ngrams, ex.attention, ex.attention_build, ex.training, ex.generation,
+        answers, feedback))
     for code, sentence in MESSAGES["en"].items():
         assert "\n" not in sentence and len(sentence) <= 200, code
         assert f'"{code}"' in sources, f"{code} is never used"

@@ -23,8 +23,12 @@ One module per notebook; every check is importable from here:
 """
 
 from course_utils.exercises.attention import (check_attention_weights, check_causal_mask,
-                                              check_gpt2_parameters, check_split_heads,
+                                              check_gpt2_medium_parameters,
+                                              check_gpt2_parameters, check_query_weights,
+                                              check_sliding_window_mask, check_split_heads,
                                               check_stable_softmax)
+from course_utils.exercises.attention_build import (check_chunked_attention,
+                                                    check_multihead_attention)
 from course_utils.exercises.feedback import Result, recording, set_language
 from course_utils.exercises.generation import (check_kv_cache_floats, check_nucleus_size,
                                                check_repetition_penalty, check_temperature,
@@ -52,7 +56,8 @@ __all__ = [
     "check_distinct_trigrams",
     # notebook 03
     "check_attention_weights", "check_stable_softmax", "check_causal_mask", "check_split_heads",
-    "check_gpt2_parameters",
+    "check_gpt2_parameters", "check_query_weights", "check_sliding_window_mask",
+    "check_chunked_attention", "check_multihead_attention", "check_gpt2_medium_parameters",
     # notebook 04
     "check_gd_step", "check_max_stable_lr", "check_bits_per_byte", "check_initial_loss",
     "check_momentum_step",

@@ -1,4 +1,9 @@
-"""Exercise checks of notebook 03 (attention)."""
+"""Exercise checks of notebook 03 (attention): the numbers and masks worked by hand.
+
+`check_attention_weights`, `check_stable_softmax`, `check_causal_mask`, `check_split_heads` and
+`check_gpt2_parameters` are earlier exercises, kept for learners' copies of the notebook.
+`course_utils.exercises.attention_build` holds the checks of what the learner builds.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,55 @@ from typing import Any
 from course_utils.exercises.answers import call, close_number, number_list
 from course_utils.exercises.feedback import (Refusal, Verdict, correct, describe, exercise,
                                              wrong)
+from course_utils.exercises.messages import MESSAGES
+
+_SENTENCES = {  # this module's new result codes (a table in `messages` takes precedence)
+    "query_weights.correct": "correct: softmax([1.0, 0.5, 1.5]) = [{weights}]",
+    "query_weights.unscaled":
+        "you used the unscaled scores q·k = [2, 1, 3]: divide them by sqrt(d_k) = 2 first",
+    "query_weights.not_quite":
+        "not quite: dot q = [0, 0, 2, 1] with each key, divide by sqrt(4), then softmax",
+    "window_mask.correct": "correct: sliding_window_mask passes all {count} cases",
+    "window_mask.not_a_tensor": "return a torch tensor, got {type}",
+    "window_mask.not_bool": "return a boolean tensor (True = may attend), got {dtype}",
+    "window_mask.shape":
+        "sliding_window_mask({T}, {window}) has shape {shape}, expected ({T}, {T})",
+    "window_mask.transposed": "transposed: row i is the query; it may attend to columns j <= i",
+    "window_mask.inverted": "inverted: True must mean 'may attend'",
+    "window_mask.one_too_many": "one key too many: a window of {window} is the query itself and "
+                                "the {previous} before it (i - j < window)",
+    "window_mask.not_causal": "keys after the query must stay hidden: also require j <= i",
+    "window_mask.wrong": "sliding_window_mask({T}, {window}) is wrong: row i must be True "
+                         "exactly in columns i - window + 1 .. i (and >= 0)",
+    "medium_parameters.correct":
+        "correct: {expected:,} parameters (the LM head shares the token embedding)",
+    "medium_parameters.small": "that is GPT-2 small: use 24 layers and n_embd = 1024",
+    "medium_parameters.not_quite": "not quite ({answer:,}): count wte, wpe, 24 blocks (2 "
+                                   "LayerNorms, c_attn, c_proj, c_fc, mlp c_proj, with biases) "
+                                   "and ln_f",
+}
+for _code, _sentence in _SENTENCES.items():
+    MESSAGES["en"].setdefault(_code, _sentence)
+
+
+def _gpt2_parameters(V: int, T: int, L: int, C: int) -> int:
+    """GPT-2's parameters: wte, wpe, L blocks and ln_f (the LM head is tied to wte)."""
+    block = 2 * 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C)
+    return V * C + T * C + L * block + 2 * C
+
+
+def _parameter_count(answer: object, L: int, C: int, correct_code: str, otherwise: str,
+                     more_hints: Sequence[tuple[float, str]] = ()) -> Verdict:
+    """Judge a count of the parameters of GPT-2 with L layers of width C (vocab 50,257, block
+    1,024), with a hint for each part commonly miscounted."""
+    V, T = 50257, 1024
+    expected = _gpt2_parameters(V, T, L, C)
+    return close_number(
+        answer, expected, 0, correct_code,
+        hints=[(expected + V * C, "gpt2_parameters.lm_head"),  # the tied head counted twice
+               (expected - T * C, "gpt2_parameters.wpe"),
+               (expected - 2 * C * (2 * L + 1), "gpt2_parameters.layernorms"), *more_hints],
+        otherwise=otherwise)
 
 
 def _softmax(scores: list[float]) -> list[float]:
@@ -158,13 +212,79 @@ def check_gpt2_parameters(answer: int | None) -> Verdict:
     >>> check_gpt2_parameters(124_439_808)
     ✓ correct: 124,439,808 parameters (the LM head shares the token embedding)
     """
-    V, T, L, C = 50257, 1024, 12, 768
-    embeddings = V * C + T * C
-    block = 2 * 2 * C + (C * 3 * C + 3 * C) + (C * C + C) + (C * 4 * C + 4 * C) + (4 * C * C + C)
-    expected = embeddings + L * block + 2 * C  # + the final LayerNorm
-    return close_number(
-        answer, expected, 0, "gpt2_parameters.correct",
-        hints=[(expected + V * C, "gpt2_parameters.lm_head"),
-               (expected - T * C, "gpt2_parameters.wpe"),
-               (expected - 2 * C * (2 * L + 1), "gpt2_parameters.layernorms")],
-        otherwise="gpt2_parameters.not_quite")
+    return _parameter_count(answer, 12, 768, "gpt2_parameters.correct",
+                            "gpt2_parameters.not_quite")
+
+
+@exercise
+def check_query_weights(weights: Sequence[float] | None) -> Verdict:
+    """The weights of a fourth query, q = [0, 0, 2, 1], over the three keys of the notebook's
+    hand-worked example: softmax([2, 1, 3] / sqrt(4)).
+
+    >>> check_query_weights([0.307, 0.186, 0.506])
+    ✓ correct: softmax([1.0, 0.5, 1.5]) = [0.307, 0.186, 0.506]
+    """
+    expected = _softmax([1.0, 0.5, 1.5])  # q · k_j = 2, 1, 3, divided by sqrt(4)
+    got = number_list(weights, 3, not_numbers="attention_weights.not_numbers",
+                      wrong_count="attention_weights.count")
+    if all(abs(g - r) < 0.005 for g, r in zip(got, expected, strict=True)):
+        return correct("query_weights.correct", weights=", ".join(f"{e:.3f}" for e in expected))
+    if all(abs(g - r) < 0.005 for g, r in zip(got, _softmax([2.0, 1.0, 3.0]), strict=True)):
+        return wrong("query_weights.unscaled")
+    if abs(sum(got) - 1) > 0.01:
+        return wrong("attention_weights.sum", total=sum(got))
+    return wrong("query_weights.not_quite")
+
+
+@exercise
+def check_sliding_window_mask(sliding_window_mask: Callable[[int, int], Any] | None) -> Verdict:
+    """`sliding_window_mask(T, window)`: a (T, T) boolean tensor, True where query i may attend
+    to key j, that is where 0 <= i - j < window.
+
+    >>> import torch
+    >>> def sliding_window_mask(T, window):
+    ...     i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
+    ...     return (j <= i) & (i - j < window)
+    >>> check_sliding_window_mask(sliding_window_mask)
+    ✓ correct: sliding_window_mask passes all 4 cases
+    """
+    import torch
+
+    if not callable(sliding_window_mask):
+        return wrong("not_a_function", type=type(sliding_window_mask).__name__)
+    cases = ((5, 2), (6, 3), (4, 1), (3, 5))
+    for T, window in cases:
+        i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
+        expected = (j <= i) & (i - j < window)
+        got, _ = call(sliding_window_mask, "sliding_window_mask", (T, window))
+        params = {"T": T, "window": window}
+        if not isinstance(got, torch.Tensor):
+            return wrong("window_mask.not_a_tensor", type=type(got).__name__)
+        if got.dtype != torch.bool:
+            return wrong("window_mask.not_bool", dtype=str(got.dtype))
+        if tuple(got.shape) != (T, T):
+            return wrong("window_mask.shape", shape=str(tuple(got.shape)), **params)
+        if _equal(got, expected):
+            continue
+        if _equal(got, ~expected):
+            return wrong("window_mask.inverted")
+        if _equal(got, expected.T):
+            return wrong("window_mask.transposed")
+        if _equal(got, (j <= i) & (i - j <= window)):
+            return wrong("window_mask.one_too_many", window=window, previous=window - 1)
+        if _equal(got, (i - j).abs() < window) or _equal(got, (i - j).abs() <= window):
+            return wrong("window_mask.not_causal")
+        return wrong("window_mask.wrong", **params)
+    return correct("window_mask.correct", count=len(cases))
+
+
+@exercise
+def check_gpt2_medium_parameters(answer: int | None) -> Verdict:
+    """GPT-2 medium's parameters (vocab 50,257, block 1,024, 24 layers, 16 heads, n_embd 1,024).
+
+    >>> check_gpt2_medium_parameters(354_823_168)
+    ✓ correct: 354,823,168 parameters (the LM head shares the token embedding)
+    """
+    small = _gpt2_parameters(50257, 1024, 12, 768)
+    return _parameter_count(answer, 24, 1024, "medium_parameters.correct",
+                            "medium_parameters.not_quite", [(small, "medium_parameters.small")])
