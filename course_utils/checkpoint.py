@@ -2,7 +2,8 @@
 
     model-<sha12>.safetensors       the parameters (a tied matrix once)
     optimizer-<sha12>.safetensors   the optimizer's per-parameter tensors (AdamW's moments)
-    checkpoint.json                 the manifest: everything else, and what the two files must be
+    snapshot-<sha12>.safetensors    optional: more of the model's tensors (e.g. its best ones)
+    checkpoint.json                 the manifest: everything else, and what the files must be
 
 The manifest holds the format version, its own content's sha256, the caller's `state` (for a
 training run: step, settings, history), the model's class, config and tensor shapes, the
@@ -16,8 +17,9 @@ that moment, old ones after it) are removed right after, or by the next save or 
 
 Loading checks every sha256 (the manifest's too), the model's class, config and shapes, and
 the optimizer's, before it changes anything: altered bytes or another model are a clear
-ValueError. Left out: sharded files, saves from several processes at once, and what a training
-run stores (`course_utils.training`).
+ValueError. Which folders may hold a checkpoint, and the tidying, are
+`course_utils.checkpoint_folder`'s. Left out: sharded files, saves from several processes at
+once, and what a training run stores (`course_utils.training`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ import errno
 import hashlib
 import json
 import os
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,8 +39,10 @@ from safetensors.torch import load, save
 from torch import Tensor, nn
 
 from course_utils import files
+from course_utils.checkpoint_folder import (FORMAT_1, MANIFEST, TENSOR_FILE,
+                                             check_checkpoint_folder, check_folder, tidy)
 from course_utils.optim import check_optimizer, optimizer_state, optimizer_tensors
-from course_utils.validation import check_path, check_type, short_repr
+from course_utils.validation import check_path, check_tensor, check_type, short_repr
 
 __all__ = ["write_checkpoint", "read_checkpoint", "check_checkpoint_folder", "MANIFEST",
            "FORMAT_VERSION"]
@@ -47,42 +50,7 @@ __all__ = ["write_checkpoint", "read_checkpoint", "check_checkpoint_folder", "MA
 # 2 had no sha256 of the manifest (refused: it cannot be verified); 1 was a folder of fixed
 # names swapped by two renames (not kill-safe)
 FORMAT_VERSION = 3
-MANIFEST = "checkpoint.json"
-_TENSOR_FILE = re.compile(r"(model|optimizer)-[0-9a-f]{12}\.safetensors")
-_FORMAT_1 = ("model.safetensors", "optimizer.safetensors", "trainer_state.json")
 _T = TypeVar("_T")
-
-
-def _is_ours(name: str) -> bool:
-    """A name a checkpoint folder may hold: ours, the earlier format's, or a partial file."""
-    return (name == MANIFEST or name in _FORMAT_1 or bool(_TENSOR_FILE.fullmatch(name))
-            or (name.startswith(".") and files.PARTIAL in name))
-
-
-def _check_folder(directory: object) -> Path:
-    """`directory` as an absolute Path, if it is new, empty or a checkpoint folder."""
-    path = Path(os.path.abspath(check_path("directory", directory)))
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, f"{path} is a file, not a checkpoint folder; "
-                                 f"saving would replace it: choose another path")
-    foreign = sorted(p.name for p in path.iterdir() if not _is_ours(p.name)) \
-        if path.is_dir() else []
-    if foreign:
-        raise FileExistsError(errno.EEXIST, f"{path} holds files that are not part of a "
-                              f"checkpoint ({short_repr(foreign, 120)}); choose a new or empty "
-                              f"folder for checkpoints")
-    return path
-
-
-def check_checkpoint_folder(directory: str | os.PathLike[str]) -> Path:
-    """Return `directory` as an absolute Path once it is sure a checkpoint can be saved there.
-
-    It must be a new folder, an empty one or a checkpoint folder (a regular file, or a folder
-    holding other files, is refused: a save must never replace something that is not a
-    checkpoint), and writable: the folder is created and a file written and removed, so a long
-    run fails before its first step rather than at its first save.
-    """
-    return files.check_writable_folder(_check_folder(directory), what="checkpoint folder")
 
 
 def _holds(path: Path, text: str) -> bool:
@@ -90,23 +58,6 @@ def _holds(path: Path, text: str) -> bool:
         return path.read_text(encoding="utf-8") == text
     except (OSError, ValueError):
         return False
-
-
-def _tidy(folder: Path, manifest: dict[str, Any]) -> None:
-    """Remove what interrupted saves left: partial files of dead processes, and tensor files
-    (or files of format 1) that the manifest does not refer to. While another process saves
-    here (its partial files remain), its new tensor files are not touched."""
-    files.tidy_partial_files(folder)
-    keep = {MANIFEST} | {entry["name"] for entry in manifest["files"].values()}
-    names = [p.name for p in folder.iterdir()]
-    if any(name.startswith(".") and files.PARTIAL in name for name in names):
-        return  # a save is in progress
-    for name in names:
-        if name not in keep and (name in _FORMAT_1 or _TENSOR_FILE.fullmatch(name)):
-            try:
-                (folder / name).unlink()
-            except OSError:  # gone already, or a read-only folder: loading still works
-                pass
 
 
 def _digest(manifest: dict[str, Any]) -> str:
@@ -144,9 +95,10 @@ def _describe(model: nn.Module) -> dict[str, Any]:
 
 def write_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
                      optimizer: torch.optim.Optimizer, generators: dict[str, torch.Generator],
-                     state: dict[str, Any]) -> Path:
+                     state: dict[str, Any], snapshot: dict[str, Tensor] | None = None) -> Path:
     """Save model, optimizer, generators and `state` into `directory`; return it. `state` must
-    be JSON that reads back equal: no tuples, non-str keys, paths, NaN (TypeError).
+    be JSON that reads back equal: no tuples, non-str keys, paths, NaN (TypeError). `snapshot`:
+    tensors of the model's names and shapes to keep beside it (a training run's best ones).
 
     At every instant the folder holds the complete previous checkpoint or the complete new one.
     Disk full, a read-only or foreign folder: an OSError naming the path, the old one kept.
@@ -164,7 +116,7 @@ def write_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
         raise TypeError(f"state must hold plain JSON values that read back equal (dicts with str "
                         f"keys, lists, str, finite numbers, bools, None), got "
                         f"{short_repr(state, 200)}; convert tuples to lists, keys and paths to str")
-    folder = _check_folder(directory)  # before the work of serialising: a clear error first
+    folder = check_folder(directory)  # before the work of serialising: a clear error first
     tensors, tied = _model_tensors(model)
     manifest = {
         "format_version": FORMAT_VERSION, "sha256": "", "state": state,
@@ -175,6 +127,13 @@ def write_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
                        for name, g in generators.items()},
         "files": {}}
     blobs = {"model": save(tensors), "optimizer": save(optimizer_tensors(optimizer))}
+    if snapshot is not None:
+        shapes = {name: t.shape for name, t in model.state_dict().items()}
+        for name, t in check_type("snapshot", snapshot, dict, "a dict {name: tensor}").items():
+            if shapes.get(name) != check_tensor(f"snapshot[{name!r}]", t).shape:
+                raise ValueError(f"snapshot[{name!r}] is not one of the model's tensors "
+                                 f"(shape {list(t.shape)}); give the model's names and shapes")
+        blobs["snapshot"] = save({n: t.detach().cpu().clone() for n, t in snapshot.items()})
     for kind, blob in blobs.items():
         digest = hashlib.sha256(blob).hexdigest()  # the name says what the file must contain
         manifest["files"][kind] = {"name": f"{kind}-{digest[:12]}.safetensors", "sha256": digest}
@@ -203,7 +162,7 @@ def write_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
         raise
     finally:
         marker.unlink(missing_ok=True)
-    _tidy(folder, manifest)
+    tidy(folder, manifest)
     return folder
 
 
@@ -225,8 +184,8 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         raise FileNotFoundError(errno.ENOENT, f"no checkpoint folder {folder}; train with "
                                 f"checkpoint_dir set first, or without resume=True")
     if not path.is_file():
-        if (folder / _FORMAT_1[2]).is_file():
-            raise _fail(folder, f"is in format 1 ({_FORMAT_1[2]}), which this version of the "
+        if (folder / FORMAT_1[2]).is_file():
+            raise _fail(folder, f"is in format 1 ({FORMAT_1[2]}), which this version of the "
                                 f"course no longer reads (saving there replaces it)")
         raise FileNotFoundError(errno.ENOENT, f"{folder} holds no checkpoint ({MANIFEST} is "
                                 f"missing); train without resume=True to start afresh")
@@ -234,9 +193,11 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_bytes())
         if (version := manifest["format_version"]) not in (2, FORMAT_VERSION):
             raise ValueError(f"format_version {version!r} is not {FORMAT_VERSION}")
-        for kind in ("model", "optimizer"):
-            entry = manifest["files"][kind]
-            if not (_TENSOR_FILE.fullmatch(entry["name"]) and len(entry["sha256"]) == 64):
+        if not {"model", "optimizer"} <= set(manifest["files"]):
+            raise ValueError("the model or the optimizer file is missing")
+        for kind, entry in manifest["files"].items():
+            if not (TENSOR_FILE.fullmatch(entry["name"]) and len(entry["sha256"]) == 64
+                    and entry["name"].startswith(f"{kind}-")):
                 raise ValueError(f"bad entry for the {kind} file")
         check_type("state", manifest["state"], dict, "a dict")
         for data in check_type("generators", manifest["generators"], dict, "a dict").values():
@@ -295,8 +256,10 @@ def _check_model(folder: Path, saved: dict[str, Any], model: nn.Module) -> None:
 def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
                     optimizer: torch.optim.Optimizer | None = None,
                     generators: dict[str, torch.Generator] | None = None,
-                    parse_state: Callable[[dict[str, Any]], _T] = dict) -> _T:
+                    parse_state: Callable[[dict[str, Any]], _T] = dict,
+                    snapshot: dict[str, Tensor] | None = None) -> _T:
     """Load a checkpoint into model (and optimizer, generators); return parse_state(state).
+    A `snapshot` dict is emptied and filled with the saved snapshot's tensors, if there is one.
 
     Everything is checked before anything changes: the manifest, parse_state (which raises
     ValueError if the state does not fit), the model's class, config and shapes, the optimizer's
@@ -333,6 +296,8 @@ def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
             raise _fail(folder, f"has no state for generator {name!r} of this kind")
     tensors = _read_tensors(folder, manifest["files"]["model"])
     moments = _read_tensors(folder, manifest["files"]["optimizer"]) if optimizer else {}
+    saved = manifest["files"].get("snapshot")
+    kept = _read_tensors(folder, saved) if saved and snapshot is not None else {}
     try:
         tensors.update({alias: tensors[name] for alias, name in manifest["model"]["tied"].items()})
         state = optimizer and optimizer_state(optimizer, manifest["optimizer"], moments)
@@ -342,9 +307,12 @@ def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
 
     # All checked: now change the model, the optimizer and the generators.
     model.load_state_dict(tensors)
+    if snapshot is not None:
+        snapshot.clear()
+        snapshot.update(kept)
     if optimizer is not None:
         optimizer.load_state_dict(state)
     for name, data in saved_states.items():
         generators[name].set_state(torch.frombuffer(bytearray(data), dtype=torch.uint8))
-    _tidy(folder, manifest)
+    tidy(folder, manifest)
     return result

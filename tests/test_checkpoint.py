@@ -424,3 +424,41 @@ def test_os_errors_name_the_path_once(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         load_checkpoint(tmp_path / "missing", GPT(SHAPE))
     assert str(info.value).count(str(tmp_path / "missing")) == 1
+
+
+# --- a snapshot: more of the model's tensors, kept beside it ------------------------------------
+
+def test_a_snapshot_is_saved_checked_and_given_back(tmp_path):
+    model = GPT(SHAPE, seed=0)
+    optimizer = make_optimizer(model, TrainConfig())
+    snapshot = {name: t + 1 for name, t in GPT(SHAPE, seed=1).state_dict().items()}
+    write_checkpoint(tmp_path, model, optimizer, {}, {"step": 1}, snapshot)
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    assert sorted(manifest["files"]) == ["model", "optimizer", "snapshot"]
+    assert names(tmp_path) == referenced(tmp_path)
+    back = {"stale": torch.zeros(1)}
+    read_checkpoint(tmp_path, GPT(SHAPE), snapshot=back)
+    assert back.keys() == snapshot.keys()
+    assert all(torch.equal(back[name], t) for name, t in snapshot.items())
+    write_checkpoint(tmp_path, model, optimizer, {}, {"step": 2})  # none: the old one goes
+    assert names(tmp_path) == referenced(tmp_path) and len(names(tmp_path)) == 3
+    read_checkpoint(tmp_path, GPT(SHAPE), snapshot=back)
+    assert back == {}
+
+
+def test_a_damaged_or_misshapen_snapshot_is_refused(tmp_path):
+    model = GPT(SHAPE, seed=0)
+    optimizer = make_optimizer(model, TrainConfig())
+    with pytest.raises(ValueError, match="snapshot\\['lm_head.weight'\\]"):
+        write_checkpoint(tmp_path, model, optimizer, {}, {}, {"lm_head.weight": torch.zeros(2)})
+    write_checkpoint(tmp_path, model, optimizer, {}, {}, dict(model.state_dict()))
+    entry = json.loads((tmp_path / MANIFEST).read_text())["files"]["snapshot"]
+    data = bytearray((tmp_path / entry["name"]).read_bytes())
+    data[-5] ^= 0x01
+    (tmp_path / entry["name"]).write_bytes(bytes(data))
+    target, kept = GPT(SHAPE, seed=99), {}
+    before = [p.clone() for p in target.parameters()]
+    with pytest.raises(ValueError, match=f"altered or damaged: {entry['name']}"):
+        read_checkpoint(tmp_path, target, snapshot=kept)
+    assert kept == {} and all(torch.equal(a, b) for a, b in zip(before, target.parameters()))
+    read_checkpoint(tmp_path, GPT(SHAPE))  # without a snapshot asked for, it is not read

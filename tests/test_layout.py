@@ -33,7 +33,8 @@ ORDER = [
     ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2), ("exercises.ngrams", 2),
     ("attention", 3), ("multihead", 3), ("model", 3), ("exercises.attention", 3),
     ("exercises.attention_build", 3),
-    ("optim", 4), ("checkpoint", 4), ("training", 4), ("exercises.training", 4),
+    ("optim", 4), ("checkpoint_folder", 4), ("checkpoint", 4), ("train_config", 4),
+    ("training", 4), ("exercises.training", 4),
     ("decoding", 5), ("strategies", 5), ("generation", 5), ("exercises.generation", 5),
     ("exercises", 0),  # the checks of every notebook; lesson modules load only when a check runs
 ]

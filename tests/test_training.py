@@ -474,3 +474,64 @@ def test_a_transformers_model_is_measured_and_trained_through_its_logits(tmp_pat
     config = tiny_config(block_size=4, num_steps=2, warmup_steps=1, checkpoint_dir=tmp_path / "hf")
     history = train(hf, data, data, config)
     assert load_checkpoint(tmp_path / "hf", hf)[1] == history
+
+
+# --- early stopping gives back the best parameters; stop_after stops a run to resume ----------
+
+def test_early_stopping_ends_with_the_best_evaluations_parameters(tmp_path, monkeypatch):
+    # Val losses by evaluation: best at step 2, then 3 without improvement: stop after step 8.
+    val_data = PATTERN.clone()
+    losses = {0: 3.0, 2: 2.0, 4: 2.5, 6: 2.6, 8: 2.7, 10: 2.8}
+
+    def evaluate(model, data, config, generator):
+        return losses[model._updates] if data is val_data else 1.0
+
+    monkeypatch.setattr(training, "evaluate", evaluate)
+    step = training.train_step
+    monkeypatch.setattr(training, "train_step", lambda model, *args: (
+        setattr(model, "_updates", model._updates + 1), step(model, *args))[1])
+
+    def run(config, updates_before=0, **kwargs):
+        model = GPT(TINY, seed=0)
+        model._updates = updates_before  # what the scripted losses are looked up by
+        return model, train(model, PATTERN, val_data, config, **kwargs)
+
+    config = tiny_config(num_steps=20, eval_interval=2, early_stopping_patience=3)
+    restored, history = run(config)
+    last, _ = run(dataclasses.replace(config, restore_best=False))
+    at_best, _ = run(dataclasses.replace(config, checkpoint_dir=tmp_path / "two"), stop_after=2)
+    assert history.stopped_early and history.eval_steps == [0, 2, 4, 6, 8]
+    assert_same_parameters(restored, at_best)  # the parameters after 2 updates, the best
+    assert not all(torch.equal(a, b) for a, b in zip(last.parameters(), at_best.parameters()))
+
+    # Killed after step 6 (the best, at step 2, is only in the checkpoint), then resumed.
+    config = dataclasses.replace(config, checkpoint_dir=tmp_path / "run", checkpoint_interval=2)
+    run(config, stop_after=6)
+    resumed, resumed_history = run(config, updates_before=6, resume=True)
+    assert resumed_history == history
+    assert_same_parameters(resumed, restored)
+
+
+def test_stop_after_saves_a_checkpoint_that_resumes_exactly(tmp_path):
+    config = tiny_config(num_steps=12, checkpoint_dir=tmp_path / "run")
+    straight = GPT(TINY, seed=0)
+    expected = train(straight, PATTERN, PATTERN.flip(0), dataclasses.replace(
+        config, checkpoint_dir=None))
+    stopped = train(GPT(TINY, seed=0), PATTERN, PATTERN.flip(0), config, stop_after=7)
+    assert len(stopped.steps) == 7 and not stopped.stopped_early
+    assert load_checkpoint(tmp_path / "run", GPT(TINY))[0] == 7
+    resumed = GPT(TINY, seed=0)
+    assert train(resumed, PATTERN, PATTERN.flip(0), config, resume=True) == expected
+    assert_same_parameters(resumed, straight)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    (dict(stop_after=0), ValueError, "stop_after"),
+    (dict(stop_after=21), ValueError, "stop_after"),
+    (dict(stop_after=True), TypeError, "stop_after"),
+])
+def test_stop_after_is_checked(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=20), **kwargs)
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        train(GPT(TINY), PATTERN, PATTERN, tiny_config(num_steps=20), stop_after=5)

@@ -40,7 +40,8 @@ from course_utils.exercises.ngrams import (check_add_one, check_bigram_mle,
 from course_utils.exercises.tokenization import (check_bpe_encode, check_bpe_separator,
                                                  check_count_pairs, check_decode,
                                                  check_pretokenize, check_utf8_bytes)
-from course_utils.exercises.training import (check_bits_per_byte, check_gd_step,
+from course_utils.exercises.training import (check_adam_l2_step, check_bits_per_byte,
+                                             check_clip_grad_norm, check_gd_step,
                                              check_initial_loss, check_max_stable_lr,
                                              check_momentum_step)
 
@@ -50,7 +51,7 @@ __all__ = [
     "NOT_ATTEMPTED", "Result", "recording", "set_language",
     # notebook 01
     "check_utf8_bytes", "check_pretokenize", "check_count_pairs", "check_bpe_encode",
-    "check_decode",
+    "check_decode", "check_bpe_separator",
     # notebook 02
     "check_bigram_mle", "check_add_one", "check_perplexity", "check_continuation_counts",
     "check_distinct_trigrams",
@@ -60,7 +61,7 @@ __all__ = [
     "check_chunked_attention", "check_multihead_attention", "check_gpt2_medium_parameters",
     # notebook 04
     "check_gd_step", "check_max_stable_lr", "check_bits_per_byte", "check_initial_loss",
-    "check_momentum_step",
+    "check_momentum_step", "check_clip_grad_norm", "check_adam_l2_step",
     # notebook 05
     "check_temperature", "check_nucleus_size", "check_repetition_penalty", "check_kv_cache_floats",
     "check_top_k_filter",

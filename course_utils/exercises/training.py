@@ -1,12 +1,16 @@
-"""Exercise checks of notebook 04 (gradient descent and training)."""
+"""Exercise checks of notebook 04 (gradient descent and training): five numbers or small
+functions checked on worked cases, and two functions checked against PyTorch itself —
+gradient clipping against torch.nn.utils.clip_grad_norm_, Adam's L2 step against
+torch.optim.Adam."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
 
-from course_utils.exercises.answers import Case, close_number, run_cases
-from course_utils.exercises.feedback import Verdict, exercise
+from course_utils.exercises.answers import Case, call, close_number, run_cases
+from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
+from course_utils.exercises.messages import MESSAGES
 
 
 @exercise
@@ -87,3 +91,175 @@ def check_momentum_step(momentum_step: Callable | None) -> Verdict:
         Case((0.0, -1.0, 0.5, 0.5, 0.5), (0.375, -0.75)),  # buf = 0.25 − 1 = −0.75; 0 + 0.375
     ]
     return run_cases(momentum_step, cases, "momentum_step", convert=_rounded)
+
+
+# The hints of the two checks below; `messages` holds every other sentence of the course.
+_HINTS = {
+    "clip_grad_norm.per_tensor": "you clipped each tensor by its own norm: clip_grad_norm_ "
+                                 "takes one norm over all the gradients together",
+    "clip_grad_norm.always_scaled": "below max_norm the gradients stay as they are: scale by "
+                                    "min(1, max_norm / total_norm)",
+    "clip_grad_norm.not_in_place": "the gradients did not change: scale each p.grad in place "
+                                   "(p.grad.mul_(…)), the optimizer reads p.grad",
+    "clip_grad_norm.norm": "return the total norm before clipping, as torch does: got {got}, "
+                           "expected {expected}",
+    "clip_grad_norm.not_quite": "case {case}: the gradients differ from torch's; when the total "
+                                "norm N > max_norm, each is multiplied by max_norm / N",
+    "adam_l2.decoupled": "that is AdamW's decoupled decay; Adam's weight_decay adds "
+                         "weight_decay·param to the gradient, before the moments",
+    "adam_l2.no_weight_decay": "weight_decay is missing: add weight_decay·param to the gradient",
+    "adam_l2.no_bias_correction": "divide m by 1 − β1^step and v by 1 − β2^step (bias "
+                                  "correction) before the update",
+    "adam_l2.not_quite": "step {step}: {name} differs from torch.optim.Adam's (got {got}, "
+                         "expected {expected})",
+    "adam_l2.not_a_triple": "return (param, m, v), three tensors; got {got}",
+}
+MESSAGES["en"].update(_HINTS)
+
+
+def _tensors_close(got: object, expected: object) -> bool:
+    """got is a tensor (or number) equal to `expected` (a tensor) up to float rounding."""
+    import torch
+
+    try:
+        value = torch.as_tensor(got, dtype=torch.float64)
+        return value.shape == expected.shape and bool(torch.allclose(  # type: ignore[union-attr]
+            value, expected.double(), rtol=1e-5, atol=1e-8))
+    except KeyboardInterrupt:  # the stop button
+        raise
+    except BaseException:  # junk is simply not the expected value
+        return False
+
+
+@exercise
+def check_clip_grad_norm(my_clip_grad_norm: Callable | None) -> Verdict:
+    """`my_clip_grad_norm(parameters, max_norm) -> total_norm`: as torch.nn.utils.clip_grad_norm_
+    (the 2-norm of all gradients together; if above max_norm, every p.grad scaled in place to
+    bring it to max_norm; parameters without a gradient skipped), checked against torch.
+
+    >>> import torch
+    >>> def my_clip_grad_norm(parameters, max_norm):
+    ...     grads = [p.grad for p in parameters if p.grad is not None]
+    ...     total_norm = torch.cat([g.flatten() for g in grads]).norm()
+    ...     for g in grads:
+    ...         g.mul_(min(1.0, max_norm / total_norm.item()))
+    ...     return total_norm
+    >>> check_clip_grad_norm(my_clip_grad_norm)
+    ✓ correct: my_clip_grad_norm passes all 3 cases
+    """
+    import torch
+
+    if not callable(my_clip_grad_norm):
+        return wrong("not_a_function", type=type(my_clip_grad_norm).__name__)
+    gen = torch.Generator().manual_seed(0)
+    cases = [([(2, 3), (3,)], 1.0, 3.0), ([(4,), (2, 2)], 10.0, 1.0), ([(3,), (2,), (5,)], 0.5, 2.0)]
+    for number, (shapes, max_norm, scale) in enumerate(cases, start=1):
+        params = [torch.zeros(shape, dtype=torch.float64, requires_grad=True) for shape in shapes]
+        for i, p in enumerate(params):
+            p.grad = None if number == 3 and i == 1 else scale * torch.randn(
+                p.shape, generator=gen, dtype=torch.float64)
+        grads = [None if p.grad is None else p.grad.clone() for p in params]
+        reference = [p.detach().clone().requires_grad_() for p in params]
+        for r, g in zip(reference, grads):
+            r.grad = None if g is None else g.clone()
+        expected_norm = torch.nn.utils.clip_grad_norm_(reference, max_norm)
+        shown = f"{len(shapes)} parameters, max_norm={max_norm}"
+        got_norm, _ = call(lambda: my_clip_grad_norm(list(params), max_norm), "my_clip_grad_norm", (),
+                           shown)
+        got = [p.grad for p in params]
+        if not all(_tensors_close(a, r.grad) if r.grad is not None else a is None
+                   for a, r in zip(got, reference)):
+            present = [g for g in grads if g is not None]
+            per_tensor = [g * min(1.0, max_norm / (g.norm().item() + 1e-12)) for g in present]
+            if all(_tensors_close(a, b) for a, b in zip([g for g in got if g is not None],
+                                                          per_tensor)) and number != 2:
+                return wrong("clip_grad_norm.per_tensor")
+            if number == 2:
+                return wrong("clip_grad_norm.always_scaled")
+            if all(_tensors_close(a, b) for a, b in zip([g for g in got if g is not None],
+                                                          present)):
+                return wrong("clip_grad_norm.not_in_place")
+            return wrong("clip_grad_norm.not_quite", case=number)
+        if not _tensors_close(got_norm, expected_norm):
+            return wrong("clip_grad_norm.norm", got=describe(got_norm),
+                         expected=round(expected_norm.item(), 6))
+    return correct("all_cases_pass", name="my_clip_grad_norm", count=len(cases))
+
+
+def _adam_reference(grads: list, lr: float, betas: tuple, eps: float, weight_decay: float,
+                    variant: str) -> list:
+    """(param, m, v) after each step of Adam with L2 decay, by formula, or a likely mistake."""
+    import torch
+
+    param = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    m, v, states = torch.zeros_like(param), torch.zeros_like(param), []
+    for step, grad in enumerate(grads, start=1):
+        g = grad if variant in ("decoupled", "no_weight_decay") else grad + weight_decay * param
+        m = betas[0] * m + (1 - betas[0]) * g
+        v = betas[1] * v + (1 - betas[1]) * g * g
+        c1, c2 = (1.0, 1.0) if variant == "no_bias_correction" else (1 - betas[0] ** step,
+                                                                      1 - betas[1] ** step)
+        base = param * (1 - lr * weight_decay) if variant == "decoupled" else param
+        param = base - lr * (m / c1) / ((v / c2).sqrt() + eps)
+        states.append((param, m, v))
+    return states
+
+
+@exercise
+def check_adam_l2_step(my_adam_step: Callable | None) -> Verdict:
+    """`my_adam_step(param, grad, m, v, step, lr, betas, eps, weight_decay) -> (param, m, v)`:
+    one step of torch.optim.Adam with weight_decay (an L2 term added to the gradient), step
+    counted from 1, m and v zero before the first; checked against torch.optim.Adam.
+
+    >>> def my_adam_step(param, grad, m, v, step, lr, betas, eps, weight_decay):
+    ...     grad = grad + weight_decay * param
+    ...     m = betas[0] * m + (1 - betas[0]) * grad
+    ...     v = betas[1] * v + (1 - betas[1]) * grad**2
+    ...     m_hat, v_hat = m / (1 - betas[0]**step), v / (1 - betas[1]**step)
+    ...     return param - lr * m_hat / (v_hat.sqrt() + eps), m, v
+    >>> check_adam_l2_step(my_adam_step)
+    ✓ correct: my_adam_step passes all 3 cases
+    """
+    import torch
+
+    if not callable(my_adam_step):
+        return wrong("not_a_function", type=type(my_adam_step).__name__)
+    lr, betas, eps, weight_decay = 0.1, (0.9, 0.99), 1e-8, 0.5
+    grads = [torch.tensor(g, dtype=torch.float64) for g in
+             ([0.3, -1.0, 2.0], [0.1, 0.5, -1.5], [-0.2, 0.0, 0.4])]
+    param = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64, requires_grad=True)
+    adam = torch.optim.Adam([param], lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+    expected = []
+    for grad in grads:  # the library's steps: the reference
+        param.grad = grad.clone()
+        adam.step()
+        state = adam.state[param]
+        expected.append((param.detach().clone(), state["exp_avg"].clone(),
+                         state["exp_avg_sq"].clone()))
+    mistakes = {variant: _adam_reference(grads, lr, betas, eps, weight_decay, variant)
+                for variant in ("decoupled", "no_weight_decay", "no_bias_correction")}
+    state = (torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64),
+             torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64))
+    for step, (grad, want) in enumerate(zip(grads, expected), start=1):
+        shown = f"param, grad, m, v, step={step}, lr={lr}, betas={betas}, eps={eps}, " \
+                f"weight_decay={weight_decay}"
+        got, _ = call(my_adam_step, "my_adam_step",
+                      (state[0], grad, state[1], state[2], step, lr, betas, eps, weight_decay),
+                      shown)
+        try:
+            triple = tuple(got) if isinstance(got, (tuple, list)) and len(got) == 3 else None
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            triple = None
+        if triple is None:
+            return wrong("adam_l2.not_a_triple", got=describe(got))
+        for i, name in enumerate(("param", "m", "v")):
+            if not _tensors_close(triple[i], want[i]):
+                for variant, states in mistakes.items():
+                    if _tensors_close(triple[0], states[step - 1][0]):
+                        return wrong(f"adam_l2.{variant}")
+                return wrong("adam_l2.not_quite", step=step, name=name, got=describe(triple[i]),
+                             expected=describe([round(x, 6) for x in want[i].tolist()]))
+        state = tuple(torch.as_tensor(x, dtype=torch.float64) for x in triple)
+    return correct("all_cases_pass", name="my_adam_step", count=len(grads))

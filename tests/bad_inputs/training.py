@@ -87,6 +87,8 @@ CASES = [
     bad("TrainConfig(checkpoint_dir=bytes)", lambda: _config(checkpoint_dir=b"run"), TypeError,
         "checkpoint_dir"),
     bad("TrainConfig(progress=str)", lambda: _config(progress="yes"), TypeError, "progress"),
+    bad("TrainConfig(restore_best=int)", lambda: _config(restore_best=1), TypeError,
+        "restore_best", "True or False"),
     bad("TrainHistory(steps=None)", lambda: TrainHistory(steps=None), TypeError, "steps"),
     # batches
     bad("get_batch(float data)", lambda: get_batch(torch.rand(50), 2, 4, torch.Generator()),
@@ -142,6 +144,12 @@ CASES = [
         ValueError, "config.block_size=16", "block_size=8"),
     bad("train(resume=str)", lambda: train(_MODEL, _IDS, _IDS, _CONFIG, resume="yes"),
         TypeError, "resume"),
+    bad("train(stop_after=0)", lambda: train(_MODEL, _IDS, _IDS, _CONFIG, stop_after=0),
+        ValueError, "stop_after", "0"),
+    bad("train(stop_after>num_steps)", lambda: train(_MODEL, _IDS, _IDS, _CONFIG, stop_after=5),
+        ValueError, "stop_after", "5"),
+    bad("train(stop_after, no dir)", lambda: train(_MODEL, _IDS, _IDS, _CONFIG, stop_after=2),
+        ValueError, "stop_after", "checkpoint_dir"),
     bad("train(resume, no dir)", lambda: train(_MODEL, _IDS, _IDS, _CONFIG, resume=True),
         ValueError, "resume", "checkpoint_dir"),
     # checkpoints
