@@ -10,6 +10,9 @@ in nats. Two measures make such numbers comparable:
   text. A loss per token depends on the tokenizer (longer tokens: fewer predictions, each
   harder); bits per byte do not, so an n-gram over characters and a Transformer over BPE tokens
   can be compared on the same text.
+- `open_vocabulary_bits(lm, tokens)` scores an n-gram model whose vocabulary comes from
+  training text only: a token it never saw is predicted as `UNKNOWN`, then spelled out in UTF-8
+  at 8 bits a byte, so nothing in the held-out text is impossible and nothing is free.
 
 Notebook 02 compares models with these; notebook 04 trains them.
 """
@@ -19,14 +22,20 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from course_utils.validation import (check_int, check_number, check_same_device, check_tensor,
+from course_utils.validation import (check_int, check_str, check_number, check_same_device, check_tensor,
                                      check_type, short_repr)
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import torch
     from torch import Tensor, nn
 
-__all__ = ["bits_per_byte", "next_token_loss", "text_loss", "check_token_stream", "check_model",
+    from course_utils.ngrams import NGramLM
+
+UNKNOWN = "<unk>"  # the token that stands for every token never seen in training
+
+__all__ = ["bits_per_byte", "UNKNOWN", "open_vocabulary_bits", "next_token_loss", "text_loss", "check_token_stream", "check_model",
            "check_block_size", "check_targets", "model_logits", "vocab_size_of",
            "check_finite_loss"]
 
@@ -54,6 +63,41 @@ def bits_per_byte(loss_nats_per_token: float, num_tokens: int, num_bytes: int) -
                          f"range; check loss_nats_per_token, a mean per token (ln(vocab) is "
                          f"typical), and num_tokens and num_bytes")
     return bits
+
+
+def open_vocabulary_bits(lm: NGramLM, tokens: Sequence, *, unknown: str = UNKNOWN) -> float:
+    """Return the bits `lm` needs to encode `tokens`, including tokens it never saw in training.
+
+    A token outside `lm.vocab` is scored as `unknown` (the model's probability that *some* new
+    token comes next: fit with `vocab=[unknown]` so that it has one), then its characters are
+    spelled out in UTF-8 at 8 bits a byte, a uniform byte model. The total is a code length for
+    the whole text, so total / bytes is a bits per byte comparable with a byte-level tokenizer's;
+    with no unknown token it is -log2 P(tokens). math.inf if a known token has probability 0.
+
+    >>> from course_utils.ngrams import NGramLM
+    >>> lm = NGramLM(1, "add_k").fit(list("abab"), vocab=[UNKNOWN])  # P = 3/7, 3/7, 1/7
+    >>> round(open_vocabulary_bits(lm, list("az")), 3)  # -log2(3/7) - log2(1/7) + 8 bits for z
+    12.03
+    """
+    from course_utils.ngram_counts import check_tokens
+    from course_utils.ngrams import NGramLM
+
+    check_type("lm", lm, NGramLM, "a fitted NGramLM")
+    known = set(lm.vocab)  # a ValueError if lm is not fitted
+    unknown = check_str("unknown", unknown)
+    tokens = check_tokens("tokens", list(tokens) if isinstance(tokens, str) else tokens)
+    new = [token for token in tokens if token not in known]
+    if new and unknown not in known:
+        raise ValueError(f"tokens holds {len(new):,} token(s) outside lm.vocab, e.g. "
+                         f"{short_repr(new[0])}, and lm has no {unknown!r} token to predict them; "
+                         f"fit it with vocab=[{unknown!r}]")
+    if any(not isinstance(token, str) for token in new):
+        raise TypeError(f"an unknown token is spelled out in UTF-8, so it must be a str, got "
+                        f"{short_repr(next(t for t in new if not isinstance(t, str)))}; for token "
+                        f"ids, fit with vocab=range(vocab_size) so that none is unknown")
+    mapped = [token if token in known else unknown for token in tokens]
+    spelled = 8 * sum(len(token.encode("utf-8")) for token in new)
+    return -lm.logprob(mapped) / math.log(2) + spelled
 
 
 def vocab_size_of(model: nn.Module) -> int | None:

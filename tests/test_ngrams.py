@@ -641,3 +641,39 @@ def test_import_is_light():
             "print(sorted({'torch', 'transformers'} & set(sys.modules)))")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------ open vocabulary: <unk> + bytes
+
+def test_open_vocabulary_bits_without_unknown_tokens_is_minus_log2_p():
+    from course_utils.metrics import open_vocabulary_bits
+
+    lm = NGramLM(3, "modified_kneser_ney").fit(ABRACADABRA)
+    assert open_vocabulary_bits(lm, "cadabra") == pytest.approx(
+        -lm.logprob("cadabra") / math.log(2), abs=1e-12)
+
+
+def test_open_vocabulary_bits_spells_an_unknown_token_in_utf8_bytes():
+    from course_utils.metrics import UNKNOWN, open_vocabulary_bits
+
+    lm = NGramLM(2, "kneser_ney").fit(list("天天是好日子"), vocab=[UNKNOWN])
+    p_known, p_unknown = lm.prob("是", ("天",)), lm.prob(UNKNOWN, ("是",))
+    assert 0 < p_unknown < 1
+    # 个 was never seen: predicted as <unk>, then spelled in 3 UTF-8 bytes at 8 bits each
+    assert open_vocabulary_bits(lm, ["天", "是", "个"]) == pytest.approx(
+        -math.log2(lm.prob("天")) - math.log2(p_known) - math.log2(p_unknown) + 24, abs=1e-12)
+
+
+def test_open_vocabulary_bits_refuses_what_it_cannot_score():
+    from course_utils.metrics import open_vocabulary_bits
+
+    closed = NGramLM(2, "kneser_ney").fit(ABRACADABRA)
+    with pytest.raises(ValueError, match=r"vocab=\['<unk>'\]"):
+        open_vocabulary_bits(closed, list("abz"))
+    ids = NGramLM(2, "kneser_ney").fit([1, 2, 3, 1, 2], vocab=["<unk>"])
+    with pytest.raises(TypeError, match="range\\(vocab_size\\)"):
+        open_vocabulary_bits(ids, [1, 2, 7])
+    with pytest.raises(TypeError, match="NGramLM"):
+        open_vocabulary_bits("a model", list("ab"))
+    with pytest.raises(ValueError, match="fit first"):
+        open_vocabulary_bits(NGramLM(2), list("ab"))

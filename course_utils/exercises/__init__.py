@@ -36,7 +36,7 @@ from course_utils.exercises.generation import (check_kv_cache_floats, check_nucl
 from course_utils.exercises.messages import MESSAGES
 from course_utils.exercises.ngrams import (check_add_one, check_bigram_mle,
                                            check_continuation_counts, check_distinct_trigrams,
-                                           check_perplexity)
+                                           check_kneser_ney_trigram, check_perplexity)
 from course_utils.exercises.tokenization import (check_bpe_encode, check_bpe_separator,
                                                  check_count_pairs, check_decode,
                                                  check_pretokenize, check_utf8_bytes)
@@ -54,7 +54,7 @@ __all__ = [
     "check_decode", "check_bpe_separator",
     # notebook 02
     "check_bigram_mle", "check_add_one", "check_perplexity", "check_continuation_counts",
-    "check_distinct_trigrams",
+    "check_distinct_trigrams", "check_kneser_ney_trigram",
     # notebook 03
     "check_attention_weights", "check_stable_softmax", "check_causal_mask", "check_split_heads",
     "check_gpt2_parameters", "check_query_weights", "check_sliding_window_mask",

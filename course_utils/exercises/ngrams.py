@@ -5,18 +5,32 @@ The exercises use the notebook's tiny corpus, whose counts a learner can verify 
     the cat sat on the mat . the dog sat on the log . the cat saw the dog .
 
 20 tokens; "the" occurs 6 times, followed by cat ×2, dog ×2, mat, log; "dog" occurs twice,
-followed by "sat" and "."; 9 distinct words.
+followed by "sat" and "."; 9 distinct words. The two checks of functions compare the learner's
+code with the package: continuation counts with `NGramCounts`, a trigram Kneser-Ney with `NGramLM`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
-from course_utils.exercises.answers import Case, close_number, run_cases
-from course_utils.exercises.feedback import Verdict, exercise
+from course_utils.exercises.answers import Case, call, close_number, number, run_cases
+from course_utils.exercises.feedback import Refusal, Verdict, correct, describe, exercise, wrong
+from course_utils.exercises.messages import MESSAGES
 
 TINY_CORPUS = "the cat sat on the mat . the dog sat on the log . the cat saw the dog ."
+
+# The sentences of this module's newer checks (a missing code would print the bare code).
+for _code, _sentence in {
+    "kneser_ney.correct": "correct: {name} equals NGramLM(order=3, smoothing='kneser_ney') on "
+                          "all {count} cases",
+    "kneser_ney.raw_counts": "{name}({args}) returned {got}, the value with raw counts at every "
+                             "level: below the highest order use continuation counts N1+(• v w), "
+                             "and estimate each level's D from them",
+    "kneser_ney.not_a_number": "{name}({args}) returned {got}: return P(word | context), a number",
+}.items():
+    MESSAGES["en"].setdefault(_code, _sentence)
 
 
 @exercise
@@ -74,6 +88,7 @@ def _plain_counts(result: object) -> object:
 def check_continuation_counts(continuation_counts: Callable | None) -> Verdict:
     """`continuation_counts(tokens) -> dict`: for each token, how many *distinct* tokens precede it
     somewhere in `tokens` (Kneser-Ney's N1+(• w)). The first token has no predecessor there.
+    The expected counts are the package's (NGramCounts.level(1, continuation=True)).
 
     >>> def continuation_counts(tokens):
     ...     before = {}
@@ -81,8 +96,10 @@ def check_continuation_counts(continuation_counts: Callable | None) -> Verdict:
     ...         before.setdefault(right, set()).add(left)
     ...     return {token: len(lefts) for token, lefts in before.items()}
     >>> check_continuation_counts(continuation_counts)
-    ✓ correct: continuation_counts passes all 3 cases
+    ✓ correct: continuation_counts passes all 4 cases
     """
+    from course_utils.ngram_counts import NGramCounts  # the package's continuation counts
+
     tiny = TINY_CORPUS.split()
     cases = [
         # "Francisco" occurs 3 times, always after "San": 1; "San" follows "Francisco" and "in": 2
@@ -92,7 +109,12 @@ def check_continuation_counts(continuation_counts: Callable | None) -> Verdict:
         # "the" follows ".", "on", "saw"; "sat" follows "cat", "dog"; "." follows mat, log, dog
         Case((tiny,), {"cat": 1, "sat": 2, "on": 1, "the": 3, "mat": 1, ".": 3, "dog": 1,
                        "log": 1, "saw": 1}),
+        Case(([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9],), None),  # ids: the package's answer
     ]
+    for i, case in enumerate(cases):
+        package = dict(NGramCounts(case.args[0], 2).level(1, continuation=True).contexts[()].counts)
+        assert case.expected in (None, package)  # the hand-worked cases agree with the package
+        cases[i] = Case(case.args, package)
     return run_cases(continuation_counts, cases, "continuation_counts", convert=_plain_counts)
 
 
@@ -108,3 +130,61 @@ def check_distinct_trigrams(answer: int | None) -> Verdict:
         hints=[(9, "distinct_trigrams.every_position"), (11, "distinct_trigrams.characters"),
                (5, "distinct_trigrams.distinct_characters")],
         otherwise="distinct_trigrams.not_quite")
+
+
+def _kneser_ney_trigram(tokens: Sequence[Hashable], word: Hashable, context: tuple,
+                        continuation: bool) -> float:
+    """Interpolated Kneser-Ney of order 3, written out; continuation=False is the usual mistake
+    of raw counts at every level (the hint's value). The check's answer comes from NGramLM."""
+    tokens = list(tokens)
+    counts = {n: Counter(zip(*(tokens[i:] for i in range(n)))) for n in (1, 2, 3)}
+    if continuation:  # N1+(• g): each distinct (n+1)-gram v g counts once for g
+        counts.update({n: Counter(g[1:] for g in counts[n + 1]) for n in (1, 2)})
+    p = 1 / len(set(tokens))
+    for m in range(3):  # contexts of 0, 1, 2 tokens
+        level, ctx = counts[m + 1], tuple(context)[2 - m:]
+        followers = {g[-1]: c for g, c in level.items() if g[:-1] == ctx}
+        if not followers:
+            break
+        n1, n2 = (sum(c == r for c in level.values()) for r in (1, 2))
+        d = n1 / (n1 + 2 * n2) if n1 else 0.0
+        d = d if 0 < d <= 1 else 0.5
+        p = (max(followers.get(word, 0) - d, 0) + d * len(followers) * p) / sum(followers.values())
+    return p
+
+
+@exercise
+def check_kneser_ney_trigram(kneser_ney_prob: Callable | None) -> Verdict:
+    """`kneser_ney_prob(tokens, word, context) -> float`: interpolated Kneser-Ney of order 3
+    fitted on `tokens`, P(word | context) for a context of two tokens; checked against the
+    package's NGramLM(order=3, smoothing="kneser_ney") on seen and unseen contexts.
+
+    >>> from course_utils.ngrams import NGramLM
+    >>> check_kneser_ney_trigram(lambda tokens, word, context:
+    ...                          NGramLM(3, "kneser_ney").fit(tokens).prob(word, context))
+    ✓ correct: kneser_ney_prob equals NGramLM(order=3, smoothing='kneser_ney') on all 6 cases
+    """
+    from course_utils.ngrams import NGramLM
+
+    name = "kneser_ney_prob"
+    if not callable(kneser_ney_prob):
+        return wrong("not_a_function", type=type(kneser_ney_prob).__name__)
+    tiny, sea = TINY_CORPUS.split(), list("she sells sea shells by the sea shore")
+    cases = [(tiny, "sat", ("the", "cat")),   # seen trigram
+             (tiny, "dog", ("on", "the")),    # seen context, unseen trigram, seen bigram
+             (tiny, "the", ("saw", "dog")),   # unseen context: all to P(the | dog)
+             (tiny, "mat", ("cat", "zebra")),  # "zebra" never seen: the unigram level alone
+             (sea, "a", ("s", "e")), (sea, "h", (" ", "s"))]
+    for tokens, word, context in cases:
+        shown = f"<{len(tokens)} tokens>, {word!r}, {context!r}"
+        got, _ = call(kneser_ney_prob, name, (tokens, word, context), shown)
+        expected = NGramLM(3, "kneser_ney").fit(tokens).prob(word, context)
+        try:
+            value = number(got)
+        except Refusal:
+            return wrong("kneser_ney.not_a_number", name=name, args=shown, got=describe(got))
+        if abs(value - expected) > 1e-9:
+            raw = _kneser_ney_trigram(tokens, word, context, continuation=False)
+            code = "kneser_ney.raw_counts" if abs(value - raw) <= 1e-9 else "returned"
+            return wrong(code, name=name, args=shown, got=value, expected=expected)
+    return correct("kneser_ney.correct", name=name, count=len(cases))
