@@ -14,35 +14,6 @@ from typing import Any
 from course_utils.exercises.answers import call, close_number, number_list
 from course_utils.exercises.feedback import (Refusal, Verdict, correct, describe, exercise,
                                              wrong)
-from course_utils.exercises.messages import MESSAGES
-
-_SENTENCES = {  # this module's new result codes (a table in `messages` takes precedence)
-    "query_weights.correct": "correct: softmax([1.0, 0.5, 1.5]) = [{weights}]",
-    "query_weights.unscaled":
-        "you used the unscaled scores q·k = [2, 1, 3]: divide them by sqrt(d_k) = 2 first",
-    "query_weights.not_quite":
-        "not quite: dot q = [0, 0, 2, 1] with each key, divide by sqrt(4), then softmax",
-    "window_mask.correct": "correct: sliding_window_mask passes all {count} cases",
-    "window_mask.not_a_tensor": "return a torch tensor, got {type}",
-    "window_mask.not_bool": "return a boolean tensor (True = may attend), got {dtype}",
-    "window_mask.shape":
-        "sliding_window_mask({T}, {window}) has shape {shape}, expected ({T}, {T})",
-    "window_mask.transposed": "transposed: row i is the query; it may attend to columns j <= i",
-    "window_mask.inverted": "inverted: True must mean 'may attend'",
-    "window_mask.one_too_many": "one key too many: a window of {window} is the query itself and "
-                                "the {previous} before it (i - j < window)",
-    "window_mask.not_causal": "keys after the query must stay hidden: also require j <= i",
-    "window_mask.wrong": "sliding_window_mask({T}, {window}) is wrong: row i must be True "
-                         "exactly in columns i - window + 1 .. i (and >= 0)",
-    "medium_parameters.correct":
-        "correct: {expected:,} parameters (the LM head shares the token embedding)",
-    "medium_parameters.small": "that is GPT-2 small: use 24 layers and n_embd = 1024",
-    "medium_parameters.not_quite": "not quite ({answer:,}): count wte, wpe, 24 blocks (2 "
-                                   "LayerNorms, c_attn, c_proj, c_fc, mlp c_proj, with biases) "
-                                   "and ln_f",
-}
-for _code, _sentence in _SENTENCES.items():
-    MESSAGES["en"].setdefault(_code, _sentence)
 
 
 def _gpt2_parameters(V: int, T: int, L: int, C: int) -> int:

@@ -13,35 +13,6 @@ from typing import Any
 
 from course_utils.exercises.answers import call
 from course_utils.exercises.feedback import Verdict, correct, exercise, wrong
-from course_utils.exercises.messages import MESSAGES
-
-_SENTENCES = {  # this module's result codes (a table in `messages` takes precedence)
-    "chunked.correct": "correct: attention_in_chunks equals F.scaled_dot_product_attention "
-                       "in all {count} cases",
-    "chunked.shape": "attention_in_chunks(q, k, v, {chunk_size}) should return a tensor of "
-                     "shape {expected}, got {shape}",
-    "chunked.not_finite": "your result has inf or NaN with large scores: subtract the running "
-                          "maximum before exp",
-    "chunked.rescale": "right with one chunk, wrong with several: when a chunk raises the "
-                       "running maximum from m to m', multiply the running sum and output by "
-                       "exp(m - m')",
-    "chunked.unscaled": "you forgot the scale: multiply the scores q kᵀ by 1/sqrt(d)",
-    "chunked.wrong": "attention_in_chunks(q, k, v, {chunk_size}) differs from "
-                     "F.scaled_dot_product_attention by up to {error:.3g}",
-    "mha.correct": "correct: your multi-head attention equals torch.nn.MultiheadAttention "
-                   "in all {count} cases",
-    "mha.shape": "expected an output of shape {expected} (B, T, C), got {shape}",
-    "mha.not_finite": "your output has NaN: a query whose keys are all blocked. "
-                      "key_padding_mask is True at padding, the keys to block",
-    "mha.no_causal": "a query sees later tokens: add the causal mask",
-    "mha.no_padding": "padding keys get weight: block the keys where key_padding_mask is True",
-    "mha.scale": "scale each head's scores by 1/sqrt(head_size), not 1/sqrt(C)",
-    "mha.out_proj": "the heads' merged output still goes through out_proj (weight and bias)",
-    "mha.wrong": "your output differs from torch.nn.MultiheadAttention's by up to {error:.3g} "
-                 "(n_head = {n_head})",
-}
-for _code, _sentence in _SENTENCES.items():
-    MESSAGES["en"].setdefault(_code, _sentence)
 
 
 def _max_error(got: Any, expected: Any) -> float | None:

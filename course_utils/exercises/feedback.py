@@ -2,7 +2,7 @@
 
 A check only decides *what* happened: a result code such as "utf8_bytes.characters", an outcome
 (correct, wrong, not attempted, or error when the check itself could not judge) and a few
-parameters. This module does the rest, the same way for all 25 checks:
+parameters. This module does the rest, the same way for every check:
 
 - the sentence comes from the message table of the current language
   (`course_utils.exercises.messages`), so another language is a new table, not new checks;

@@ -37,6 +37,24 @@ _ENGLISH = {
     "pretokenize.space_at_end": "spaces attach to the start of the next chunk, not the end",
     "pretokenize.first_difference": "first difference: you have {got}, the pattern gives {want}",
     "pretokenize.count": "the pattern gives {expected} chunks, you have {count}",
+    "bpe_separator.correct": "correct: your {count} merges equal BPETokenizer.train's on both "
+                             "texts; none crosses the separator",
+    "bpe_separator.not_merges": "return a list of merges, each a pair of bytes such as "
+                                "(b'\\xe3', b'\\x80'), got {got}",
+    "bpe_separator.ids": "return each merge as its two tokens' bytes, as BPETokenizer.merges "
+                         "does, not as two ids: look the ids up in a vocab",
+    "bpe_separator.count": "{num_merges} merges were asked for, you returned {count}; "
+                           "a vocab_size counts the 256 bytes, the merges and the separator",
+    "bpe_separator.crosses": "merge {index} makes {token}, which holds bytes of the separator "
+                             "{separator}: cut the text at the separator before counting pairs",
+    "bpe_separator.pretokenize": "merge {index} makes {token}, which spans two chunks of "
+                                 "GPT2_SPLIT_PATTERN: cut each piece into chunks with it",
+    "bpe_separator.unweighted": "merge {index} differs: count each distinct chunk's pairs as "
+                                "many times as the chunk occurs",
+    "bpe_separator.tie_break": "merge {index}: {got} and {want} occur equally often; ties go "
+                               "to the pair with the smaller ids",
+    "bpe_separator.first_difference": "merge {index}: you have {got}, BPETokenizer.train "
+                                      "learns {want}",
     # ---------------------------------------------------------------- notebook 02
     "bigram_mle.correct": "correct: c(the dog) / c(the ·) = 2 / 6 = 1/3",
     "bigram_mle.all_tokens":
@@ -70,6 +88,12 @@ _ENGLISH = {
         "that is the number of distinct characters, not trigrams",
     "distinct_trigrams.not_quite":
         "list the trigrams at positions 0…8 (abr, bra, rac, …) and drop repeats",
+    "kneser_ney.correct": "correct: {name} equals NGramLM(order=3, smoothing='kneser_ney') on "
+                          "all {count} cases",
+    "kneser_ney.raw_counts": "{name}({args}) returned {got}, the value with raw counts at every "
+                             "level: below the highest order use continuation counts N1+(• v w), "
+                             "and estimate each level's D from them",
+    "kneser_ney.not_a_number": "{name}({args}) returned {got}: return P(word | context), a number",
     # ---------------------------------------------------------------- notebook 03
     "attention_weights.correct": "correct: softmax([0.5, 0.5, 1.0]) = [{weights}]",
     "attention_weights.not_numbers": "give three numbers, one weight per token",
@@ -105,6 +129,52 @@ _ENGLISH = {
     "gpt2_parameters.not_quite": "not quite ({answer:,}): count wte, wpe, 12 blocks (2 "
                                  "LayerNorms, c_attn, c_proj, c_fc, mlp c_proj, with biases) "
                                  "and ln_f",
+    "query_weights.correct": "correct: softmax([1.0, 0.5, 1.5]) = [{weights}]",
+    "query_weights.unscaled":
+        "you used the unscaled scores q·k = [2, 1, 3]: divide them by sqrt(d_k) = 2 first",
+    "query_weights.not_quite":
+        "not quite: dot q = [0, 0, 2, 1] with each key, divide by sqrt(4), then softmax",
+    "window_mask.correct": "correct: sliding_window_mask passes all {count} cases",
+    "window_mask.not_a_tensor": "return a torch tensor, got {type}",
+    "window_mask.not_bool": "return a boolean tensor (True = may attend), got {dtype}",
+    "window_mask.shape":
+        "sliding_window_mask({T}, {window}) has shape {shape}, expected ({T}, {T})",
+    "window_mask.transposed": "transposed: row i is the query; it may attend to columns j <= i",
+    "window_mask.inverted": "inverted: True must mean 'may attend'",
+    "window_mask.one_too_many": "one key too many: a window of {window} is the query itself and "
+                                "the {previous} before it (i - j < window)",
+    "window_mask.not_causal": "keys after the query must stay hidden: also require j <= i",
+    "window_mask.wrong": "sliding_window_mask({T}, {window}) is wrong: row i must be True "
+                         "exactly in columns i - window + 1 .. i (and >= 0)",
+    "medium_parameters.correct":
+        "correct: {expected:,} parameters (the LM head shares the token embedding)",
+    "medium_parameters.small": "that is GPT-2 small: use 24 layers and n_embd = 1024",
+    "medium_parameters.not_quite": "not quite ({answer:,}): count wte, wpe, 24 blocks (2 "
+                                   "LayerNorms, c_attn, c_proj, c_fc, mlp c_proj, with biases) "
+                                   "and ln_f",
+    "chunked.correct": "correct: attention_in_chunks equals F.scaled_dot_product_attention "
+                       "in all {count} cases",
+    "chunked.shape": "attention_in_chunks(q, k, v, {chunk_size}) should return a tensor of "
+                     "shape {expected}, got {shape}",
+    "chunked.not_finite": "your result has inf or NaN with large scores: subtract the running "
+                          "maximum before exp",
+    "chunked.rescale": "right with one chunk, wrong with several: when a chunk raises the "
+                       "running maximum from m to m', multiply the running sum and output by "
+                       "exp(m - m')",
+    "chunked.unscaled": "you forgot the scale: multiply the scores q kᵀ by 1/sqrt(d)",
+    "chunked.wrong": "attention_in_chunks(q, k, v, {chunk_size}) differs from "
+                     "F.scaled_dot_product_attention by up to {error:.3g}",
+    "mha.correct": "correct: your multi-head attention equals torch.nn.MultiheadAttention "
+                   "in all {count} cases",
+    "mha.shape": "expected an output of shape {expected} (B, T, C), got {shape}",
+    "mha.not_finite": "your output has NaN: a query whose keys are all blocked. "
+                      "key_padding_mask is True at padding, the keys to block",
+    "mha.no_causal": "a query sees later tokens: add the causal mask",
+    "mha.no_padding": "padding keys get weight: block the keys where key_padding_mask is True",
+    "mha.scale": "scale each head's scores by 1/sqrt(head_size), not 1/sqrt(C)",
+    "mha.out_proj": "the heads' merged output still goes through out_proj (weight and bias)",
+    "mha.wrong": "your output differs from torch.nn.MultiheadAttention's by up to {error:.3g} "
+                 "(n_head = {n_head})",
     # ---------------------------------------------------------------- notebook 04
     "gd_step.correct": "correct: ∇L(1) = 2(1 − 3) = −4, so θ ← 1 − 0.1 · (−4) = 1.4",
     "gd_step.along_gradient":
@@ -129,6 +199,24 @@ _ENGLISH = {
     "initial_loss.probability": "that is the probability of each token; the loss is −ln of it",
     "initial_loss.not_quite":
         "an untrained model spreads probability evenly: loss = −ln(1 / vocab_size)",
+    "clip_grad_norm.per_tensor": "you clipped each tensor by its own norm: clip_grad_norm_ "
+                                 "takes one norm over all the gradients together",
+    "clip_grad_norm.always_scaled": "below max_norm the gradients stay as they are: scale by "
+                                    "min(1, max_norm / total_norm)",
+    "clip_grad_norm.not_in_place": "the gradients did not change: scale each p.grad in place "
+                                   "(p.grad.mul_(…)), the optimizer reads p.grad",
+    "clip_grad_norm.norm": "return the total norm before clipping, as torch does: got {got}, "
+                           "expected {expected}",
+    "clip_grad_norm.not_quite": "case {case}: the gradients differ from torch's; when the total "
+                                "norm N > max_norm, each is multiplied by max_norm / N",
+    "adam_l2.decoupled": "that is AdamW's decoupled decay; Adam's weight_decay adds "
+                         "weight_decay·param to the gradient, before the moments",
+    "adam_l2.no_weight_decay": "weight_decay is missing: add weight_decay·param to the gradient",
+    "adam_l2.no_bias_correction": "divide m by 1 − β1^step and v by 1 − β2^step (bias "
+                                  "correction) before the update",
+    "adam_l2.not_quite": "step {step}: {name} differs from torch.optim.Adam's (got {got}, "
+                         "expected {expected})",
+    "adam_l2.not_a_triple": "return (param, m, v), three tensors; got {got}",
     # ---------------------------------------------------------------- notebook 05
     "temperature.correct":
         "correct: softmax([2, 1, 0] / 0.5) = softmax([4, 2, 0]); e⁴ / (e⁴ + e² + 1) ≈ 0.8668",

@@ -17,20 +17,8 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 
 from course_utils.exercises.answers import Case, call, close_number, number, run_cases
 from course_utils.exercises.feedback import Refusal, Verdict, correct, describe, exercise, wrong
-from course_utils.exercises.messages import MESSAGES
 
 TINY_CORPUS = "the cat sat on the mat . the dog sat on the log . the cat saw the dog ."
-
-# The sentences of this module's newer checks (a missing code would print the bare code).
-for _code, _sentence in {
-    "kneser_ney.correct": "correct: {name} equals NGramLM(order=3, smoothing='kneser_ney') on "
-                          "all {count} cases",
-    "kneser_ney.raw_counts": "{name}({args}) returned {got}, the value with raw counts at every "
-                             "level: below the highest order use continuation counts N1+(• v w), "
-                             "and estimate each level's D from them",
-    "kneser_ney.not_a_number": "{name}({args}) returned {got}: return P(word | context), a number",
-}.items():
-    MESSAGES["en"].setdefault(_code, _sentence)
 
 
 @exercise

@@ -8,32 +8,6 @@ from collections.abc import Callable, Mapping
 
 from course_utils.exercises.answers import Case, call, close_number, run_cases
 from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
-from course_utils.exercises.messages import MESSAGES
-
-# check_bpe_separator's sentences join the English table of `messages` (where the table
-# already has a sentence for a code, that one is kept).
-_SENTENCES = {
-    "bpe_separator.correct": "correct: your {count} merges equal BPETokenizer.train's on both "
-                             "texts; none crosses the separator",
-    "bpe_separator.not_merges": "return a list of merges, each a pair of bytes such as "
-                                "(b'\\xe3', b'\\x80'), got {got}",
-    "bpe_separator.ids": "return each merge as its two tokens' bytes, as BPETokenizer.merges "
-                         "does, not as two ids: look the ids up in a vocab",
-    "bpe_separator.count": "{num_merges} merges were asked for, you returned {count}; "
-                           "a vocab_size counts the 256 bytes, the merges and the separator",
-    "bpe_separator.crosses": "merge {index} makes {token}, which holds bytes of the separator "
-                             "{separator}: cut the text at the separator before counting pairs",
-    "bpe_separator.pretokenize": "merge {index} makes {token}, which spans two chunks of "
-                                 "GPT2_SPLIT_PATTERN: cut each piece into chunks with it",
-    "bpe_separator.unweighted": "merge {index} differs: count each distinct chunk's pairs as "
-                                "many times as the chunk occurs",
-    "bpe_separator.tie_break": "merge {index}: {got} and {want} occur equally often; ties go "
-                               "to the pair with the smaller ids",
-    "bpe_separator.first_difference": "merge {index}: you have {got}, BPETokenizer.train "
-                                      "learns {want}",
-}
-for _code, _sentence in _SENTENCES.items():
-    MESSAGES["en"].setdefault(_code, _sentence)
 
 
 @exercise
