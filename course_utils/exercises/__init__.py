@@ -26,7 +26,8 @@ from course_utils.exercises.attention import (check_attention_weights, check_cau
                                               check_gpt2_parameters, check_split_heads,
                                               check_stable_softmax)
 from course_utils.exercises.feedback import Result, recording, set_language
-from course_utils.exercises.generation import (check_kv_cache_floats, check_nucleus_size,
+from course_utils.exercises.generation import (check_beam_step, check_kv_cache_floats,
+                                               check_min_p_filter, check_nucleus_size,
                                                check_repetition_penalty, check_temperature,
                                                check_top_k_filter)
 from course_utils.exercises.messages import MESSAGES
@@ -58,5 +59,5 @@ __all__ = [
     "check_momentum_step",
     # notebook 05
     "check_temperature", "check_nucleus_size", "check_repetition_penalty", "check_kv_cache_floats",
-    "check_top_k_filter",
+    "check_top_k_filter", "check_min_p_filter", "check_beam_step",
 ]
