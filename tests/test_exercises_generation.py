@@ -120,3 +120,32 @@ def test_nonsense_never_raises_and_is_never_correct(capsys, check, answer):
 def test_not_attempted(capsys):
     for check in (ex.check_min_p_filter, ex.check_beam_step):
         assert judge(capsys, check, None).code == "not_attempted"
+
+
+@pytest.mark.parametrize("check", [ex.check_min_p_filter, ex.check_beam_step],
+                         ids=lambda check: check.__name__)
+def test_the_hostile_battery_gets_one_line_and_a_code(capsys, check):
+    from tests.test_exercises_hostile import ANSWERS, prints_a_lot
+
+    for label, answer in ANSWERS.items():
+        result = judge(capsys, check, answer)
+        assert result.outcome == "wrong", (label, result.text)
+        assert result.code in MESSAGES["en"], (label, result.code)
+        if not callable(answer):
+            assert result.code == "not_a_function", (label, result.text)
+    result = judge(capsys, check, prints_a_lot)
+    assert result.text.endswith(MESSAGES["en"]["hidden_output"].format(lines=20_000))
+    assert result.outcome == "wrong"
+
+
+@pytest.mark.parametrize("check, right", [(ex.check_min_p_filter, min_p_filter),
+                                          (ex.check_beam_step, beam_step)])
+def test_mutating_the_arguments_does_not_spoil_the_next_answer(capsys, check, right):
+    def mutates(*args):
+        for arg in args:
+            if isinstance(arg, torch.Tensor):
+                arg.fill_(math.nan)
+        return args[0]
+
+    assert judge(capsys, check, mutates).outcome == "wrong"
+    assert judge(capsys, check, right).outcome == "correct"
