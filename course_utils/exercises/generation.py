@@ -1,4 +1,7 @@
-"""Exercise checks of notebook 05 (generation)."""
+"""Exercise checks of notebook 05 (generation): four numbers to work out, and two pieces to
+build — a min-p filter (against transformers' MinPLogitsWarper) and one beam-search step
+(against course_utils.strategies.beam_search). `check_top_k_filter`, an exercise of an earlier
+version of the notebook, stays importable."""
 
 from __future__ import annotations
 
