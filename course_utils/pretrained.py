@@ -116,8 +116,9 @@ def load_gpt2() -> tuple[PreTrainedModel, PreTrainedTokenizerBase, str]:
     GPT-2 comes from the Hugging Face hub's local cache, or is downloaded into it (about
     550 MB, without a progress bar). Offline without a cached copy (HF_HUB_OFFLINE=1, as in the
     tests and notebooks) that fails at once, and the reference model shipped in
-    data/reference_model (a 4-layer GPT-2 trained on Shakespeare) is loaded instead, by the
-    same transformers classes. The model is in eval mode; nothing is printed.
+    data/reference_model is loaded instead, by the same transformers classes: GPT-2's
+    architecture with 4 layers, trained by the course on Shakespeare, with its own 1,024-token
+    BPE tokenizer. The model is in eval mode; nothing is printed.
 
     >>> model, tokenizer, source = load_gpt2()
     >>> type(model).__name__, model.training

@@ -30,7 +30,8 @@ from course_utils.exercises.attention import (check_attention_weights, check_cau
 from course_utils.exercises.attention_build import (check_chunked_attention,
                                                     check_multihead_attention)
 from course_utils.exercises.feedback import Result, recording, set_language
-from course_utils.exercises.generation import (check_kv_cache_floats, check_nucleus_size,
+from course_utils.exercises.generation import (check_beam_step, check_kv_cache_floats,
+                                               check_min_p_filter, check_nucleus_size,
                                                check_repetition_penalty, check_temperature,
                                                check_top_k_filter)
 from course_utils.exercises.messages import MESSAGES
@@ -64,5 +65,5 @@ __all__ = [
     "check_momentum_step", "check_clip_grad_norm", "check_adam_l2_step",
     # notebook 05
     "check_temperature", "check_nucleus_size", "check_repetition_penalty", "check_kv_cache_floats",
-    "check_top_k_filter",
+    "check_top_k_filter", "check_min_p_filter", "check_beam_step",
 ]

@@ -1,4 +1,7 @@
-"""Exercise checks of notebook 05 (generation)."""
+"""Exercise checks of notebook 05 (generation): four numbers to work out, and two pieces to
+build — a min-p filter (against transformers' MinPLogitsWarper) and one beam-search step
+(against course_utils.strategies.beam_search). `check_top_k_filter`, an exercise of an earlier
+version of the notebook, stays importable."""
 
 from __future__ import annotations
 
@@ -6,8 +9,9 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from course_utils.exercises.answers import Case, close_number, number_list, run_cases
-from course_utils.exercises.feedback import Verdict, correct, exercise, wrong
+from course_utils.exercises.answers import Case, call, close_number, number_list, run_cases
+from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
+from course_utils.exercises.messages import MESSAGES
 
 
 def _first_probability(logits: Sequence[float]) -> float:
@@ -109,3 +113,203 @@ def check_top_k_filter(top_k_filter: Callable | None) -> Verdict:
               torch.tensor([[-1.0, -3.0, -2.0]])]
     cases = [Case((s, k), reference(s, k).tolist()) for s, k in zip(scores, (2, 3, 1))]
     return run_cases(top_k_filter, cases, "top_k_filter", convert=_as_lists)
+
+
+# ---------------------------------------------------------------- checks that build something
+
+# The sentences of the checks below; registered beside the shared table's (messages.py), whose
+# own entries win if it has these codes.
+_SENTENCES = {
+    "min_p_filter.correct": "correct: {name} equals transformers' MinPLogitsWarper on all "
+                            "{count} cases",
+    "min_p_filter.shape": "{name} must return scores of the same shape (B, V), got {got}",
+    "min_p_filter.logits": "you compared the scores themselves: compare probabilities, "
+                           "softmax(scores), with min_p × the row's largest probability",
+    "min_p_filter.unscaled": "the threshold is min_p × the row's top probability, not min_p "
+                             "alone: a flat row would lose every token",
+    "min_p_filter.probabilities": "return the scores with -inf for the removed tokens, not "
+                                  "probabilities",
+    "min_p_filter.zero": "a removed token's score must be -inf (probability 0), not 0",
+    "min_p_filter.kept_wrong": "{name}({args}) keeps {got}, transformers keeps {expected}",
+    "beam_step.correct": "correct: {name} picks the same beams as course_utils' beam_search in "
+                         "all {count} cases",
+    "beam_step.not_three": "return three tensors: (new scores, beam indices, token ids), got "
+                           "{got}",
+    "beam_step.shape": "each of the three must hold num_beams = {count} numbers, got shapes "
+                       "{got}",
+    "beam_step.no_sum": "add each beam's score to its tokens' log-probabilities before you "
+                        "compare candidates",
+    "beam_step.per_beam": "you kept the best token of each beam: compare all beams × tokens "
+                          "candidates together (flatten them, then topk)",
+    "beam_step.swapped": "beam and token are swapped: in the flattened (num_beams · V) scores, "
+                         "beam = index // V and token = index % V",
+    "beam_step.order": "the right candidates in the wrong order: return them best first "
+                       "(topk sorts them so)",
+    "beam_step.not_quite": "{name}({args}) returned scores {got}, expected {expected}",
+    "beam_step.search_differs": "one step is right, but a search built on it writes {got} where "
+                                "beam_search writes {expected}: return the candidates best first",
+}
+for _code, _sentence in _SENTENCES.items():
+    MESSAGES["en"].setdefault(_code, _sentence)
+
+
+def _min_p_reference(scores: Any, min_p: float) -> Any:
+    from transformers import MinPLogitsWarper
+
+    return MinPLogitsWarper(min_p=min_p)(None, scores)
+
+
+def _min_p_mistake(got: Any, scores: Any, min_p: float, expected: Any) -> str | None:
+    """The hint that names the usual mistake `got` shows, or None."""
+    import torch
+
+    probs = scores.softmax(dim=-1)
+    removed = expected.isneginf()
+    if torch.equal(got, scores.masked_fill(scores < min_p * scores.amax(-1, keepdim=True),
+                                           -math.inf)):
+        return "min_p_filter.logits"
+    if torch.equal(got, scores.masked_fill(probs < min_p, -math.inf)):
+        return "min_p_filter.unscaled"
+    if torch.equal(got == 0, removed) and bool(((got >= 0) & (got <= 1)).all()):
+        return "min_p_filter.probabilities"  # probabilities, renormalised or not
+    if torch.equal(got, torch.where(removed, torch.zeros_like(scores), scores)):
+        return "min_p_filter.zero"
+    return None
+
+
+@exercise
+def check_min_p_filter(min_p_filter: Callable | None) -> Verdict:
+    """`min_p_filter(scores, min_p)`: scores (B, V) with -inf for every token whose probability
+    is below min_p × the most likely token's, equal to transformers' `MinPLogitsWarper`.
+
+    >>> def min_p_filter(scores, min_p):
+    ...     probs = scores.softmax(dim=-1)
+    ...     threshold = min_p * probs.amax(dim=-1, keepdim=True)  # (B, 1)
+    ...     return scores.masked_fill(probs < threshold, float("-inf"))
+    >>> check_min_p_filter(min_p_filter)
+    ✓ correct: min_p_filter equals transformers' MinPLogitsWarper on all 3 cases
+    """
+    import torch
+
+    if not callable(min_p_filter):
+        return wrong("not_a_function", type=type(min_p_filter).__name__)
+    cases = [(torch.tensor([[2.0, 1.0, 0.0, -1.0, -3.0]]), 0.2),
+             (torch.tensor([[1.0, 1.0, 1.0, 0.9], [10.0, 9.5, 9.0, 5.0]]), 0.5),
+             (torch.tensor([[-2.0, 3.0, 2.9, 0.0, 2.0, -1.0]]), 0.1)]
+    for scores, min_p in cases:
+        got, shown = call(min_p_filter, "min_p_filter", (scores, min_p))
+        expected = _min_p_reference(scores, min_p)
+        if not isinstance(got, torch.Tensor) or got.shape != scores.shape:
+            shape = tuple(got.shape) if isinstance(got, torch.Tensor) else got
+            return wrong("min_p_filter.shape", name="min_p_filter", got=describe(shape))
+        try:  # a meta or complex tensor does not convert: it is simply not the answer
+            got = got.detach().to("cpu", torch.float32)
+        except Exception:
+            got = torch.full_like(scores, math.nan)
+        if torch.equal(got, expected):
+            continue
+        code = _min_p_mistake(got, scores, min_p, expected)
+        if code is not None:
+            return wrong(code, name="min_p_filter")
+        return wrong("min_p_filter.kept_wrong", name="min_p_filter", args=shown,
+                     got=describe(got.isfinite().tolist()),
+                     expected=describe(expected.isfinite().tolist()))
+    return correct("min_p_filter.correct", name="min_p_filter", count=len(cases))
+
+
+def _beam_mistakes(beam_scores: Any, log_probs: Any, num_beams: int) -> dict[str, tuple]:
+    """What the usual wrong beam steps return, by the hint that names each mistake."""
+    import torch
+
+    V = log_probs.size(1)
+    no_sum = log_probs.flatten().topk(num_beams)
+    per_beam = (log_probs + beam_scores[:, None]).max(dim=-1)  # the best token of each beam
+    order = per_beam.values.argsort(descending=True)
+    total = (log_probs + beam_scores[:, None]).flatten().topk(num_beams)
+    return {"beam_step.no_sum": (no_sum.indices // V, no_sum.indices % V),
+            "beam_step.per_beam": (order, per_beam.indices[order]),
+            "beam_step.swapped": (total.indices % V, total.indices // V)}
+
+
+def _beam_step_result(got: Any, num_beams: int) -> tuple | Verdict:
+    """The learner's (scores, beams, tokens) as flat tensors, or the verdict saying what is off."""
+    import torch
+
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        return wrong("beam_step.not_three", got=describe(got))
+    try:
+        parts = tuple(torch.as_tensor(part).detach().to("cpu").flatten() for part in got)
+    except Exception:  # parts that are not numbers, or objects whose conversion raises
+        return wrong("beam_step.not_three", got=describe(got))
+    if any(part.numel() != num_beams for part in parts):
+        return wrong("beam_step.shape", count=num_beams,
+                     got=describe([tuple(part.shape) for part in parts]))
+    scores, beams, tokens = parts
+    return scores.double(), beams.long(), tokens.long()
+
+
+@exercise
+def check_beam_step(beam_step: Callable | None) -> Verdict:
+    """`beam_step(beam_scores, log_probs, num_beams)` -> (scores, beams, tokens): from the beams'
+    scores (num_beams,) and their next-token log-probabilities (num_beams, V), the num_beams best
+    candidates, best first. Each step is compared with a hand-made one; then a search of three
+    steps built on it must write what `course_utils.strategies.beam_search` writes.
+
+    >>> def beam_step(beam_scores, log_probs, num_beams):
+    ...     V = log_probs.size(1)
+    ...     scores, index = (beam_scores[:, None] + log_probs).flatten().topk(num_beams)
+    ...     return scores, index // V, index % V
+    >>> check_beam_step(beam_step)
+    ✓ correct: beam_step picks the same beams as course_utils' beam_search in all 3 cases
+    """
+    import torch
+
+    from course_utils.strategies import beam_search
+
+    if not callable(beam_step):
+        return wrong("not_a_function", type=type(beam_step).__name__)
+    generator = torch.Generator().manual_seed(0)
+    tables = [torch.randn(V, V, generator=generator, dtype=torch.float64).log_softmax(-1)
+              for V in (5, 6, 8)]  # bigram log-probabilities: row = the last token
+    # First one step from beams that already differ, where each usual mistake shows;
+    # then searches of three steps from a single prompt, as beam_search starts.
+    first = (torch.tensor([-0.5, -1.0, -1.75], dtype=torch.float64), tables[0][[1, 2, 3]], 3)
+    searches = [(num_beams, table) for num_beams, table in zip((2, 3, 2), tables)]
+    for num_beams, table in [(None, None), *searches]:
+        if num_beams is None:
+            beam_scores, log_probs, num_beams = first
+            beams = torch.tensor([[1], [2], [3]])
+        else:
+            beams = torch.zeros(num_beams, 1, dtype=torch.long)  # every beam starts as token 0
+            beam_scores = torch.full((num_beams,), -1e9, dtype=torch.float64)
+            beam_scores[0] = 0.0  # only the first copy of the prompt may be extended at first
+        for _ in range(1 if table is None else 3):
+            if table is not None:
+                log_probs = table[beams[:, -1]]  # (num_beams, V)
+            got, shown = call(beam_step, "beam_step", (beam_scores, log_probs, num_beams))
+            result = _beam_step_result(got, num_beams)
+            if isinstance(result, Verdict):
+                return result
+            scores, rows, tokens = result
+            total = (beam_scores[:, None] + log_probs).flatten().topk(num_beams)
+            V = log_probs.size(1)
+            if not (torch.equal(rows, total.indices // V) and torch.equal(tokens, total.indices % V)
+                    and torch.allclose(scores, total.values)):
+                for code, (r, t) in _beam_mistakes(beam_scores, log_probs, num_beams).items():
+                    if torch.equal(rows, r) and torch.equal(tokens, t):
+                        return wrong(code)
+                if torch.allclose(scores.sort().values, total.values.sort().values):
+                    return wrong("beam_step.order")
+                return wrong("beam_step.not_quite", name="beam_step", args=shown,
+                             got=describe([round(x, 4) for x in scores.tolist()]),
+                             expected=describe([round(x, 4) for x in total.values.tolist()]))
+            beams = torch.cat([beams[rows], tokens[:, None]], dim=1)
+            beam_scores = scores
+        if table is None:
+            continue
+        expected = beam_search(lambda ids, table=table: table[ids[:, -1]], beams[:1, :1], 3,
+                               num_beams=num_beams, length_penalty=0.0)
+        if not torch.equal(beams[0], expected[0]):
+            return wrong("beam_step.search_differs", got=describe(beams[0].tolist()),
+                         expected=describe(expected[0].tolist()))
+    return correct("beam_step.correct", name="beam_step", count=len(searches))
