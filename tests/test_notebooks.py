@@ -6,6 +6,7 @@ machine-specific paths in its outputs, and each lesson has an executed solutions
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -28,6 +29,7 @@ _MACHINE_PATHS = re.compile(
     )
     + r"|/tmp/|site-packages|\.venv/"
 )
+_VERDICT = re.compile(r"(^|[:=])\s*(True|False)\s*$")
 
 
 def _load(path: Path) -> dict:
@@ -102,8 +104,61 @@ def test_notebook_uses_the_course_kernel_and_setup(path):
 def test_lesson_ends_with_checked_exercises(lesson):
     sources = ["".join(c["source"]) for c in _code_cells(_load(lesson))]
     checks = {m for s in sources for m in re.findall(r"\b(check_\w+)\(", s)}
-    assert len(checks) >= 4, f"only {len(checks)} exercises with check_* feedback"
+    assert len(checks) >= 5, f"only {len(checks)} exercises with check_* feedback"
     solutions = NOTEBOOK_DIR / "solutions" / f"{lesson.stem}_solutions.ipynb"
     solution_sources = ["".join(c["source"]) for c in _code_cells(_load(solutions))]
     solved = {m for s in solution_sources for m in re.findall(r"\b(check_\w+)\(", s)}
     assert checks <= solved, f"exercises without a solution: {checks - solved}"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_prints_evidence_not_verdicts(path):
+    # A printed line that ends in a bare True/False hides the number it judged: print the
+    # number or the sample, and state the claim as an assert in its own cell.
+    for index, cell in enumerate(_code_cells(_load(path))):
+        for output in cell["outputs"]:
+            for line in _output_text(output).splitlines():
+                assert not _VERDICT.search(line), f"cell {index} prints a bare verdict: {line!r}"
+
+
+def _names(source: str) -> set[str]:
+    """The global names a cell defines, imports or reads (a function's own locals left out)."""
+    names = set()
+
+    def visit(node: ast.AST, local: set[str]) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                names.add(node.name)
+            args = node.args
+            inner = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs}
+            inner |= {a.arg for a in (args.vararg, args.kwarg) if a}
+            inner |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+                      and isinstance(n.ctx, ast.Store)}
+            for child in ast.iter_child_nodes(node):
+                visit(child, local | inner)
+            return
+        if isinstance(node, ast.Name) and node.id not in local:
+            names.add(node.id)
+        elif isinstance(node, ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        for child in ast.iter_child_nodes(node):
+            visit(child, local)
+
+    visit(ast.parse(source), set())
+    return names
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+def test_exercise_stubs_shadow_nothing_the_lesson_uses(lesson):
+    # An exercise stub (`my_decode = None`) that reused a lesson's name would break the lesson's
+    # cells when they are run again after the exercise is attempted.
+    cells = _load(lesson)["cells"]
+    start = next(i for i, c in enumerate(cells)
+                 if c["cell_type"] == "markdown" and re.search(r"^#+ .*Exercises", "".join(c["source"]), re.M))
+    lesson_names = set().union(*(_names("".join(c["source"])) for c in cells[:start] if c["cell_type"] == "code"))
+    stubs = {m for c in cells[start:] if c["cell_type"] == "code"
+             for m in re.findall(r"^(\w+)\s*=\s*None\b", "".join(c["source"]), re.M)}
+    assert stubs, "no exercise stubs found after the Exercises heading"
+    assert not stubs & lesson_names, f"exercise stubs reuse the lesson's names: {stubs & lesson_names}"

@@ -11,7 +11,6 @@ from typing import Any
 
 from course_utils.exercises.answers import Case, call, close_number, number_list, run_cases
 from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
-from course_utils.exercises.messages import MESSAGES
 
 
 def _first_probability(logits: Sequence[float]) -> float:
@@ -116,42 +115,6 @@ def check_top_k_filter(top_k_filter: Callable | None) -> Verdict:
 
 
 # ---------------------------------------------------------------- checks that build something
-
-# The sentences of the checks below; registered beside the shared table's (messages.py), whose
-# own entries win if it has these codes.
-_SENTENCES = {
-    "min_p_filter.correct": "correct: {name} equals transformers' MinPLogitsWarper on all "
-                            "{count} cases",
-    "min_p_filter.shape": "{name} must return scores of the same shape (B, V), got {got}",
-    "min_p_filter.logits": "you compared the scores themselves: compare probabilities, "
-                           "softmax(scores), with min_p × the row's largest probability",
-    "min_p_filter.unscaled": "the threshold is min_p × the row's top probability, not min_p "
-                             "alone: a flat row would lose every token",
-    "min_p_filter.probabilities": "return the scores with -inf for the removed tokens, not "
-                                  "probabilities",
-    "min_p_filter.zero": "a removed token's score must be -inf (probability 0), not 0",
-    "min_p_filter.kept_wrong": "{name}({args}) keeps {got}, transformers keeps {expected}",
-    "beam_step.correct": "correct: {name} picks the same beams as course_utils' beam_search in "
-                         "all {count} cases",
-    "beam_step.not_three": "return three tensors: (new scores, beam indices, token ids), got "
-                           "{got}",
-    "beam_step.shape": "each of the three must hold num_beams = {count} numbers, got shapes "
-                       "{got}",
-    "beam_step.no_sum": "add each beam's score to its tokens' log-probabilities before you "
-                        "compare candidates",
-    "beam_step.per_beam": "you kept the best token of each beam: compare all beams × tokens "
-                          "candidates together (flatten them, then topk)",
-    "beam_step.swapped": "beam and token are swapped: in the flattened (num_beams · V) scores, "
-                         "beam = index // V and token = index % V",
-    "beam_step.order": "the right candidates in the wrong order: return them best first "
-                       "(topk sorts them so)",
-    "beam_step.not_quite": "{name}({args}) returned scores {got}, expected {expected}",
-    "beam_step.search_differs": "one step is right, but a search built on it writes {got} where "
-                                "beam_search writes {expected}: return the candidates best first",
-}
-for _code, _sentence in _SENTENCES.items():
-    MESSAGES["en"].setdefault(_code, _sentence)
-
 
 def _min_p_reference(scores: Any, min_p: float) -> Any:
     from transformers import MinPLogitsWarper

@@ -250,6 +250,34 @@ _ENGLISH = {
                                   "float32 bytes",
     "kv_cache_floats.not_quite":
         "each layer keeps a key and a value vector of n_embd numbers per token",
+    "min_p_filter.correct": "correct: {name} equals transformers' MinPLogitsWarper on all "
+                            "{count} cases",
+    "min_p_filter.shape": "{name} must return scores of the same shape (B, V), got {got}",
+    "min_p_filter.logits": "you compared the scores themselves: compare probabilities, "
+                           "softmax(scores), with min_p × the row's largest probability",
+    "min_p_filter.unscaled": "the threshold is min_p × the row's top probability, not min_p "
+                             "alone: a flat row would lose every token",
+    "min_p_filter.probabilities": "return the scores with -inf for the removed tokens, not "
+                                  "probabilities",
+    "min_p_filter.zero": "a removed token's score must be -inf (probability 0), not 0",
+    "min_p_filter.kept_wrong": "{name}({args}) keeps {got}, transformers keeps {expected}",
+    "beam_step.correct": "correct: {name} picks the same beams as course_utils' beam_search in "
+                         "all {count} cases",
+    "beam_step.not_three": "return three tensors: (new scores, beam indices, token ids), got "
+                           "{got}",
+    "beam_step.shape": "each of the three must hold num_beams = {count} numbers, got shapes "
+                       "{got}",
+    "beam_step.no_sum": "add each beam's score to its tokens' log-probabilities before you "
+                        "compare candidates",
+    "beam_step.per_beam": "you kept the best token of each beam: compare all beams × tokens "
+                          "candidates together (flatten them, then topk)",
+    "beam_step.swapped": "beam and token are swapped: in the flattened (num_beams · V) scores, "
+                         "beam = index // V and token = index % V",
+    "beam_step.order": "the right candidates in the wrong order: return them best first "
+                       "(topk sorts them so)",
+    "beam_step.not_quite": "{name}({args}) returned scores {got}, expected {expected}",
+    "beam_step.search_differs": "one step is right, but a search built on it writes {got} where "
+                                "beam_search writes {expected}: return the candidates best first",
 }
 
 # Tables by language; `course_utils.exercises.set_language` chooses one.
