@@ -45,10 +45,11 @@ TRAINING = TrainConfig(batch_size=32, block_size=128, num_steps=4000, lr=3e-3, m
                        eval_batches=20, seed=0)
 CHECKPOINT_INTERVAL = 250  # steps between checkpoints: an interrupted run loses at most this many
 SEED = 0
-EVAL_STRIDE = 64  # every validation token is predicted with at least 64 tokens of context
+EVAL_STRIDE = 64  # after the first window, every validation token has at least 65 tokens of context
 
 
 def model_card(metrics: dict, model: GPTConfig, training: TrainConfig) -> str:
+    uniform_bpb = math.log2(model.vocab_size) * metrics["val_tokens"] / metrics["val_bytes"]
     return f"""---
 license: mit
 language: en
@@ -81,8 +82,36 @@ writes text that looks like a play, not sense.
 | perplexity | {math.exp(metrics['val_loss']):.1f} |
 | bits per byte | {metrics['val_bits_per_byte']:.4f} |
 
-Every validation token after the first is scored once, with at least {EVAL_STRIDE} tokens of
-context (windows of {model.block_size} tokens, stride {EVAL_STRIDE}).
+Every validation token after the first is scored once (windows of {model.block_size} tokens, stride {EVAL_STRIDE}):
+the first {model.block_size} with only the tokens before them as context (1 to {model.block_size} tokens), every later one
+with at least {model.block_size - EVAL_STRIDE + 1} tokens of context.
+
+Baselines, from the same counts (metrics.json: {metrics['val_tokens']:,} tokens, {metrics['val_bytes']:,} bytes):
+| model | nats/token | perplexity | bits per byte |
+|---|---|---|---|
+| uniform over the {model.vocab_size:,} tokens | {math.log(model.vocab_size):.4f} | {model.vocab_size:,} | {uniform_bpb:.4f} |
+| this model | {metrics['val_loss']:.4f} | {math.exp(metrics['val_loss']):.1f} | {metrics['val_bits_per_byte']:.4f} |
+
+(The training run's last estimate, on {training.eval_batches} random validation batches at step {metrics['steps']:,}, was
+{metrics['last_eval_val_loss']:.4f} nats/token.)
+
+## Intended use
+Teaching: the course's notebooks load it (offline, through `transformers`' `GPT2LMHeadModel`
+or the course's own GPT) to show training curves, attention patterns and decoding strategies on
+a model small enough to run on a laptop CPU in seconds. It is not meant for any other use.
+
+## Limitations
+- It knows seven Shakespeare plays and nothing else: modern English, other languages and facts
+  are out of reach. Its tokenizer has no merges for non-Latin scripts (Chinese costs one token
+  per UTF-8 byte).
+- It writes text that looks like a play (speaker names, stage directions, verse lines) but
+  rarely makes sense for more than a few words.
+- `<|endoftext|>` (id {model.vocab_size - 1}) is in the tokenizer but never occurs in the training text, so the
+  model never learned when to write it: it gives it a tiny probability everywhere. To stop
+  generation, use another token (e.g. the newline) or `max_new_tokens`.
+- Its context is {model.block_size} tokens (`n_positions`); generation cannot go beyond it.
+- {metrics['parameters']:,} parameters, {metrics['steps']:,} steps on a CPU: it is far from what this architecture can learn
+  from this data, let alone from more data.
 
 ## Use
 ```python

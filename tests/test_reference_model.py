@@ -79,7 +79,7 @@ def test_the_export_writes_every_file_with_the_usual_permissions_and_sums_last(t
                           n_embd=16))
     metrics = {"val_loss": 5.0, "val_bits_per_byte": 3.0, "val_tokens": 10, "val_bytes": 20,
                "train_tokens": 30, "parameters": model.num_parameters(), "steps": 1,
-               "wall_time_s": 1.0, "hardware": "CPU"}
+               "wall_time_s": 1.0, "hardware": "CPU", "last_eval_val_loss": 5.1}
     out = tmp_path / "model"
     out.mkdir()
     (out / "left-from-an-older-export.bin").write_bytes(b"old")
@@ -98,3 +98,22 @@ def test_the_export_writes_every_file_with_the_usual_permissions_and_sums_last(t
                for name, digest in sums.items())
     assert BPETokenizer.load(out).merges == tokenizer.merges
     assert GPT2LMHeadModel.from_pretrained(out).config.n_embd == 16
+
+
+def test_the_script_writes_the_shipped_model_cards_results_use_and_limitations(path):
+    # Retraining must not bring back an older card: from "## Results" on, the script's card for
+    # the shipped metrics is the shipped card (the training lines above it record the run).
+    import importlib.util
+
+    from course_utils.data import DATA_DIR
+
+    spec = importlib.util.spec_from_file_location("train_reference",
+                                                  DATA_DIR / "train_reference.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    written = script.model_card(metrics, script.MODEL, script.TRAINING)
+    shipped = (path / "README.md").read_text(encoding="utf-8")
+    section = written.index("## Results")
+    assert written[section:].strip() == shipped[shipped.index("## Results"):].strip()
+    assert "at least 65 tokens of context" in shipped and "## Limitations" in shipped
