@@ -49,7 +49,9 @@ EVAL_STRIDE = 64  # after the first window, every validation token has at least 
 
 
 def model_card(metrics: dict, model: GPTConfig, training: TrainConfig) -> str:
-    uniform_bpb = math.log2(model.vocab_size) * metrics["val_tokens"] / metrics["val_bytes"]
+    V, T, stride = model.vocab_size, model.block_size, EVAL_STRIDE
+    loss, bpb, tokens = metrics["val_loss"], metrics["val_bits_per_byte"], metrics["val_tokens"]
+    uniform_bpb = math.log2(V) * tokens / metrics["val_bytes"]
     return f"""---
 license: mit
 language: en
@@ -82,18 +84,18 @@ writes text that looks like a play, not sense.
 | perplexity | {math.exp(metrics['val_loss']):.1f} |
 | bits per byte | {metrics['val_bits_per_byte']:.4f} |
 
-Every validation token after the first is scored once (windows of {model.block_size} tokens, stride {EVAL_STRIDE}):
-the first {model.block_size} with only the tokens before them as context (1 to {model.block_size} tokens), every later one
-with at least {model.block_size - EVAL_STRIDE + 1} tokens of context.
+Every validation token after the first is scored once (windows of {T} tokens, stride {stride}):
+the first {T} with only the tokens before them as context (1 to {T} tokens), every later one
+with at least {T - stride + 1} tokens of context.
 
-Baselines, from the same counts (metrics.json: {metrics['val_tokens']:,} tokens, {metrics['val_bytes']:,} bytes):
+Baselines, from the same counts (metrics.json: {tokens:,} tokens, {metrics['val_bytes']:,} bytes):
 | model | nats/token | perplexity | bits per byte |
 |---|---|---|---|
-| uniform over the {model.vocab_size:,} tokens | {math.log(model.vocab_size):.4f} | {model.vocab_size:,} | {uniform_bpb:.4f} |
-| this model | {metrics['val_loss']:.4f} | {math.exp(metrics['val_loss']):.1f} | {metrics['val_bits_per_byte']:.4f} |
+| uniform over the {V:,} tokens | {math.log(V):.4f} | {V:,} | {uniform_bpb:.4f} |
+| this model | {loss:.4f} | {math.exp(loss):.1f} | {bpb:.4f} |
 
-(The training run's last estimate, on {training.eval_batches} random validation batches at step {metrics['steps']:,}, was
-{metrics['last_eval_val_loss']:.4f} nats/token.)
+(The training run's last estimate, on {training.eval_batches} random validation batches at step
+{metrics['steps']:,}, was {metrics['last_eval_val_loss']:.4f} nats/token.)
 
 ## Intended use
 Teaching: the course's notebooks load it (offline, through `transformers`' `GPT2LMHeadModel`
@@ -106,12 +108,12 @@ a model small enough to run on a laptop CPU in seconds. It is not meant for any 
   per UTF-8 byte).
 - It writes text that looks like a play (speaker names, stage directions, verse lines) but
   rarely makes sense for more than a few words.
-- `<|endoftext|>` (id {model.vocab_size - 1}) is in the tokenizer but never occurs in the training text, so the
+- `<|endoftext|>` (id {V - 1}) is in the tokenizer but never occurs in the training text, so the
   model never learned when to write it: it gives it a tiny probability everywhere. To stop
   generation, use another token (e.g. the newline) or `max_new_tokens`.
-- Its context is {model.block_size} tokens (`n_positions`); generation cannot go beyond it.
-- {metrics['parameters']:,} parameters, {metrics['steps']:,} steps on a CPU: it is far from what this architecture can learn
-  from this data, let alone from more data.
+- Its context is {T} tokens (`n_positions`); generation cannot go beyond it.
+- {metrics['parameters']:,} parameters, {metrics['steps']:,} steps on a CPU: it is far from what this
+  architecture can learn from this data, let alone from more data.
 
 ## Use
 ```python
@@ -122,9 +124,11 @@ tokenizer = AutoTokenizer.from_pretrained(path)
 """
 
 
-def export(out: Path, model: GPT, tokenizer: BPETokenizer, metrics: dict) -> Path:
+def export(out: Path, model: GPT, tokenizer: BPETokenizer, metrics: dict,
+           training: TrainConfig = TRAINING) -> Path:
     """Write the Hugging Face model folder `out`: weights, config, tokenizer (both formats),
-    metrics, model card and SHA256SUMS, with the usual permissions; return `out`.
+    metrics, model card (recording `training`, the run's configuration) and SHA256SUMS, with the
+    usual permissions; return `out`.
 
     The libraries write their files into a staging folder; each file then replaces its old
     version in one step (files.write_atomically), and SHA256SUMS comes last: until it does, the
@@ -136,7 +140,8 @@ def export(out: Path, model: GPT, tokenizer: BPETokenizer, metrics: dict) -> Pat
         tokenizer.to_hf().save_pretrained(staging)
         tokenizer.save(staging)
         (staging / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
-        (staging / "README.md").write_text(model_card(metrics, model.config, TRAINING), "utf-8")
+        card = model_card(metrics, model.config, training)
+        (staging / "README.md").write_text(card, "utf-8")
         contents = {f.name: f.read_bytes() for f in sorted(staging.iterdir()) if f.is_file()}
     files.check_writable_folder(out, what="model folder")
     for name, data in contents.items():
@@ -160,8 +165,8 @@ def main() -> int:
                         help="CPU threads; 1 is faster when other programs share the cores")
     args = parser.parse_args()
     if args.device == "cpu":
-        print("Training on the CPU: about 30 minutes on 2 idle cores (12,000 tokens/s); a GPU is "
-              "much faster.", flush=True)
+        print("Training on the CPU: about 40 minutes on 2 cores (7,500 tokens/s measured); "
+              "a GPU is much faster.", flush=True)
     torch.set_num_threads(args.threads)
 
     train_text, val_text = load_corpus("shakespeare", "train"), load_corpus("shakespeare", "val")
@@ -189,7 +194,7 @@ def main() -> int:
         "last_eval_val_loss": history.val_loss[-1],
     }
 
-    export(args.out, model, tokenizer, metrics)
+    export(args.out, model, tokenizer, metrics, config)
     print(json.dumps(metrics, indent=2))
     return 0
 
