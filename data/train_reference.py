@@ -112,8 +112,8 @@ a model small enough to run on a laptop CPU in seconds. It is not meant for any 
   model never learned when to write it: it gives it a tiny probability everywhere. To stop
   generation, use another token (e.g. the newline) or `max_new_tokens`.
 - Its context is {T} tokens (`n_positions`); generation cannot go beyond it.
-- {metrics['parameters']:,} parameters, {metrics['steps']:,} steps on a CPU: it is far from what this
-  architecture can learn from this data, let alone from more data.
+- {metrics['parameters']:,} parameters, {metrics['steps']:,} steps on a CPU: it is far from what
+  this architecture can learn from this data, let alone from more data.
 
 ## Use
 ```python
