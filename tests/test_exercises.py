@@ -96,7 +96,7 @@ def occurrence_counts(tokens):  # wrong: counts occurrences, not distinct predec
 
 
 CHECKS = [
-    (ex.check_utf8_bytes, 21),
+    (ex.check_utf8_bytes, 15),
     (ex.check_pretokenize, ["I", "'ll", " pay", " $", "1", ",", "000", " for", " 2", " cats", "!"]),
     (ex.check_count_pairs, good_count_pairs),
     (ex.check_bpe_encode, good_bpe_encode),
@@ -144,9 +144,12 @@ def test_no_answer_is_not_attempted(capsys, check, answer):
 @pytest.mark.parametrize(
     ("check", "answer", "code", "params"),
     [
-        (ex.check_utf8_bytes, 7, "utf8_bytes.characters", {}),
-        (ex.check_utf8_bytes, 14, "utf8_bytes.utf16", {}),
-        (ex.check_utf8_bytes, 20, "utf8_bytes.not_quite", {"answer": 20}),
+        (ex.check_utf8_bytes, 9, "utf8_bytes.characters", {}),
+        (ex.check_utf8_bytes, 20, "utf8_bytes.utf16", {}),
+        (ex.check_utf8_bytes, 14, "utf8_bytes.emoji", {}),
+        (ex.check_utf8_bytes, 16, "utf8_bytes.accent", {}),
+        (ex.check_utf8_bytes, 27, "utf8_bytes.all_three", {}),
+        (ex.check_utf8_bytes, 21, "utf8_bytes.not_quite", {"answer": 21}),
         (ex.check_pretokenize, "I'll pay $1,000 for 2 cats!".split(" "), "pretokenize.join_back",
          {}),
         (ex.check_pretokenize,

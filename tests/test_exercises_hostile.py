@@ -359,10 +359,10 @@ def test_a_check_prints_its_line_on_an_output_that_cannot_show_it(monkeypatch, e
     out = io.BytesIO()
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out, encoding=encoding, newline="\n"))
     with feedback.recording() as results:
-        ex.check_utf8_bytes(21)
+        ex.check_utf8_bytes(15)
     sys.stdout.flush()
     line = out.getvalue().decode(encoding)
-    assert line.startswith("\\u2713 correct: 7 characters ") and line.endswith(" bytes\n")
+    assert line.startswith("\\u2713 correct: 6 ASCII characters ") and line.endswith(" bytes\n")
     assert line == results[0].text.encode("ascii", "backslashreplace").decode() + "\n"
 
 
@@ -402,12 +402,12 @@ def test_another_language_needs_only_a_table(capsys, monkeypatch):
     monkeypatch.setitem(MESSAGES, "xx", {"utf8_bytes.correct": "richtig: {answer} Bytes"})
     try:
         ex.set_language("xx")
-        ex.check_utf8_bytes(21)
-        ex.check_utf8_bytes(7)  # not translated: falls back to English
+        ex.check_utf8_bytes(15)
+        ex.check_utf8_bytes(9)  # not translated: falls back to English
     finally:
         ex.set_language("en")
     lines = capsys.readouterr().out.splitlines()
-    assert lines == ["✓ richtig: 21 Bytes",
+    assert lines == ["✓ richtig: 15 Bytes",
                      "✗ that is the number of characters (code points), not bytes"]
 
 
@@ -415,10 +415,10 @@ def test_a_table_that_does_not_fit_falls_back_to_english(capsys, monkeypatch):
     monkeypatch.setitem(MESSAGES, "xx", {"utf8_bytes.correct": "richtig: {missing}"})
     try:
         ex.set_language("xx")
-        ex.check_utf8_bytes(21)
+        ex.check_utf8_bytes(15)
     finally:
         ex.set_language("en")
-    assert capsys.readouterr().out == "✓ correct: 7 characters × 3 bytes = 21 bytes\n"
+    assert capsys.readouterr().out == "✓ correct: 6 ASCII characters × 1 + ï 2 + 好 3 + 😀 4 = 15 bytes\n"
 
 
 def test_every_message_is_one_line_and_every_code_is_used():

@@ -17,10 +17,10 @@ parameters. This module does the rest, the same way for every check:
 
 >>> from course_utils.exercises import check_utf8_bytes
 >>> with recording() as results:
-...     check_utf8_bytes(7)
+...     check_utf8_bytes(9)
 ✗ that is the number of characters (code points), not bytes
 >>> results[0].code, results[0].outcome, results[0].params
-('utf8_bytes.characters', 'wrong', {'answer': 7, 'expected': 21})
+('utf8_bytes.characters', 'wrong', {'answer': 9, 'expected': 15})
 
 What it leaves out: a time limit. A learner function that never returns blocks its check, as
 it would block any other cell; the notebook's stop button interrupts both.

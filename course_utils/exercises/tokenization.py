@@ -12,16 +12,19 @@ from course_utils.exercises.feedback import Verdict, correct, describe, exercise
 
 @exercise
 def check_utf8_bytes(answer: int | None) -> Verdict:
-    """How many bytes does 今天是个好日子 take in UTF-8?
+    """How many bytes does "naïve 好 😀" take in UTF-8?
 
-    >>> check_utf8_bytes(21)
-    ✓ correct: 7 characters × 3 bytes = 21 bytes
+    >>> check_utf8_bytes(15)
+    ✓ correct: 6 ASCII characters × 1 + ï 2 + 好 3 + 😀 4 = 15 bytes
     """
-    text = "今天是个好日子"
+    text = "naïve 好 😀"
     return close_number(
         answer, len(text.encode("utf-8")), 0, "utf8_bytes.correct",
         hints=[(len(text), "utf8_bytes.characters"),
-               (len(text.encode("utf-16-le")), "utf8_bytes.utf16")],
+               (len(text.encode("utf-16-le")), "utf8_bytes.utf16"),
+               (len(text.encode("utf-8")) - 1, "utf8_bytes.emoji"),
+               (len(text.encode("utf-8")) + 1, "utf8_bytes.accent"),
+               (3 * len(text), "utf8_bytes.all_three")],
         otherwise="utf8_bytes.not_quite")
 
 
