@@ -59,14 +59,19 @@ _ENGLISH = {
     "bpe_separator.first_difference": "merge {index}: you have {got}, BPETokenizer.train "
                                       "learns {want}",
     # ---------------------------------------------------------------- notebook 02
-    "bigram_mle.correct": "correct: c(the dog) / c(the ·) = 2 / 6 = 1/3",
+    "bigram_mle.correct":
+        "correct: c(. the) / c(. ·) = 2 / 2 = 1: the last '.' ends the corpus, followed by "
+        "nothing",
+    "bigram_mle.context_occurrences":
+        "'.' occurs 3 times, but the last one ends the corpus: divide by the bigrams that start "
+        "with '.', c(. ·) = 2",
     "bigram_mle.all_tokens":
-        "you divided by all 20 tokens: condition on the context, divide by c(the)",
-    "bigram_mle.uniform": "that is 1/|V|, a uniform guess: count how often 'dog' follows 'the'",
-    "bigram_mle.dog_pairs":
-        "divide the count of 'the dog' by the count of 'the', not of 'dog' pairs",
+        "you divided by all 20 tokens: condition on the context, divide by c(. ·)",
+    "bigram_mle.uniform": "that is 1/|V|, a uniform guess: count how often 'the' follows '.'",
+    "bigram_mle.word_count":
+        "you divided by the count of 'the'; the context is '.': divide by c(. ·)",
     "bigram_mle.not_quite":
-        "count the bigrams that start with 'the' and those that are exactly 'the dog'",
+        "count the bigrams that start with '.' and those that are exactly '. the'",
     "add_one.correct": "correct: (c(dog cat) + 1) / (c(dog ·) + |V|) = (0 + 1) / (2 + 9) = 1/11",
     "add_one.mle": "that is the MLE estimate: add one to every count first",
     "add_one.keep_observed":
@@ -74,6 +79,8 @@ _ENGLISH = {
     "add_one.add_vocabulary":
         "add one to the count, but add |V| (one per possible next word) below",
     "add_one.corpus_size": "the context count is c(dog ·) = 2, not the corpus size",
+    "add_one.unknown": "|V| here is the 9 distinct words of the tiny corpus: no <unk> was added "
+                       "to it",
     "add_one.not_quite": "add-one: (count + 1) / (context count + vocabulary size)",
     "perplexity.correct": "correct: the mean of −ln p is 1.75 ln 2 nats, so the perplexity is "
                           "e^(1.75 ln 2) = 2^1.75 ≈ {expected:.3f}",
@@ -89,6 +96,8 @@ _ENGLISH = {
     "distinct_trigrams.characters": "that is the number of characters: a trigram spans 3 of them",
     "distinct_trigrams.distinct_characters":
         "that is the number of distinct characters, not trigrams",
+    "distinct_trigrams.all_orders":
+        "that is 5 + 7 + 7, the unigrams and bigrams as well: count only the trigrams",
     "distinct_trigrams.not_quite":
         "list the trigrams at positions 0…8 (abr, bra, rac, …) and drop repeats",
     "kneser_ney.correct": "correct: {name} equals NGramLM(order=3, smoothing='kneser_ney') on "

@@ -4,8 +4,9 @@ The exercises use the notebook's tiny corpus, whose counts a learner can verify 
 
     the cat sat on the mat . the dog sat on the log . the cat saw the dog .
 
-20 tokens; "the" occurs 6 times, followed by cat ×2, dog ×2, mat, log; "dog" occurs twice,
-followed by "sat" and "."; 9 distinct words. The two checks of functions compare the learner's
+20 tokens; "the" occurs 6 times, followed by cat ×2, dog ×2, mat, log; "." occurs 3 times,
+followed by "the" twice (the last one ends the corpus); "dog" occurs twice, followed by "sat"
+and "."; 9 distinct words. The two checks of functions compare the learner's
 code with the package: continuation counts with `NGramCounts`, a trigram Kneser-Ney with `NGramLM`.
 """
 
@@ -23,15 +24,15 @@ TINY_CORPUS = "the cat sat on the mat . the dog sat on the log . the cat saw the
 
 @exercise
 def check_bigram_mle(answer: float | None) -> Verdict:
-    """The maximum-likelihood bigram probability P(dog | the) in the tiny corpus.
+    """The maximum-likelihood bigram probability P(the | .) in the tiny corpus.
 
-    >>> check_bigram_mle(1 / 3)
-    ✓ correct: c(the dog) / c(the ·) = 2 / 6 = 1/3
+    >>> check_bigram_mle(1.0)
+    ✓ correct: c(. the) / c(. ·) = 2 / 2 = 1: the last '.' ends the corpus, followed by nothing
     """
     return close_number(
-        answer, 1 / 3, 1e-6, "bigram_mle.correct",
-        hints=[(2 / 20, "bigram_mle.all_tokens"), (1 / 9, "bigram_mle.uniform"),
-               (2 / 3, "bigram_mle.dog_pairs")],
+        answer, 1.0, 1e-6, "bigram_mle.correct",
+        hints=[(2 / 3, "bigram_mle.context_occurrences"), (2 / 20, "bigram_mle.all_tokens"),
+               (1 / 9, "bigram_mle.uniform"), (2 / 6, "bigram_mle.word_count")],
         otherwise="bigram_mle.not_quite")
 
 
@@ -45,7 +46,8 @@ def check_add_one(answer: float | None) -> Verdict:
     return close_number(
         answer, 1 / 11, 1e-6, "add_one.correct",
         hints=[(0.0, "add_one.mle"), (1 / 9, "add_one.keep_observed"),
-               (1 / 3, "add_one.add_vocabulary"), (1 / 27, "add_one.corpus_size")],
+               (1 / 3, "add_one.add_vocabulary"), (1 / 27, "add_one.corpus_size"),
+               (1 / 12, "add_one.unknown")],
         otherwise="add_one.not_quite")
 
 
@@ -116,7 +118,8 @@ def check_distinct_trigrams(answer: int | None) -> Verdict:
     return close_number(
         answer, 7, 0, "distinct_trigrams.correct",
         hints=[(9, "distinct_trigrams.every_position"), (11, "distinct_trigrams.characters"),
-               (5, "distinct_trigrams.distinct_characters")],
+               (5, "distinct_trigrams.distinct_characters"),
+               (19, "distinct_trigrams.all_orders")],
         otherwise="distinct_trigrams.not_quite")
 
 
