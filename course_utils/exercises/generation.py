@@ -73,7 +73,7 @@ def check_kv_cache_floats(answer: int | None) -> Verdict:
     heads of 64 dimensions sharing 8 key/value heads) holds for one sequence of 4,096 tokens.
 
     >>> check_kv_cache_floats(67108864)
-    ✓ correct: keys and values (2) × 16 layers × 8 key/value heads × 64 dimensions × 4,096 tokens = 67,108,864 (128 MiB in bf16)
+    ✓ correct: keys and values (2) × 16 layers × 8 key/value heads × 64 × 4,096 tokens = 67,108,864 (128 MiB in bf16)
     """
     right = 2 * 16 * 8 * 64 * 4096
     return close_number(

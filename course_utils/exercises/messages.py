@@ -242,7 +242,7 @@ _ENGLISH = {
     "repetition_penalty.not_quite":
         "positive logits are divided by the penalty, negative ones multiplied",
     "kv_cache_floats.correct": "correct: keys and values (2) × 16 layers × 8 key/value heads × 64 "
-                               "dimensions × 4,096 tokens = 67,108,864 (128 MiB in bf16)",
+                               "× 4,096 tokens = 67,108,864 (128 MiB in bf16)",
     "kv_cache_floats.one_of_two": "that counts keys or values, not both",
     "kv_cache_floats.one_layer": "every layer has its own keys and values: multiply by 16 layers",
     "kv_cache_floats.query_heads": "3× too many: only the 8 key/value heads are cached, not the 24 "
