@@ -69,18 +69,20 @@ def check_repetition_penalty(answer: Sequence[float] | None) -> Verdict:
 
 @exercise
 def check_kv_cache_floats(answer: int | None) -> Verdict:
-    """How many numbers the KV cache of the reference model (4 layers, n_embd = 128) holds for
-    one sequence of 128 tokens.
+    """How many numbers the KV cache of a grouped-query-attention model (16 layers, 24 query
+    heads of 64 dimensions sharing 8 key/value heads) holds for one sequence of 4,096 tokens.
 
-    >>> check_kv_cache_floats(131072)
-    ✓ correct: keys and values (2) × 4 layers × 128 tokens × 128 dimensions = 131,072 (512 KiB in float32)
+    >>> check_kv_cache_floats(67108864)
+    ✓ correct: keys and values (2) × 16 layers × 8 key/value heads × 64 × 4,096 tokens = 67,108,864 (128 MiB in bf16)
     """
+    right = 2 * 16 * 8 * 64 * 4096
     return close_number(
-        answer, 2 * 4 * 128 * 128, 0, "kv_cache_floats.correct",
-        hints=[(4 * 128 * 128, "kv_cache_floats.one_of_two"),
-               (2 * 128 * 128, "kv_cache_floats.one_layer"),
-               # × 4 heads and × 4 bytes per float32 give the same number: one hint for both
-               (2 * 4 * 128 * 128 * 4, "kv_cache_floats.four_times")],
+        answer, right, 0, "kv_cache_floats.correct",
+        hints=[(right // 2, "kv_cache_floats.one_of_two"),
+               (right // 16, "kv_cache_floats.one_layer"),
+               (right * 3, "kv_cache_floats.query_heads"),  # 24 heads, or n_embd = 24 × 64
+               (right * 2, "kv_cache_floats.bytes"),  # bf16 bytes
+               (right * 4, "kv_cache_floats.bytes")],  # float32 bytes
         otherwise="kv_cache_floats.not_quite")
 
 

@@ -253,15 +253,15 @@ _ENGLISH = {
         "multiplying 2.0 makes it more likely: positive logits are divided",
     "repetition_penalty.not_quite":
         "positive logits are divided by the penalty, negative ones multiplied",
-    "kv_cache_floats.correct": "correct: keys and values (2) × 4 layers × 128 tokens × 128 "
-                               "dimensions = 131,072 (512 KiB in float32)",
+    "kv_cache_floats.correct": "correct: keys and values (2) × 16 layers × 8 key/value heads × 64 "
+                               "× 4,096 tokens = 67,108,864 (128 MiB in bf16)",
     "kv_cache_floats.one_of_two": "that counts keys or values, not both",
-    "kv_cache_floats.one_layer": "every layer has its own keys and values: multiply by 4 layers",
-    "kv_cache_floats.four_times": "4× too many: the 4 heads split the 128 dimensions (don't "
-                                  "multiply by them), and the question asks for numbers, not "
-                                  "float32 bytes",
+    "kv_cache_floats.one_layer": "every layer has its own keys and values: multiply by 16 layers",
+    "kv_cache_floats.query_heads": "3× too many: only the 8 key/value heads are cached, not the 24 "
+                                   "query heads (24 × 64 = 1,536 dimensions)",
+    "kv_cache_floats.bytes": "that looks like bytes: the question asks for numbers, not bytes",
     "kv_cache_floats.not_quite":
-        "each layer keeps a key and a value vector of n_embd numbers per token",
+        "each layer keeps a key and a value vector per key/value head and token",
     "min_p_filter.correct": "correct: {name} equals transformers' MinPLogitsWarper on all "
                             "{count} cases",
     "min_p_filter.shape": "{name} must return scores of the same shape (B, V), got {got}",
