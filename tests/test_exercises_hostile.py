@@ -29,7 +29,7 @@ FUNCTION_CHECKS = {ex.check_count_pairs, ex.check_bpe_encode, ex.check_decode,
                    ex.check_sliding_window_mask, ex.check_chunked_attention,
                    ex.check_multihead_attention, ex.check_bpe_separator,
                    ex.check_kneser_ney_trigram, ex.check_clip_grad_norm, ex.check_adam_l2_step,
-                   ex.check_min_p_filter, ex.check_beam_step}
+                   ex.check_min_p_filter, ex.check_beam_step, ex.check_heavy_ball}
 NUMBER_CHECKS = set(CHECKS) - FUNCTION_CHECKS - {
     ex.check_pretokenize, ex.check_attention_weights, ex.check_repetition_penalty,
     ex.check_query_weights}
@@ -225,7 +225,7 @@ def judge(capsys, check, answer) -> feedback.Result:
 
 
 def test_the_battery_covers_every_check():
-    assert len(CHECKS) == 36
+    assert len(CHECKS) == 38
     assert len(ANSWERS) >= 70
 
 

@@ -87,14 +87,36 @@ def adam(param, grad, m, v, step, lr, betas, eps, weight_decay, *, variant=""):
      "adam_l2.no_bias_correction"),
     (ex.check_adam_l2_step, lambda *a: adam(*a)[:2], "adam_l2.not_a_triple"),
     (ex.check_adam_l2_step, lambda p, g, m, v, *a: (p - 0.1 * g, m, v), "adam_l2.not_quite"),
+    (ex.check_heavy_ball, lambda t, p, g, lr, b: t - lr * g + b * (t - p), "heavy_ball.correct"),
+    (ex.check_heavy_ball, lambda t, p, g, lr, b: torch.tensor(t + b * (t - p) - lr * g),
+     "heavy_ball.correct"),
+    (ex.check_heavy_ball, lambda t, p, g, lr, b: t - lr * g, "heavy_ball.no_momentum"),
+    (ex.check_heavy_ball, lambda t, p, g, lr, b: t - lr * g - b * (t - p), "heavy_ball.sign"),
+    (ex.check_heavy_ball, lambda t, p, g, lr, b: t - lr * (g - b * (t - p)),
+     "heavy_ball.lr_on_momentum"),
+    (ex.check_heavy_ball, lambda t, p, g, lr, b: t - lr * g + b * (t - p) + 1e-3,
+     "heavy_ball.not_quite"),
+    (ex.check_heavy_ball, lambda t, p, g, lr, b: t[0], "raised"),
 ])
 def test_right_answers_pass_and_typical_mistakes_get_their_hint(capsys, check, answer, code):
     result = judge(capsys, check, answer)
     assert result.code == code, result.text
-    assert result.outcome == ("correct" if code == "all_cases_pass" else "wrong")
+    assert result.outcome == ("correct" if code.endswith(("all_cases_pass", "correct"))
+                              else "wrong")
 
 
-@pytest.mark.parametrize("check", [ex.check_clip_grad_norm, ex.check_adam_l2_step])
+@pytest.mark.parametrize("answer, code", [
+    (0.08, "bowl_lr.correct"), (2 / 25, "bowl_lr.correct"), (0.5, "bowl_lr.shallow"),
+    (0.04, "bowl_lr.one_step"), (2 / 29, "bowl_lr.best_single"), (0.16, "bowl_lr.half"),
+    (0.2, "bowl_lr.not_quite"), ("0.08", "not_a_number"),
+])
+def test_the_bowl_learning_rate(capsys, answer, code):
+    result = judge(capsys, ex.check_bowl_lr, answer)
+    assert result.code == code, result.text
+
+
+@pytest.mark.parametrize("check", [ex.check_clip_grad_norm, ex.check_adam_l2_step,
+                                   ex.check_heavy_ball])
 @pytest.mark.parametrize("answer", [
     None, 3, "def f(): pass", lambda *a: None, lambda *a: math.nan, lambda *a: a,
     lambda *a: torch.zeros(1000, 1000), lambda *a: 1 / 0, lambda: 1, lambda *a: (1, 2, 3),
@@ -110,8 +132,9 @@ def test_every_code_the_new_checks_return_has_a_sentence():
 
     from course_utils.exercises import training
 
-    codes = set(re.findall(r'"((?:clip_grad_norm|adam_l2)\.\w+)"', inspect.getsource(training)))
-    assert len(codes) >= 10
+    pattern = r'"((?:clip_grad_norm|adam_l2|bowl_lr|heavy_ball)\.\w+)"'
+    codes = set(re.findall(pattern, inspect.getsource(training)))
+    assert len(codes) >= 21
     for code in codes:
         sentence = MESSAGES["en"][code]
         assert len(sentence) <= 200 and "\n" not in sentence

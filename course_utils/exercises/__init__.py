@@ -42,9 +42,9 @@ from course_utils.exercises.tokenization import (check_bpe_encode, check_bpe_sep
                                                  check_count_pairs, check_decode,
                                                  check_pretokenize, check_utf8_bytes)
 from course_utils.exercises.training import (check_adam_l2_step, check_bits_per_byte,
-                                             check_clip_grad_norm, check_gd_step,
-                                             check_initial_loss, check_max_stable_lr,
-                                             check_momentum_step)
+                                             check_bowl_lr, check_clip_grad_norm, check_gd_step,
+                                             check_heavy_ball, check_initial_loss,
+                                             check_max_stable_lr, check_momentum_step)
 
 NOT_ATTEMPTED = MESSAGES["en"]["not_attempted"]
 
@@ -62,7 +62,8 @@ __all__ = [
     "check_chunked_attention", "check_multihead_attention", "check_gpt2_medium_parameters",
     # notebook 04
     "check_gd_step", "check_max_stable_lr", "check_bits_per_byte", "check_initial_loss",
-    "check_momentum_step", "check_clip_grad_norm", "check_adam_l2_step",
+    "check_momentum_step", "check_clip_grad_norm", "check_adam_l2_step", "check_bowl_lr",
+    "check_heavy_ball",
     # notebook 05
     "check_temperature", "check_nucleus_size", "check_repetition_penalty", "check_kv_cache_floats",
     "check_top_k_filter", "check_min_p_filter", "check_beam_step",

@@ -200,6 +200,17 @@ _ENGLISH = {
     "max_stable_lr.curvature": "the curvature is L'' = 10, not 5: the limit is 2 / L''",
     "max_stable_lr.not_quite":
         "write one step as θ ← (1 − lr·L'')θ with L'' = 10, and ask when |1 − lr·L''| < 1",
+    "bowl_lr.correct": "correct: θ₂ ← (1 − 25·lr)θ₂ shrinks only while lr < 2/25 = 0.08; "
+                       "θ₁ would allow 2/4",
+    "bowl_lr.shallow": "2/4 suits θ₁ only: at that lr, θ₂ is multiplied by 1 − 25·0.5 = −11.5 "
+                       "each step. The steepest direction sets the limit",
+    "bowl_lr.one_step": "1/25 puts θ₂ on its minimum in one step; a larger lr still converges, "
+                        "oscillating, until |1 − 25·lr| reaches 1",
+    "bowl_lr.best_single": "2/(4 + 25) is the best single lr, the fastest; the question asks "
+                           "for the largest that still converges",
+    "bowl_lr.half": "the curvature of ½·25θ₂² is 25, not 12.5: the limit is 2 / 25",
+    "bowl_lr.not_quite": "write one step per direction, θᵢ ← (1 − lr·cᵢ)θᵢ with c = 4 and 25, "
+                         "and ask when both |1 − lr·cᵢ| < 1",
     "bits_per_byte.correct": "correct: 3.0 / (2.5 · ln 2) ≈ {expected:.3f} bits per byte",
     "bits_per_byte.nats": "that is nats per byte: divide by ln 2 to get bits",
     "bits_per_byte.per_token": "that is bits per token: divide by the bytes per token too",
@@ -229,6 +240,15 @@ _ENGLISH = {
     "adam_l2.not_quite": "step {step}: {name} differs from torch.optim.Adam's (got {got}, "
                          "expected {expected})",
     "adam_l2.not_a_triple": "return (param, m, v), three tensors; got {got}",
+    "heavy_ball.correct": "correct: {count} steps of heavy_ball_step follow torch.optim.SGD's "
+                          "trajectory",
+    "heavy_ball.no_momentum": "that is plain gradient descent: add momentum·(theta − theta_prev)",
+    "heavy_ball.sign": "the momentum term keeps moving the way the last step went: "
+                       "+ momentum·(theta − theta_prev)",
+    "heavy_ball.lr_on_momentum": "the momentum term is not multiplied by lr: "
+                                 "theta − lr·grad + momentum·(theta − theta_prev)",
+    "heavy_ball.not_quite": "step {step}: got {got}, torch.optim.SGD reached {expected}; the step "
+                            "is theta − lr·grad + momentum·(theta − theta_prev)",
     # ---------------------------------------------------------------- notebook 05
     "temperature.correct":
         "correct: softmax([2, 1, 0] / 0.5) = softmax([4, 2, 0]); e⁴ / (e⁴ + e² + 1) ≈ 0.8668",

@@ -1,14 +1,15 @@
-"""Exercise checks of notebook 04 (gradient descent and training): five numbers or small
-functions checked on worked cases, and two functions checked against PyTorch itself —
-gradient clipping against torch.nn.utils.clip_grad_norm_, Adam's L2 step against
-torch.optim.Adam."""
+"""Exercise checks of notebook 04 (gradient descent and training): numbers and small functions
+checked on worked cases, and three functions checked against PyTorch itself — gradient clipping
+against torch.nn.utils.clip_grad_norm_, Adam's L2 step against torch.optim.Adam, the heavy-ball
+step against torch.optim.SGD's trajectory. (check_max_stable_lr and check_momentum_step are the
+earlier versions of exercises 2 and 4, kept for anyone who calls them.)"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
 
-from course_utils.exercises.answers import Case, call, close_number, run_cases
+from course_utils.exercises.answers import Case, call, close_number, number, run_cases
 from course_utils.exercises.feedback import Verdict, correct, describe, exercise, wrong
 
 
@@ -239,3 +240,71 @@ def check_adam_l2_step(my_adam_step: Callable | None) -> Verdict:
                              expected=describe([round(x, 6) for x in want[i].tolist()]))
         state = tuple(torch.as_tensor(x, dtype=torch.float64) for x in triple)
     return correct("all_cases_pass", name="my_adam_step", count=len(grads))
+
+
+@exercise
+def check_bowl_lr(answer: float | None) -> Verdict:
+    """The largest learning rate for which gradient descent on L = ½(4θ₁² + 25θ₂²) does not
+    diverge.
+
+    >>> check_bowl_lr(0.08)
+    ✓ correct: θ₂ ← (1 − 25·lr)θ₂ shrinks only while lr < 2/25 = 0.08; θ₁ would allow 2/4
+    """
+    return close_number(
+        answer, 0.08, 1e-6, "bowl_lr.correct",
+        hints=[(0.5, "bowl_lr.shallow"), (0.04, "bowl_lr.one_step"),
+               (2 / 29, "bowl_lr.best_single"), (0.16, "bowl_lr.half")],
+        otherwise="bowl_lr.not_quite")
+
+
+def _heavy_ball_path(step: Callable, theta0: float, curvature: float, lr: float,
+                     momentum: float, steps: int) -> list[float]:
+    """θ₁ … θ_steps of `step(theta, theta_prev, grad, lr, momentum)` on L = ½·curvature·θ²,
+    starting with θ₋₁ = θ₀ (no velocity yet)."""
+    path, previous, theta = [], theta0, theta0
+    for _ in range(steps):
+        got, _ = call(step, "heavy_ball_step", (theta, previous, curvature * theta, lr, momentum))
+        previous, theta = theta, number(got)
+        path.append(theta)
+    return path
+
+
+def _same_path(got: list[float], expected: list[float]) -> bool:
+    """Equal up to rounding (the learner may add the terms in another order, or in float32)."""
+    return all(abs(a - b) <= 1e-6 * max(1.0, abs(b)) for a, b in zip(got, expected))
+
+
+@exercise
+def check_heavy_ball(heavy_ball_step: Callable | None) -> Verdict:
+    """`heavy_ball_step(theta, theta_prev, grad, lr, momentum) -> new theta`: Polyak's form
+    θ − lr·g + momentum·(θ − θ_prev), run for 10 steps on L = ½·4·θ² (θ_prev = θ₀ at the start)
+    and compared with torch.optim.SGD(lr, momentum)'s trajectory.
+
+    >>> check_heavy_ball(lambda theta, prev, grad, lr, momentum:
+    ...                  theta - lr * grad + momentum * (theta - prev))
+    ✓ correct: 10 steps of heavy_ball_step follow torch.optim.SGD's trajectory
+    """
+    import torch
+
+    if not callable(heavy_ball_step):
+        return wrong("not_a_function", type=type(heavy_ball_step).__name__)
+    theta0, curvature, lr, momentum, steps = 1.5, 4.0, 0.1, 0.8, 10
+    theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    sgd, expected = torch.optim.SGD([theta], lr=lr, momentum=momentum), []
+    for _ in range(steps):
+        sgd.zero_grad()
+        (0.5 * curvature * theta**2).backward()
+        sgd.step()
+        expected.append(theta.item())
+    got = _heavy_ball_path(heavy_ball_step, theta0, curvature, lr, momentum, steps)
+    if _same_path(got, expected):
+        return correct("heavy_ball.correct", count=steps)
+    mistakes = {"heavy_ball.no_momentum": lambda t, p, g, a, b: t - a * g,
+                "heavy_ball.sign": lambda t, p, g, a, b: t - a * g - b * (t - p),
+                "heavy_ball.lr_on_momentum": lambda t, p, g, a, b: t - a * g + a * b * (t - p)}
+    for code, mistake in mistakes.items():
+        if _same_path(got, _heavy_ball_path(mistake, theta0, curvature, lr, momentum, steps)):
+            return wrong(code)
+    first = next(i for i, (a, b) in enumerate(zip(got, expected)) if not _same_path([a], [b]))
+    return wrong("heavy_ball.not_quite", step=first + 1, got=describe(got[first]),
+                 expected=round(expected[first], 6))
