@@ -11,21 +11,9 @@ import pytest
 import torch
 
 from course_utils import exercises as ex
-from course_utils.exercises import feedback
 from course_utils.exercises.messages import MESSAGES
+from exercise_judge import judge
 from course_utils.tokenization import merge
-
-
-def judge(capsys, check, answer) -> feedback.Result:
-    """Run `check` on `answer`; return its recorded result after checking the one line printed."""
-    with feedback.recording() as results:
-        assert check(answer) is None
-    out = capsys.readouterr()
-    assert out.out.count("\n") == 1 and out.out.endswith("\n"), "one line of feedback"
-    assert out.err == ""
-    (result,) = results
-    assert out.out == result.text + "\n"
-    return result
 
 
 def good_bpe_encode(text, merges):

@@ -21,6 +21,7 @@ import torch
 from course_utils import exercises as ex
 from course_utils.exercises import feedback
 from course_utils.exercises.messages import MESSAGES
+from exercise_judge import judge
 
 CHECKS = [getattr(ex, name) for name in ex.__all__ if name.startswith("check_")]
 FUNCTION_CHECKS = {ex.check_count_pairs, ex.check_bpe_encode, ex.check_decode,
@@ -209,19 +210,6 @@ FUNCTIONS = {
     "is a BaseException-hostile callable": BaseHostile(),
 }
 ANSWERS = {**VALUES, **FUNCTIONS}
-
-
-def judge(capsys, check, answer) -> feedback.Result:
-    with feedback.recording() as results:
-        assert check(answer) is None
-    out = capsys.readouterr()
-    assert out.err == ""
-    assert out.out.count("\n") == 1 and out.out.endswith("\n"), out.out[:300]
-    line = out.out[:-1]
-    assert len(line) <= feedback.MAX_LINE, line
-    (result,) = results
-    assert result.text == line
-    return result
 
 
 def test_the_battery_covers_every_check():

@@ -10,20 +10,8 @@ import regex
 
 from course_utils import bpe
 from course_utils import exercises as ex
-from course_utils.exercises import feedback
-from course_utils.exercises.messages import MESSAGES
+from exercise_judge import judge
 from course_utils.tokenization import GPT2_SPLIT_PATTERN, BPETokenizer
-
-
-def judge(capsys, check, answer) -> feedback.Result:
-    with feedback.recording() as results:
-        assert check(answer) is None
-    out = capsys.readouterr()
-    assert out.err == "" and out.out.count("\n") == 1
-    assert len(out.out) <= feedback.MAX_LINE + 1
-    (result,) = results
-    assert result.code in MESSAGES["en"], result.code
-    return result
 
 
 def trainer(*, cut=True, pretokenize=True, weighted=True, first_max=False, as_ids=False):
