@@ -22,8 +22,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from course_utils.validation import (check_int, check_str, check_number, check_same_device, check_tensor,
-                                     check_type, short_repr)
+from course_utils.validation import (check_int, check_number, check_same_device, check_str,
+                                     check_tensor, check_type, short_repr)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 UNKNOWN = "<unk>"  # the token that stands for every token never seen in training
 
-__all__ = ["bits_per_byte", "UNKNOWN", "open_vocabulary_bits", "next_token_loss", "text_loss", "check_token_stream", "check_model",
+__all__ = ["bits_per_byte", "UNKNOWN", "open_vocabulary_bits", "next_token_loss", "text_loss",
+           "check_token_stream", "check_model",
            "check_block_size", "check_targets", "model_logits", "vocab_size_of",
            "check_finite_loss"]
 

@@ -155,10 +155,13 @@ def test_exercise_stubs_shadow_nothing_the_lesson_uses(lesson):
     # An exercise stub (`my_decode = None`) that reused a lesson's name would break the lesson's
     # cells when they are run again after the exercise is attempted.
     cells = _load(lesson)["cells"]
-    start = next(i for i, c in enumerate(cells)
-                 if c["cell_type"] == "markdown" and re.search(r"^#+ .*Exercises", "".join(c["source"]), re.M))
-    lesson_names = set().union(*(_names("".join(c["source"])) for c in cells[:start] if c["cell_type"] == "code"))
-    stubs = {m for c in cells[start:] if c["cell_type"] == "code"
-             for m in re.findall(r"^(\w+)\s*=\s*None\b", "".join(c["source"]), re.M)}
+    sources = ["".join(c["source"]) for c in cells]
+    start = next(i for i, (c, s) in enumerate(zip(cells, sources))
+                 if c["cell_type"] == "markdown" and re.search(r"^#+ .*Exercises", s, re.M))
+    code = [c["cell_type"] == "code" for c in cells]
+    lesson_names = set().union(*(_names(s) for s, is_code in zip(sources[:start], code) if is_code))
+    stubs = {m for s, is_code in zip(sources[start:], code[start:]) if is_code
+             for m in re.findall(r"^(\w+)\s*=\s*None\b", s, re.M)}
     assert stubs, "no exercise stubs found after the Exercises heading"
-    assert not stubs & lesson_names, f"exercise stubs reuse the lesson's names: {stubs & lesson_names}"
+    reused = stubs & lesson_names
+    assert not reused, f"exercise stubs reuse the lesson's names: {reused}"

@@ -195,8 +195,8 @@ _ENGLISH = {
     "gd_step.not_quite": "compute ∇L(1) = 2(1 − 3) first, then θ − lr·∇L",
     "max_stable_lr.correct":
         "correct: θ ← (1 − 10·lr)θ shrinks only while |1 − 10·lr| < 1, i.e. lr < 2/10 = 0.2",
-    "max_stable_lr.one_step": "lr = 0.1 lands on the minimum in one step (1 − 10·lr = 0); a larger lr "
-                              "still converges, oscillating, until |1 − 10·lr| reaches 1",
+    "max_stable_lr.one_step": "lr = 0.1 lands on the minimum in one step (1 − 10·lr = 0); a "
+                              "larger lr still converges, oscillating, until |1 − 10·lr| reaches 1",
     "max_stable_lr.curvature": "the curvature is L'' = 10, not 5: the limit is 2 / L''",
     "max_stable_lr.not_quite":
         "write one step as θ ← (1 − lr·L'')θ with L'' = 10, and ask when |1 − lr·L''| < 1",

@@ -128,7 +128,8 @@ def check_clip_grad_norm(my_clip_grad_norm: Callable | None) -> Verdict:
     if not callable(my_clip_grad_norm):
         return wrong("not_a_function", type=type(my_clip_grad_norm).__name__)
     gen = torch.Generator().manual_seed(0)
-    cases = [([(2, 3), (3,)], 1.0, 3.0), ([(4,), (2, 2)], 10.0, 1.0), ([(3,), (2,), (5,)], 0.5, 2.0)]
+    cases = [([(2, 3), (3,)], 1.0, 3.0), ([(4,), (2, 2)], 10.0, 1.0),
+             ([(3,), (2,), (5,)], 0.5, 2.0)]
     for number, (shapes, max_norm, scale) in enumerate(cases, start=1):
         params = [torch.zeros(shape, dtype=torch.float64, requires_grad=True) for shape in shapes]
         for i, p in enumerate(params):
@@ -140,8 +141,8 @@ def check_clip_grad_norm(my_clip_grad_norm: Callable | None) -> Verdict:
             r.grad = None if g is None else g.clone()
         expected_norm = torch.nn.utils.clip_grad_norm_(reference, max_norm)
         shown = f"{len(shapes)} parameters, max_norm={max_norm}"
-        got_norm, _ = call(lambda: my_clip_grad_norm(list(params), max_norm), "my_clip_grad_norm", (),
-                           shown)
+        got_norm, _ = call(lambda: my_clip_grad_norm(list(params), max_norm),
+                           "my_clip_grad_norm", (), shown)
         got = [p.grad for p in params]
         if not all(_tensors_close(a, r.grad) if r.grad is not None else a is None
                    for a, r in zip(got, reference)):
