@@ -425,7 +425,7 @@ FRAGMENTS = ["<|endoftext|>", "<|pad|>", "<|", "|>", "<|endoftext", "don't", " I
              "é", "e\u0301", "\u00a0", "x"]
 TEXTS = st.lists(st.one_of(st.sampled_from(FRAGMENTS),
                            st.text(alphabet="ab 1\n'中😀.", max_size=8),
-                           st.text(st.characters(exclude_categories=("Cs",)), max_size=4)),
+                           st.text(st.characters(exclude_categories=("Cs", "Cn")), max_size=4)),
                  max_size=12).map("".join)
 
 
@@ -483,6 +483,29 @@ def test_streaming_a_special_token_cut_into_characters(gpt2):
         17250, 50256]
     with pytest.raises(ValueError, match="inject"):
         list(gpt2.encode_iterable(["Hi<|endof", "text|>"]))
+
+
+@pytest.fixture(scope="module")
+def tiktoken_gpt2(gpt2):
+    """tiktoken's GPT-2 encoding, built from the same vocabulary (GPT-2's ids are its ranks)."""
+    import tiktoken
+
+    ranks = {token: i for i, token in gpt2.vocab.items() if i != 50256}
+    pattern = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+    return tiktoken.Encoding("gpt2", pat_str=pattern, mergeable_ranks=ranks,
+                             special_tokens={ENDOFTEXT: 50256})
+
+
+@pytest.mark.parametrize("policy", list(POLICIES))
+def test_the_policy_is_tiktokens(gpt2, tiktoken_gpt2, policy):
+    @SETTINGS
+    @given(text=TEXTS)
+    def check(text):
+        expected = outcome(lambda: tiktoken_gpt2.encode(text, **POLICIES[policy]))
+        assert outcome(lambda: gpt2.encode(text, **POLICIES[policy])) == expected
+
+    check()
+    assert gpt2.encode_ordinary(EVERY_CUT) == tiktoken_gpt2.encode_ordinary(EVERY_CUT)
 
 
 class Counted:
