@@ -218,18 +218,25 @@ def test_overlapping_special_tokens_the_longest_match_wins():
     # Only "<a>" allowed: "<a><b>" is not recognised, so its "<a>" is, and "<b>" is plain.
     assert tok.encode("<a><b>", allowed_special={"<a>"}, disallowed_special=()) == [
         256, 60, 98, 62]
+    # Streamed, a cut after "<a>" must wait for what follows: "<b>" makes it "<a><b>", 257;
+    # "<c>" leaves "<a>", 256, and "<c>" is plain text.
+    assert list(tok.encode_iterable(["<a>", "<b>"], allowed_special="all")) == [257]
+    assert list(tok.encode_iterable(["<a><", "c>"], allowed_special="all")) == [
+        256, 60, 99, 62]
 
 
 @pytest.mark.parametrize("policy", [{"allowed_special": {"<|nope|>"}},
                                     {"allowed_special": {ENDOFTEXT, "<|nope|>"}},
-                                    {"disallowed_special": {"<|nope|>"}},
-                                    {"allowed_special": "everything"}])
+                                    {"disallowed_special": {"<|nope|>"}}])
 def test_unknown_names_in_the_policy_are_refused(policy):
     tok = endoftext_tokenizer()
-    with pytest.raises(ValueError, match="nope|everything"):
+    with pytest.raises(ValueError, match="nope"):
         tok.encode("abc", **policy)
-    with pytest.raises(ValueError, match="nope|everything"):
+    with pytest.raises(ValueError, match="nope"):
         list(tok.encode_iterable(["abc"], **policy))
+    # A str other than "all" is not a collection of names (its characters would be).
+    with pytest.raises((TypeError, ValueError), match="everything"):
+        tok.encode("abc", allowed_special="everything")
 
 
 def test_gpt2_policy(gpt2):
@@ -256,6 +263,30 @@ def test_special_tokens_added_after_training():
     # A trained tokenizer's declared special keeps its id.
     trained = train("aaabdaaabac", 260)
     assert trained.add_special_tokens([ENDOFTEXT]) == [259]
+
+
+def test_a_refused_add_special_tokens_changes_nothing():
+    # "xyz" (300) is an orphan that a merge uses; "xyza" (301) is that merge's result.
+    vocab = with_tokens(b"ab") | {300: b"xyz", 301: b"xyza"}
+    tok = RegexTokenizer(vocab, [(b"a", b"b"), (b"xyz", b"a")])
+
+    def state():
+        return (dict(tok.special_tokens), tok.orphan_ids,
+                tok.encode("ab xyza", disallowed_special=()), dict(tok.vocab))
+
+    before = state()
+    # "ab" is an ordinary token (256): refused, and "<|ok|>" before it is not half-added.
+    with pytest.raises(ValueError, match="ab"):
+        tok.add_special_tokens(["<|ok|>", "ab"])
+    assert state() == before
+    try:  # either allowed, or refused without a trace
+        tok.add_special_tokens(["xyz"])
+    except ValueError:
+        assert state() == before
+    else:
+        assert tok.special_tokens == {"xyz": 300}
+        assert tok.encode("ab xyza", disallowed_special=()) == before[2]
+    assert tok.add_special_tokens(["<|ok|>"]) == [302]
 
 
 def test_an_orphan_becomes_special_with_its_id():
@@ -299,7 +330,8 @@ def vocab_and_merges(draw):
 
 
 @SETTINGS
-@given(parts=vocab_and_merges(), text=st.text(alphabet="abc ", max_size=40))
+@given(parts=vocab_and_merges(),  # chunks longer than a few dozen bytes too
+       text=st.lists(st.text(alphabet="abc", max_size=80), max_size=3).map(" ".join))
 def test_ids_equal_huggingface_with_any_merge_order(parts, text):
     vocab, merges = parts
     assert RegexTokenizer(vocab, merges).encode(text) == hf_bpe(vocab, merges).encode(text).ids
@@ -388,10 +420,12 @@ def test_naive_and_fast_agree_on_lexicographic_ties(text, num_merges):
 @pytest.fixture(scope="module")
 def corpus() -> str:
     """English and Chinese with a document boundary, so that files are read across both."""
-    return load_corpus("shakespeare")[:60_000] + ENDOFTEXT + load_corpus("poetry_zh")[:20_000]
+    return (load_corpus("shakespeare")[:60_000] + ENDOFTEXT + load_corpus("poetry_zh")[:20_000]
+            + "\r\nWindows lines\r\nend with CR LF\r\n")
 
 
-def test_training_from_str_list_generator_and_file_give_the_same_tokenizer(corpus, tmp_path):
+def test_training_from_str_list_generator_and_file_give_the_same_tokenizer(corpus, tmp_path,
+                                                                             monkeypatch):
     expected = parts(train(corpus, 400))
     at = corpus.index(ENDOFTEXT)
     # Cut anywhere: mid-word, inside the special token, inside a Chinese paragraph; one empty.
@@ -404,6 +438,17 @@ def test_training_from_str_list_generator_and_file_give_the_same_tokenizer(corpu
     assert parts(train(pieces, 400)) == expected
     assert parts(train((piece for piece in pieces), 400)) == expected
     assert parts(train(path, 400)) == expected
+    # The file read in pieces of an odd size: cuts inside words, characters, the special token.
+    monkeypatch.setattr("course_utils.tokenizer_training._FILE_PIECE", 997)
+    assert parts(train(path, 400)) == expected
+
+
+def test_encoding_an_open_file_line_by_line(gpt2, tmp_path):
+    text = "Hello world\n\n  two spaces\r\n今天是个好日子\n" * 50 + "no newline at the end"
+    path = tmp_path / "text.txt"
+    path.write_bytes(text.encode("utf-8"))
+    with open(path, encoding="utf-8", newline="") as f:
+        assert list(gpt2.encode_iterable(f)) == gpt2.encode(text)
 
 
 # ------------------------------------------------------------------------------ streaming
