@@ -113,6 +113,13 @@ class BPETokenizer(RegexTokenizer):
         """Return the tokenizer of a Hugging Face tokenizer.json with a byte-level BPE model.
 
         Its added tokens become special tokens. See `tokenizer_formats.read_tokenizer_json`.
+
+        >>> import tempfile
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = f"{d}/tokenizer.json"
+        ...     BPETokenizer.from_gpt2().to_hf().backend_tokenizer.save(path)
+        ...     BPETokenizer.from_tokenizer_json(path).encode("Hello world")
+        [15496, 995]
         """
         from course_utils.tokenizer_formats import read_tokenizer_json
 
@@ -123,7 +130,13 @@ class BPETokenizer(RegexTokenizer):
                       special_tokens: dict[str, int] | None = None) -> _Self:
         """Return the tokenizer of a tiktoken rank file, with the given `pattern` and
         `special_tokens` (as tiktoken.Encoding takes them); merges are recovered from the
-        ranks (`course_utils.tiktoken_format`)."""
+        ranks (`course_utils.tiktoken_format`).
+
+        >>> from course_utils.data import qwen_tiktoken_path
+        >>> tok = BPETokenizer.from_tiktoken(qwen_tiktoken_path(), pattern=r" ?\\S+|\\s+")
+        >>> tok.encode("Hello world")
+        [9707, 1879]
+        """
         from course_utils.tiktoken_format import read_tiktoken
 
         return cls._from_parts(lambda: read_tiktoken(path, pattern=pattern,

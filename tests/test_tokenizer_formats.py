@@ -296,3 +296,12 @@ def test_missing_files_raise_os_errors(tmp_path):
         read_tiktoken_ranks(tmp_path)
     with pytest.raises(TypeError, match="path must be a path"):
         read_tokenizer_json(None)
+
+
+def test_a_file_that_does_not_make_a_tokenizer_is_named(tok, tmp_path):
+    # Each part is well formed, but the special token "ab" is also what merge (a, b) makes.
+    vocab = {b: bytes([b]) for b in range(256)} | {256: b"ab"}
+    path = write_tokenizer_json(tmp_path / "tokenizer.json", vocab, [(b"a", b"b")], {"ab": 256},
+                                GPT2_SPLIT_PATTERN)
+    with pytest.raises(ValueError, match=r"tokenizer.json does not make a tokenizer: merges\[0\]"):
+        BPETokenizer.from_tokenizer_json(path)
