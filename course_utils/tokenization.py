@@ -143,16 +143,21 @@ class BPETokenizer(RegexTokenizer):
                                                      special_tokens=special_tokens), path)
 
     @classmethod
-    def from_smollm2(cls: type[_Self]) -> _Self:
+    def from_smollm2(cls: type[_Self], *, pattern: str | None = None) -> _Self:
         """Return SmolLM2's tokenizer (49,152 ids), read from its installed GGUF file: the same
-        ids as the transformers tokenizer of `course_utils.pretrained.load_smollm2`.
+        ids as the transformers tokenizer of `course_utils.pretrained.load_smollm2`, or with
+        `pattern=released_tokenizers.SMOLLM2_DIGITS_SPLIT_PATTERN`, as its tokenizer.json.
 
         >>> BPETokenizer.from_smollm2().encode("Hello world 2025")
         [19556, 905, 216, 34, 32, 34, 37]
         """
         from course_utils.released_tokenizers import smollm2_parts
 
-        return cls._from_parts(smollm2_parts, "SmolLM2's GGUF file")
+        def parts() -> Parts:
+            vocab, merges, specials, gguf_pattern = smollm2_parts()
+            return vocab, merges, specials, gguf_pattern if pattern is None else pattern
+
+        return cls._from_parts(parts, "SmolLM2's GGUF file")
 
     @classmethod
     def from_qwen(cls: type[_Self], name: Literal["qwen", "qwen3.6"] = "qwen") -> _Self:

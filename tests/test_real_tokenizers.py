@@ -101,6 +101,17 @@ def test_gpt2_ids_equal_tiktoken_and_transformers_on_parity_lines(gpt2, gpt2_tik
     assert first_mismatches(lines, hf(lines)["input_ids"], ours) == []
 
 
+def test_gpt2_tokenizer_json_of_transformers_is_read(gpt2, tmp_path):
+    from transformers import GPT2TokenizerFast
+
+    encoder_json, vocab_bpe = gpt2_vocab_files()
+    path = tmp_path / "tokenizer.json"
+    GPT2TokenizerFast(vocab=str(encoder_json), merges=str(vocab_bpe)).backend_tokenizer.save(
+        str(path))
+    tok = BPETokenizer.from_tokenizer_json(path)
+    assert (tok.vocab, tok.merges, tok.pattern) == (gpt2.vocab, gpt2.merges, gpt2.pattern)
+
+
 @SETTINGS
 @given(text=TEXTS)
 def test_gpt2_ids_equal_tiktoken_on_generated_text(text, gpt2, gpt2_tiktoken):
@@ -150,6 +161,32 @@ def test_smollm2_specials_and_the_bytes_it_lacks(smollm2, smollm2_hf):
     assert smollm2_hf("a\x04b")["input_ids"] == [81, 82]
     assert smollm2.encode("a\x04b") == [81, smollm2.token_id(b"\x04"), 82]
     assert smollm2.encode("Hello 2025") == smollm2_hf("Hello 2025")["input_ids"]
+
+
+@pytest.mark.slow
+def test_smollm2_digits_pattern_equals_its_tokenizer_json_split(smollm2, smollm2_hf, lines):
+    # SmolLM2's own tokenizer.json: Digits(individual_digits) then ByteLevel with GPT-2's regex.
+    from tokenizers import Tokenizer, pre_tokenizers
+
+    own = Tokenizer.from_str(smollm2_hf.backend_tokenizer.to_str())
+    own.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok = BPETokenizer(smollm2.vocab, smollm2.merges, smollm2.special_tokens,
+                       released.SMOLLM2_DIGITS_SPLIT_PATTERN)
+    expected = [encoding.ids for encoding in own.encode_batch(lines)]
+    assert first_mismatches(lines, expected, course_ids(tok, lines)) == []
+    # The two splits differ on spaces before a digit only: "  0" is " ", " 0" or "  ", "0".
+    assert smollm2.token_strings(smollm2.encode("a  0")) == ["a", " ", " ", "0"]
+    assert tok.token_strings(tok.encode("a  0")) == ["a", "  ", "0"]
+
+
+@pytest.mark.slow
+def test_smollm2_tokenizer_json_is_refused_for_its_missing_bytes(smollm2_hf, tmp_path):
+    path = tmp_path / "tokenizer.json"
+    smollm2_hf.backend_tokenizer.save(str(path))
+    with pytest.raises(ValueError, match=r"model.vocab has no token for byte\(s\) \[4, 6, 19"):
+        BPETokenizer.from_tokenizer_json(path)
 
 
 @pytest.mark.slow
