@@ -252,10 +252,22 @@ def encode_section() -> None:
                   f"   {verdict(ratio <= TARGET_LONG_VS_HF)}")
 
 
+def commit() -> str:
+    """The repository's commit, which says which version of the course's encoder was timed."""
+    import subprocess
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    run = subprocess.run(["git", "-C", here, "log", "-1", "--format=%h %cs"], text=True,
+                         capture_output=True, check=False)
+    dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "--", "../course_utils"],
+                           text=True, capture_output=True, check=False).stdout.strip()
+    return (run.stdout.strip() or "unknown") + (" with changes to course_utils" if dirty else "")
+
+
 def main() -> None:
     text = load_corpus("shakespeare", "train")
     lines = text.splitlines(keepends=True)
-    print(machine())
+    print(f"{machine()}; course at commit {commit()}")
     print(f"Shakespeare train split: {len(text.encode()) / 1e6:.2f} MB, {len(lines):,} lines; "
           f"vocab_size={VOCAB_SIZE}\n")
     train_section(text, lines)
