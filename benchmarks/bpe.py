@@ -8,8 +8,9 @@ Encoding, with GPT-2's vocabulary: the course's `BPETokenizer.from_gpt2()` again
 `GPT2TokenizerFast` and tiktoken, all three built offline from the same installed encoder.json
 and vocab.bpe, on normal text (the Shakespeare and the poems' validation splits) and on one long
 pre-token (100,000 letters without whitespace; 20,000 Chinese characters without punctuation),
-where an encoder that rescans the pre-token for every merge is quadratic. Ids are checked
-identical in every case. Run it with `make benchmarks` (or `python benchmarks/bpe.py`). It prints
+where an encoder that rescans the pre-token for every merge is quadratic. Then the released
+tokenizers (GPT-2, SmolLM2, Qwen, Qwen3.6): how long each takes to build, and the poems'
+validation text encoded by the course and by tiktoken. Ids are checked identical in every case. Run it with `make benchmarks` (or `python benchmarks/bpe.py`). It prints
 PASS/FAIL against the course's targets but always exits 0: timings depend on the machine.
 """
 
@@ -94,16 +95,10 @@ def compare_merges(course: BPETokenizer, hf: list[tuple[bytes, bytes]], text: st
 
 
 def tiktoken_gpt2() -> object:
-    """tiktoken's GPT-2 `Encoding`, built offline: ranks from the installed encoder.json."""
-    import tiktoken
+    """tiktoken's GPT-2 `Encoding`, built offline from the installed encoder.json."""
+    from course_utils.released_tokenizers import tiktoken_reference
 
-    encoder_json, _ = gpt2_vocab_files()
-    byte_of = {c: b for b, c in bytes_to_unicode().items()}
-    encoder = json.loads(encoder_json.read_text(encoding="utf-8"))
-    ranks = {bytes(byte_of[c] for c in token): rank for token, rank in encoder.items()
-             if token != ENDOFTEXT}
-    return tiktoken.Encoding("gpt2-offline", pat_str=GPT2_SPLIT_PATTERN, mergeable_ranks=ranks,
-                             special_tokens={ENDOFTEXT: encoder[ENDOFTEXT]})
+    return tiktoken_reference("gpt2")
 
 
 def encoders() -> dict[str, Callable[[], Encoder]]:
@@ -267,6 +262,36 @@ def encode_section() -> None:
                   f"   {verdict(ratio <= TARGET_LONG_VS_HF)}")
 
 
+def released_section() -> None:
+    """Building each released tokenizer, and encoding the poems' validation text with it."""
+    from course_utils.released_tokenizers import tiktoken_reference
+
+    poems = load_corpus("poetry_zh", "val")
+    makers = {"GPT-2": (BPETokenizer.from_gpt2, lambda: tiktoken_reference("gpt2")),
+              "SmolLM2": (BPETokenizer.from_smollm2, None),
+              "Qwen": (lambda: BPETokenizer.from_qwen("qwen"), lambda: tiktoken_reference("qwen")),
+              "Qwen3.6": (lambda: BPETokenizer.from_qwen("qwen3.6"),
+                          lambda: tiktoken_reference("qwen3.6"))}
+    print(f"\nReleased tokenizers: building each (once), then encoding the poems' validation "
+          f"text ({len(poems):,} characters), seconds; ratio = course / tiktoken")
+    print(f"  {'tokenizer':10} {'build':>7} {'tiktoken':>9} {'encode':>8} {'tiktoken':>9} "
+          f"{'ratio':>6}  tokens per character")
+    for name, (make, make_reference) in makers.items():
+        build_s, tok = best_time(make, repeats=1)
+        encode_s, ids = best_time(lambda: tok.encode(poems), repeats=1)
+        row = f"  {name:10} {build_s:7.2f} "
+        if make_reference is None:
+            row += f"{'-':>9} {encode_s:8.3f} {'-':>9} {'-':>6}"
+        else:
+            ref_build_s, reference = best_time(make_reference, repeats=1)
+            ref_s, ref_ids = best_time(lambda: reference.encode_ordinary(poems), repeats=1)
+            assert ids == ref_ids, f"{name}: the course's ids differ from tiktoken's"
+            row += f"{ref_build_s:9.2f} {encode_s:8.3f} {ref_s:9.3f} {encode_s / ref_s:5.1f}x"
+        print(row + f"  {len(ids) / len(poems):.2f}")
+    print("  (the course's build recovers the merges of a tiktoken file from its ranks; "
+          "SmolLM2's comes from its GGUF file)")
+
+
 def commit() -> str:
     """The repository's commit, which says which version of the course's encoder was timed."""
     import subprocess
@@ -287,6 +312,7 @@ def main() -> None:
           f"vocab_size={VOCAB_SIZE}\n")
     train_section(text, lines)
     encode_section()
+    released_section()
 
 
 if __name__ == "__main__":
