@@ -143,6 +143,9 @@ class MergeTable:
         """Derive the tables from a vocab, its merges and the ids of its special tokens;
         ValueError naming the culprit if they do not fit."""
         id_of: dict[bytes, int] = {}
+        if not vocab or b"" in vocab.values():
+            raise ValueError("the vocab is empty" if not vocab else "the vocab holds an empty "
+                             "token b'': every token is at least one byte")
         for i, token in vocab.items():
             if i in special_ids:
                 continue

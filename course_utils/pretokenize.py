@@ -86,7 +86,7 @@ def _settled(split: regex.Pattern[str], policy: SpecialPolicy, text: str, *, fin
     """The pieces of `text` that no following text can change, and where the rest begins."""
     end = len(text)
     if not final:  # an ending that may begin a special token waits for what follows
-        prefixes = policy.prefixes()
+        prefixes = policy.prefixes
         for start in range(max(0, end - policy.longest + 1), end):
             if text[start:] in prefixes:
                 end = start
@@ -114,8 +114,10 @@ def stream_pieces(texts: Iterable[str], split: regex.Pattern[str], policy: Speci
     """Yield the special tokens and pre-tokens of `"".join(texts)`, reading `texts` lazily.
 
     Allowed special tokens come as ("special", name), everything else as ("chunk", text);
-    a disallowed special token raises ValueError when the stream reaches it (ids of the text
-    before it have been yielded by then). Holds one str of `texts` plus what is kept back.
+    a disallowed special token raises ValueError when the stream reaches it (pieces of the
+    text before it may have been yielded by then). Holds one str of `texts` plus what is kept
+    back; a run of strs that add up to one pre-token is cut again only each time it has
+    doubled, so that it costs linear time, not quadratic.
 
     >>> policy = SpecialPolicy.resolve(["<|endoftext|>"], "all", ())
     >>> list(stream_pieces(["a<|endof", "text|>b"], compile_pattern(r"\\w+"), policy))
@@ -126,17 +128,23 @@ def stream_pieces(texts: Iterable[str], split: regex.Pattern[str], policy: Speci
         raise TypeError(f"texts must be an iterable of strs, got {short_repr(texts)}; for one "
                         "text, use encode(text) or pass [text]")
     held, recent = "", ""  # recent: the end of the text so far, where a special token may begin
+    seen = kept = 0  # characters read so far; len(held) when it was last cut
     for k, text in enumerate(texts):
         if not isinstance(text, str):
             raise TypeError(f"texts[{k}] must be a str, got {short_repr(text)}; open files in "
                             "text mode (encoding='utf-8')")
+        check_str(f"texts[{k}]", text, utf8=True)
         if not text:
             continue
         # A disallowed special token can straddle two strs: look at the end of the last one too.
-        policy.check(recent + text)
+        policy.check(recent + text, offset=seen - len(recent))
+        seen += len(text)
         recent = (recent + text)[-(policy.longest - 1):] if policy.longest > 1 else ""
         held += text
+        if len(held) < 2 * kept:
+            continue  # still inside what could not be settled last time: wait until it doubles
         pieces, done = _settled(split, policy, held, final=False)
         held = held[done:]
+        kept = len(held)
         yield from pieces
     yield from _settled(split, policy, held, final=True)[0]

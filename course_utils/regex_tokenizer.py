@@ -13,7 +13,8 @@ them from text. This module adds the tokenizer of text around them:
 Any byte-level BPE vocabulary is taken as given: `vocab` maps ids (in any order, with gaps, as
 released vocabularies have) to bytes, and `merges` lists pairs of bytes in priority order. A
 token that is neither a byte, a merge's result nor a special token is kept (`orphan_ids`): it
-decodes, but `encode` never produces it — GPT-2's "<|endoftext|>" until it is declared special.
+decodes, but merges never produce it — GPT-2's "<|endoftext|>" until it is declared special
+(with `ignore_merges`, a chunk that is exactly such a token still becomes it).
 `course_utils.tokenization` adds GPT-2's and other released vocabularies.
 
 Left out: Unicode normalization, BPE dropout and unknown tokens (a byte-level vocabulary has
@@ -81,7 +82,7 @@ class RegexTokenizer:
 
     @property
     def orphan_ids(self) -> list[int]:
-        """Ids of vocab tokens that `encode` never produces: neither a byte, a merge's result
+        """Ids of vocab tokens that no merge produces: neither a byte, a merge's result
         nor a special token (GPT-2's "<|endoftext|>" before it is declared special)."""
         return list(self._table.orphans)
 
@@ -116,7 +117,8 @@ class RegexTokenizer:
         ids, vocab, specials = [], dict(self.vocab), dict(self.special_tokens)
         for name in check_special_names(names):  # nothing changes unless every name is valid
             i = specials.get(name, self._table.id_of.get(name.encode("utf-8")))
-            if i is not None and i not in self._special_ids and i not in self._table.orphans:
+            if i is not None and i not in self._special_ids and (
+                    i not in self._table.orphans or self._chunk_is_token(name)):
                 raise ValueError(f"{name!r} is already an ordinary token (id {i}) that encode "
                                  "produces; a special token needs text of its own")
             if i is None:
@@ -129,6 +131,10 @@ class RegexTokenizer:
         self.__dict__.update(RegexTokenizer(vocab, self.merges, specials, self.pattern,
                                             ignore_merges=self.ignore_merges).__dict__)
         return ids
+
+    def _chunk_is_token(self, text: str) -> bool:
+        """Whether `encode` can produce the token `text` whole (ignore_merges, one chunk)."""
+        return self.ignore_merges and chunks(self._split, text) == [text]
 
     def truncated(self: _Self, vocab_size: int) -> _Self:
         """Return the tokenizer made of the 256 bytes, the first merges and the special tokens.

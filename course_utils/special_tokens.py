@@ -11,8 +11,9 @@ turn: prompt injection. So, as in tiktoken, each call says which special tokens 
 - a special token in neither set is ordinary text, split and merged like any other.
 
 The default — nothing allowed, everything disallowed — is safe: text that looks like a special
-token is an error that explains the choice, never silently one id or the other. Where special
-tokens overlap ("<|im_start|>" and "<|im_start|>user"), the longest match wins.
+token is an error that explains the choice, never silently one id or the other. Special tokens
+are found left to right; where several start at the same character ("<|im_start|>" and
+"<|im_start|>user"), the longest wins.
 
 Left out: HF's per-token options (stripping the spaces around a token, matching only whole
 words), and unknown tokens (a byte-level vocabulary has none).
@@ -27,6 +28,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import regex
 
@@ -55,7 +57,11 @@ def _names(argument: str, value: object, declared: Collection[str]) -> frozenset
     if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
         raise TypeError(f'{argument} must be "all" or a collection of special token names, '
                         f"got {short_repr(value)}; e.g. {argument}={{'<|endoftext|>'}}")
-    names = frozenset(value)
+    try:
+        names = frozenset(value)
+    except TypeError:  # an unhashable item: a list inside the list
+        raise TypeError(f'{argument} must be "all" or a collection of special token names '
+                        f"(strs), got {short_repr(value)}") from None
     unknown = sorted(map(repr, names - set(declared)))
     if unknown:
         raise ValueError(f"{argument} names {', '.join(unknown)}, which "
@@ -96,13 +102,14 @@ class SpecialPolicy:
         """The regex that finds the allowed special tokens (None if none is allowed)."""
         return special_regex(self.allowed)
 
-    @property
+    @cached_property
     def longest(self) -> int:
         """The length of the longest special token this policy looks for (0 if none)."""
         return max(map(len, self.allowed | self.disallowed), default=0)
 
-    def check(self, text: str) -> None:
-        """Raise ValueError if `text` contains a disallowed special token, saying why.
+    def check(self, text: str, offset: int = 0) -> None:
+        """Raise ValueError if `text` contains a disallowed special token, saying why (and
+        where: `offset` is the position of `text` in a longer text it is part of).
 
         >>> SpecialPolicy.resolve(["<|endoftext|>"], (), "all").check("hi<|endoftext|>")
         Traceback (most recent call last):
@@ -117,18 +124,20 @@ text, pass disallowed_special=() or use encode_ordinary
         if found:
             name = found.group()
             raise ValueError(
-                f"the text contains the special token {name!r} (at character {found.start()}), "
+                f"the text contains the special token {name!r} (at character "
+                f"{offset + found.start()}), "
                 "which this call does not allow: text from a user could end a document or fake "
                 "a turn of the conversation with it (prompt injection). If the text is trusted "
                 f"and {name!r} means the special token, pass allowed_special={{{name!r}}} (or "
                 '"all"); to encode it as ordinary text, pass disallowed_special=() or use '
                 "encode_ordinary")
 
+    @cached_property
     def prefixes(self) -> frozenset[str]:
         """Every proper prefix of a special token looked for: text that may be the start of
         one, if more text follows (streaming keeps it back).
 
-        >>> sorted(SpecialPolicy.resolve(["<a>"], "all", ()).prefixes())
+        >>> sorted(SpecialPolicy.resolve(["<a>"], "all", ()).prefixes)
         ['<', '<a']
         """
         return frozenset(name[:k] for name in self.allowed | self.disallowed

@@ -619,3 +619,62 @@ def test_long_chunks_give_huggingfaces_ids(gpt2):
 
 def test_shipped_patterns_are_found():
     assert GPT2_SPLIT_PATTERN in PATTERNS.values() and len(PATTERNS) >= 3
+
+
+# ------------------------------------------------------------ found by a reader's attack
+
+
+def test_an_orphan_that_a_chunk_reaches_cannot_become_special():
+    # With ignore_merges a chunk that is exactly a vocab token becomes it, orphan or not: "xyz"
+    # is one chunk of GPT-2's pattern, so encode produces it, and it cannot also be special.
+    # "<|x|>" is cut into "<|", "x", "|>" by the pattern: no chunk is ever all of it.
+    vocab = BYTES | {300: b"xyz", 301: b"<|x|>"}
+    tok = RegexTokenizer(vocab, [], ignore_merges=True)
+    assert tok.orphan_ids == [300, 301] and tok.encode("xyz") == [300]
+    with pytest.raises(ValueError, match="'xyz' is already an ordinary token"):
+        tok.add_special_tokens(["xyz"])
+    assert tok.special_tokens == {} and tok.encode("xyz") == [300]
+    assert tok.add_special_tokens(["<|x|>"]) == [301]
+    # Without ignore_merges, merges alone never make "xyz": it may become special.
+    assert RegexTokenizer(vocab, []).add_special_tokens(["xyz"]) == [300]
+
+
+def test_many_small_strs_making_one_pre_token_stream_exactly():
+    tok = BPETokenizer.from_gpt2()
+    letters = "thequickbrownfox" * 200
+    assert list(tok.encode_iterable(list(letters))) == tok.encode(letters)
+    assert list(tok.encode_iterable(["a"] * 3000 + [" b"])) == tok.encode("a" * 3000 + " b")
+
+
+def test_a_lone_surrogate_in_a_stream_is_named_with_its_str():
+    tok = BPETokenizer.from_gpt2()
+    with pytest.raises(ValueError, match=r"texts\[1\] holds a lone surrogate, '\\ud800' at "
+                                         r"index 1"):
+        list(tok.encode_iterable(["ok ", "a\ud800b"]))
+    with pytest.raises(ValueError, match=r"texts\[0\] holds a lone surrogate"):
+        RegexTokenizer.train(["ab\ud800ab ab"], 258, progress=False)
+
+
+def test_a_streamed_special_token_is_reported_where_it_is_in_the_whole_text():
+    tok = BPETokenizer.from_gpt2()
+    text = "x" * 100 + ENDOFTEXT
+    for pieces in ([text], ["x" * 100, ENDOFTEXT], ["x" * 95, "xxxxx<|end", "oftext|>"]):
+        with pytest.raises(ValueError, match="at character 100"):
+            list(tok.encode_iterable(pieces))
+    with pytest.raises(ValueError, match="at character 100"):
+        tok.encode(text)
+
+
+@pytest.mark.parametrize(("vocab", "message"), [
+    ({}, "the vocab is empty"),
+    (BYTES | {256: b""}, "empty token"),
+])
+def test_an_empty_vocab_or_token_is_refused(vocab, message):
+    with pytest.raises(ValueError, match=message):
+        RegexTokenizer(vocab, [])
+
+
+def test_a_policy_of_lists_is_a_clear_type_error():
+    with pytest.raises(TypeError, match=r"allowed_special must be \"all\" or a collection of "
+                                        r"special token names \(strs\), got \[\['a'\]\]"):
+        endoftext_tokenizer().encode("a", allowed_special=[["a"]])
