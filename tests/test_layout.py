@@ -29,7 +29,7 @@ ORDER = [
     ("notebook_setup", 0), ("doctor", 0), ("check", 0), ("pretrained", 0),
     ("exercises.messages", 0), ("exercises.feedback", 0), ("exercises.answers", 0),
     ("bpe", 1), ("tokenizer_file", 1), ("regex_tokenizer", 1), ("tokenization", 1),
-    ("exercises.tokenization", 1),
+    ("tokenizer_pitfalls", 1), ("exercises.tokenization", 1), ("exercises.tokenizer_pitfalls", 1),
     ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2), ("exercises.ngrams", 2),
     ("attention", 3), ("multihead", 3), ("model", 3), ("exercises.attention", 3),
     ("exercises.attention_build", 3),
