@@ -9,13 +9,16 @@ often it occurs.
   every chunk, merge the most frequent one, and count everything again.
 - `train_fast(...)` learns exactly the same merges, but after each merge it recounts only the
   chunks that the merge changed, and finds the next most frequent pair with a heap.
+- `apply_merges(ids, ranks)` encodes one chunk with learned merges: the pair of lowest rank
+  first, one merge at a time, in O(n log n) however long the chunk.
 
-Merge i makes id 256 + i. Ties between equally frequent pairs go to the smallest ids, so the
-result is unique.
+Merge i makes id 256 + i. Ties between equally frequent pairs are broken by `tie_break`: the
+smallest ids ("lowest_ids", the course's rule) or the greatest pair of bytes ("lexicographic",
+the rule of Stanford CS336 and several other references). Either way the result is unique.
 
-Left out: text, split patterns, special tokens, encoding and files, which
-`course_utils.regex_tokenizer` adds; and the faster tricks of production trainers (threads,
-Rust), which `benchmarks/bpe.py` measures against.
+Left out: text, split patterns, special tokens and files, which `course_utils.regex_tokenizer`
+adds; and the faster tricks of production trainers (threads, Rust), which `benchmarks/bpe.py`
+measures against.
 
 >>> chunks, freqs = [list(b"aaabdaaabac")], [1]
 >>> train_naive(chunks, freqs, 3, progress=False)
@@ -36,10 +39,20 @@ from itertools import chain
 from course_utils.progress import progress_bar
 from course_utils.validation import check_bool, check_int, short_repr
 
-__all__ = ["merge", "train_naive", "train_fast", "check_ids"]
+__all__ = ["merge", "train_naive", "train_fast", "apply_merges", "check_ids", "TIE_BREAKS"]
 
 Pair = tuple[int, int]
 _NOT_LISTS = (str, bytes, bytearray, Mapping, set, frozenset)  # iterable, but not lists of ids
+TIE_BREAKS = ("lowest_ids", "lexicographic")
+_NO_RANK = (float("inf"), -1)  # (rank, id) of a pair that is not a merge: after all merges
+_SHORT = 24  # chunks up to this many ids are encoded by rescanning: faster than a heap there
+
+
+class _Descending(bytes):
+    """Bytes that sort backwards, so that a min-heap pops the lexicographically greatest pair."""
+
+    def __lt__(self, other: bytes) -> bool:  # type: ignore[override]
+        return bytes.__gt__(self, other)
 
 
 def merge(ids: Sequence[int], pair: tuple[int, int], new_id: int) -> list[int]:
@@ -72,17 +85,21 @@ def _merge(ids: list[int], pair: Pair, new_id: int) -> list[int]:
 
 
 def train_naive(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merges: int, *,
-                progress: bool = True) -> list[Pair]:
+                tie_break: str = "lowest_ids", progress: bool = True) -> list[Pair]:
     """Learn up to `num_merges` merges, recounting every pair of every chunk for each one.
 
     `chunks[c]` is a distinct chunk as byte ids and `freqs[c]` how often it occurs. Returns the
     merged pairs in order (merge i made id 256 + i); fewer than `num_merges` when every chunk
-    has become a single token. `progress` shows a bar (closed as complete if it stops early).
+    has become a single token. `tie_break` chooses among equally frequent pairs (module
+    docstring). `progress` shows a bar (closed as complete if it stops early).
 
     >>> train_naive([[1, 2, 3], [2, 3]], [1, 5], 5, progress=False)
     [(2, 3), (1, 256)]
+    >>> [train_naive([list(b"abcd")], [1], 1, tie_break=t, progress=False) for t in TIE_BREAKS]
+    [[(97, 98)], [(99, 100)]]
     """
     chunks, freqs, num_merges = _check_training(chunks, freqs, num_merges, progress)
+    order = _tie_order(tie_break)
     merged: list[Pair] = []
     with progress_bar(num_merges, "BPE merges", enabled=progress) as bar:
         for new_id in range(256, 256 + num_merges):
@@ -92,49 +109,51 @@ def train_naive(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merge
                     counts[pair] += freq  # a chunk seen `freq` times adds its pairs `freq` times
             if not counts:
                 break  # every chunk is a single token: nothing left to merge
-            # The most frequent pair; among equals, the smallest ids, so the result is unique.
-            best = min(counts, key=lambda p: (-counts[p], p))
+            # The most frequent pair; among equals, the first in `tie_break`'s order.
+            best = min(counts, key=lambda p: (-counts[p], *order(p), *p))
             chunks = [_merge(ids, best, new_id) for ids in chunks]
             merged.append(best)
+            order.learn(best)
             bar.update()
     return merged
 
 
 def train_fast(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merges: int, *,
-               progress: bool = True) -> list[Pair]:
+               tie_break: str = "lowest_ids", progress: bool = True) -> list[Pair]:
     """Learn the same merges as `train_naive`, touching only the chunks that each merge changes.
 
     `counts` holds every pair's weighted count and `where` the chunks that contain it (and maybe
     some that lost it since, which a merge then leaves as they are). After a merge, each changed
     chunk takes back all its old pairs and adds all its new ones: redoing the whole chunk is
     simpler than patching neighbours and stays right when pairs overlap ("aaaa"). The most
-    frequent pair comes from a heap of (-count, id_a, id_b), whose order is the naive
-    tie-break; a count that changes gets a fresh entry, and outdated entries are skipped.
+    frequent pair comes from a heap of (-count, tie-break key, id_a, id_b), whose order is the
+    naive trainer's; a count that changes gets a fresh entry, and outdated entries are skipped.
 
     >>> train_fast([[1, 2, 3], [2, 3]], [1, 5], 5, progress=False)
     [(2, 3), (1, 256)]
     """
     chunks, freqs, num_merges = _check_training(chunks, freqs, num_merges, progress)
+    order = _tie_order(tie_break)
     counts: dict[Pair, int] = defaultdict(int)
     where: dict[Pair, set[int]] = defaultdict(set)
     for c, (ids, freq) in enumerate(zip(chunks, freqs)):
         for pair in zip(ids, ids[1:]):
             counts[pair] += freq
             where[pair].add(c)
-    heap = [(-n, a, b) for (a, b), n in counts.items()]
+    heap = [(-n, *order((a, b)), a, b) for (a, b), n in counts.items()]
     heapq.heapify(heap)
 
     merged: list[Pair] = []
     with progress_bar(num_merges, "BPE merges", enabled=progress) as bar:
         for new_id in range(256, 256 + num_merges):
             # Pop until the top entry still tells the truth about its pair's count.
-            while heap and counts.get((heap[0][1], heap[0][2])) != -heap[0][0]:
+            while heap and counts.get((heap[0][-2], heap[0][-1])) != -heap[0][0]:
                 heapq.heappop(heap)
             if not heap:
                 break  # every chunk is a single token: nothing left to merge
-            _, a, b = heapq.heappop(heap)
-            best = (a, b)
+            best = heapq.heappop(heap)[-2:]
             merged.append(best)
+            order.learn(best)
             change: dict[Pair, int] = defaultdict(int)
             for c in where.pop(best):
                 old, freq = chunks[c], freqs[c]
@@ -153,12 +172,89 @@ def train_fast(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merges
                 count = counts[pair] + delta
                 if count:
                     counts[pair] = count
-                    heapq.heappush(heap, (-count, *pair))
+                    heapq.heappush(heap, (-count, *order(pair), *pair))
                 else:  # the pair is gone from every chunk (always true for `best`)
                     del counts[pair]
                     where.pop(pair, None)
             bar.update()
     return merged
+
+
+class _TieOrder:
+    """The sort key of a pair among equally frequent ones: smallest key first.
+
+    "lowest_ids" needs no key beyond the ids themselves (which end every heap entry);
+    "lexicographic" keys each pair by its bytes, sorting backwards, so it keeps the bytes of
+    every token, learning each new one as it is merged.
+    """
+
+    def __init__(self, tie_break: str) -> None:
+        self.lexicographic = tie_break == "lexicographic"
+        self.token_bytes = [_Descending(bytes([b])) for b in range(256)]
+
+    def __call__(self, pair: Pair) -> tuple[bytes, ...]:
+        if self.lexicographic:
+            return self.token_bytes[pair[0]], self.token_bytes[pair[1]]
+        return ()
+
+    def learn(self, pair: Pair) -> None:
+        if self.lexicographic:
+            self.token_bytes.append(_Descending(self.token_bytes[pair[0]]
+                                                + self.token_bytes[pair[1]]))
+
+
+def _tie_order(tie_break: object) -> _TieOrder:
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"tie_break must be one of {list(TIE_BREAKS)}, got "
+                         f"{short_repr(tie_break)}")
+    return _TieOrder(tie_break)
+
+
+def apply_merges(ids: list[int], ranks: Mapping[Pair, tuple[int, int]]) -> list[int]:
+    """Return one chunk's ids after merging, as GPT-2, Hugging Face and tiktoken do.
+
+    `ranks[(a, b)]` is `(rank, new_id)`: the merge's place in the learned order and the id it
+    makes. One merge at a time, the adjacent pair of lowest rank goes first, the leftmost among
+    equals. A short chunk is simply rescanned after each merge. A long one (a page of letters
+    without a space, a paragraph of Chinese) would cost a rescan per merge, O(n²); instead its
+    pairs wait in a heap of (rank, position), and a linked list of the surviving positions
+    finds each merge's neighbours, O(n log n).
+
+    >>> apply_merges([97, 97, 97, 98], {(97, 97): (0, 256), (97, 98): (1, 257)})
+    [256, 257]
+    """
+    if len(ids) <= _SHORT:
+        ids = list(ids)
+        while len(ids) >= 2:
+            pairs = list(zip(ids, ids[1:]))
+            best = min(pairs, key=lambda p: ranks.get(p, _NO_RANK))  # the first of equal ranks
+            if best not in ranks:
+                return ids
+            i = pairs.index(best)
+            ids[i:i + 2] = [ranks[best][1]]
+        return ids
+    tok = list(ids)  # tok[i]: the token starting at position i; -1 once merged into its left
+    after = [*range(1, len(tok)), -1]  # the next surviving position, -1 at the end
+    before = list(range(-1, len(tok) - 1))
+    heap = [(r[0], i, a, b, r[1]) for i, (a, b) in enumerate(zip(tok, tok[1:]))
+            if (r := ranks.get((a, b))) is not None]
+    heapq.heapify(heap)
+    while heap:
+        _, i, a, b, new = heapq.heappop(heap)
+        j = after[i]
+        # Outdated if either side has merged since: a token only grows, so it never comes back.
+        if tok[i] != a or j < 0 or tok[j] != b:
+            continue
+        tok[i], tok[j] = new, -1
+        after[i] = k = after[j]
+        if k >= 0:
+            before[k] = i
+            if (r := ranks.get((new, tok[k]))) is not None:
+                heapq.heappush(heap, (r[0], i, new, tok[k], r[1]))
+        h = before[i]
+        if h >= 0 and (r := ranks.get((tok[h], new))) is not None:
+            heapq.heappush(heap, (r[0], h, tok[h], new, r[1]))
+    return [t for t in tok if t >= 0]
 
 
 # ------------------------------------------------------------------------- argument checks

@@ -1,23 +1,22 @@
-"""A byte-level BPE tokenizer: text in, token ids out, and back; trained, truncated, saved.
+"""A byte-level BPE tokenizer: text in, token ids out, and back; streamed, saved, any vocab.
 
-`course_utils.bpe` learns merges on lists of ids. This module adds what turns that into a
-tokenizer of text:
+`course_utils.bpe` applies merges to lists of ids; `course_utils.tokenizer_training` learns
+them from text. This module adds the tokenizer of text around them:
 
-- a split `pattern`, a regex that cuts text into chunks before BPE sees it, so that no merge
-  crosses from a word into a space or a comma (GPT-2's pattern by default; groups in it must be
-  non-capturing, `(?:...)`, or `findall` would return what they caught instead of the chunks);
-- `special_tokens` such as "<|endoftext|>": strings that get one reserved id each, are cut out
-  of the text before the pattern runs, and are never merged into anything;
-- `encode` (apply the learned merges, earliest first, inside each chunk) and `decode`;
-- `truncated`, the same tokenizer with fewer merges, and `save` / `load` (the file format is
-  `course_utils.tokenizer_file`).
+- `encode` with tiktoken's policy for special tokens (`allowed_special`, `disallowed_special`;
+  by default text that looks like one is refused: `course_utils.special_tokens`),
+  `encode_ordinary`, and `encode_iterable`, which streams the ids of a file or any iterable of
+  strs in bounded memory (`course_utils.pretokenize`);
+- `decode`, `token_strings`, `add_special_tokens`, `truncated` (fewer merges), `train`, and
+  `save` / `load` (the file format is `course_utils.tokenizer_file`).
 
-The vocab maps each id to its bytes (256 single bytes, one token per merge, the special tokens),
-in any order: GPT-2 gives "!" id 0. `course_utils.tokenization` adds GPT-2's files on top.
+Any byte-level BPE vocabulary is taken as given: `vocab` maps ids (in any order, with gaps, as
+released vocabularies have) to bytes, and `merges` lists pairs of bytes in priority order. A
+token that is neither a byte, a merge's result nor a special token is kept (`orphan_ids`): it
+decodes, but `encode` never produces it — GPT-2's "<|endoftext|>" until it is declared special.
+`course_utils.tokenization` adds GPT-2's and other released vocabularies.
 
-Left out on purpose: Unicode normalization, BPE dropout, unknown tokens (every byte has a
-token, so nothing is unknown), choosing which special tokens may appear in text (all are always
-recognised), and speed beyond what a cache of encoded chunks gives.
+Left out: Unicode normalization, BPE dropout and unknown tokens (every byte has a token).
 
 >>> tok = RegexTokenizer.train("aaabdaaabac", vocab_size=259, special_tokens=(), progress=False)
 >>> tok.merges, tok.encode("aaabdaaabac")
@@ -27,72 +26,35 @@ recognised), and speed beyond what a cache of encoded chunks gives.
 from __future__ import annotations
 
 import os
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
-import regex
-
-from course_utils.bpe import Pair, _merge, check_ids, train_fast, train_naive
+from course_utils.bpe import Pair, apply_merges, check_ids
+from course_utils.pretokenize import chunks, compile_pattern, stream_pieces
+from course_utils.special_tokens import SpecialPolicy
 from course_utils.tokenizer_file import (check_parts, check_special_names, read_tokenizer,
                                          write_tokenizer)
-from course_utils.validation import (check_bool, check_choice, check_int, check_str,
-                                     check_type, short_repr)
+from course_utils.tokenizer_training import ENDOFTEXT, GPT2_SPLIT_PATTERN, train_parts
+from course_utils.validation import check_int, check_str, check_type, short_repr
 
 __all__ = ["RegexTokenizer", "GPT2_SPLIT_PATTERN", "ENDOFTEXT"]
 
-# GPT-2's split pattern: English contractions, runs of letters, of digits, of other symbols (each
-# may take one leading space, which is why GPT-2 tokens look like " the"), then whitespace.
-# `\s+(?!\S)` keeps the last space of a run for the word after it. `\p{L}` needs the `regex`
-# package; the standard `re` module does not know Unicode properties.
-GPT2_SPLIT_PATTERN = (r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+"""
-                      r"""|\s+(?!\S)|\s+""")
-ENDOFTEXT = "<|endoftext|>"
 _CACHE_SIZE = 100_000  # encoded chunks remembered; a corpus has far fewer distinct words
-_NO_MERGE = (float("inf"), -1)  # (rank, id) of a pair that is not a merge: ranks after all merges
+_CACHED_LENGTH = 256  # longer chunks are not remembered: a stream's memory stays bounded
 _Self = TypeVar("_Self", bound="RegexTokenizer")
-
-
-def _compile(pattern: object) -> regex.Pattern[str]:
-    """Compile a split pattern: a str, a valid regex, and without capturing groups."""
-    check_str("pattern", pattern, nonempty=True, utf8=True, fix="e.g. pattern=GPT2_SPLIT_PATTERN")
-    try:
-        split = regex.compile(pattern)
-    except regex.error as error:
-        raise ValueError(f"pattern {pattern!r} is not a valid regex: {error}") from None
-    if split.groups:  # findall would return what the groups caught, not the chunks
-        raise ValueError(f"pattern {short_repr(pattern)} has capturing groups; make each group "
-                         "non-capturing, (?:...) instead of (...)")
-    return split
-
-
-def _chunks(split: regex.Pattern[str], text: str) -> list[str]:
-    """Cut `text` into chunks with a split pattern, which must match every character."""
-    chunks = split.findall(text)
-    # findall skips what no alternative matches; that text would silently vanish from the ids.
-    if sum(map(len, chunks)) != len(text):
-        raise ValueError(f"the split pattern skips part of {text[:40]!r}: it must match every "
-                         "character (adding |\\s+|. at its end catches the rest)")
-    return chunks
-
-
-def _special_regex(names: Iterable[str]) -> regex.Pattern[str] | None:
-    """A regex that splits text around special tokens (kept, as the odd items of `split`)."""
-    # Longest first, so that a special token that contains a shorter one wins.
-    names = sorted(names, key=len, reverse=True)
-    return regex.compile("(" + "|".join(map(regex.escape, names)) + ")") if names else None
+Policy = Literal["all"] | Iterable[str]
 
 
 class RegexTokenizer:
     """A byte-level BPE tokenizer: `vocab`, `merges`, `special_tokens` and a split `pattern`.
 
-    Build one with `train` or `load`; the constructor takes the four parts and checks that
-    they fit together (ValueError otherwise): every byte has a token, each merge makes a new
-    token from two earlier ones, and each special token is in the vocab as its UTF-8 bytes.
+    Build one with `train`, `load` or from the four parts, which must fit (ValueError): every
+    byte has a token, each merge joins two vocab tokens into one, and each special token's id
+    holds its UTF-8 bytes (or is missing from `vocab`, and is added).
 
     >>> tok = RegexTokenizer.train("hello hello world", vocab_size=260, progress=False)
-    >>> tok.token_strings(tok.encode("hello<|endoftext|>"))
+    >>> tok.token_strings(tok.encode("hello<|endoftext|>", allowed_special="all"))
     ['hel', 'lo', '<|endoftext|>']
     """
 
@@ -100,17 +62,17 @@ class RegexTokenizer:
                  special_tokens: Mapping[str, int] | None = None,
                  pattern: str = GPT2_SPLIT_PATTERN) -> None:
         # Each part's type is checked, and NumPy ids made ints, where the file format is defined.
-        parts = check_parts(vocab, merges, special_tokens, pattern)
-        self.vocab, self.merges, self.special_tokens, self.pattern = parts
-        self._split, self._special_split = _compile(pattern), _special_regex(self.special_tokens)
-
-        # Check the parts fit together, and derive the int-level tables that encode() uses.
-        if sorted(self.vocab) != list(range(len(self.vocab))):
-            raise ValueError(f"vocab ids must be 0 to {len(self.vocab) - 1}, each used once")
+        self.vocab, self.merges, self.special_tokens, self.pattern = check_parts(
+            vocab, merges, special_tokens, pattern)
+        self._split = compile_pattern(pattern)
         for name, i in self.special_tokens.items():
-            if self.vocab.get(i) != name.encode("utf-8"):
+            if self.vocab.setdefault(i, name.encode("utf-8")) != name.encode("utf-8"):
                 raise ValueError(f"special token {name!r} must be in the vocab as id {i!r} "
                                  "(special_tokens maps each name to its id)")
+        self._build()
+
+    def _build(self) -> None:
+        """Check that the parts fit together; derive the int-level tables `encode` uses."""
         special_ids = set(self.special_tokens.values())
         id_of: dict[bytes, int] = {}
         for i, token in self.vocab.items():
@@ -121,27 +83,36 @@ class RegexTokenizer:
             id_of[token] = i
         missing = [b for b in range(256) if bytes([b]) not in id_of]
         if missing:
-            raise ValueError(f"the vocab lacks single-byte tokens for bytes {missing[:10]}...")
+            raise ValueError(f"the vocab lacks single-byte tokens for bytes {missing[:10]}"
+                             f"{'...' if len(missing) > 10 else ''}: a byte-level BPE needs all "
+                             "256, so that any text can be encoded")
         self._byte_ids = [id_of[bytes([b])] for b in range(256)]
         self._id_of, self._special_ids = id_of, special_ids
         self._ranks: dict[Pair, tuple[int, int]] = {}  # (id_a, id_b) -> (rank, merged id)
-        made = {bytes([b]) for b in range(256)}  # tokens that exist before merge `rank`
         for rank, (a, b) in enumerate(self.merges):
-            if a not in made or b not in made:
-                raise ValueError(f"merges[{rank}] uses a token that no earlier merge made")
-            if a + b in made or a + b not in id_of:
-                raise ValueError(f"merges[{rank}] must make a new vocab token {a + b!r}")
-            made.add(a + b)
-            self._ranks[id_of[a], id_of[b]] = (rank, id_of[a + b])
-        if len(made) != len(id_of):
-            raise ValueError(f"{len(id_of) - len(made)} vocab tokens are neither a byte, "
-                             "a merge nor a special token")
+            if a not in id_of or b not in id_of or a + b not in id_of:
+                absent = next(t for t in (a, b, a + b) if t not in id_of)
+                raise ValueError(f"merges[{rank}] = {(a, b)!r} needs the token {absent!r}, "
+                                 "which is not in the vocab (or is a special token)")
+            pair = (id_of[a], id_of[b])
+            if pair in self._ranks:
+                raise ValueError(f"merges[{rank}] = {(a, b)!r} repeats merges"
+                                 f"[{self._ranks[pair][0]}]: each pair is merged once")
+            self._ranks[pair] = (rank, id_of[a + b])
+        made = {i for _, i in self._ranks.values()} | set(self._byte_ids)
+        self._orphans = sorted(set(id_of.values()) - made)
         self._cache: dict[str, list[int]] = {}
 
     @property
     def vocab_size(self) -> int:
-        """Number of ids: 256 bytes + one per merge + one per special token."""
-        return len(self.vocab)
+        """The largest id + 1: the rows an embedding table needs (ids may leave gaps)."""
+        return max(self.vocab) + 1
+
+    @property
+    def orphan_ids(self) -> list[int]:
+        """Ids of vocab tokens that `encode` never produces: neither a byte, a merge's result
+        nor a special token (GPT-2's "<|endoftext|>" before it is declared special)."""
+        return list(self._orphans)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(vocab_size={self.vocab_size}, "
@@ -161,12 +132,37 @@ class RegexTokenizer:
             raise ValueError(f"token {short_repr(token)} is not a token of this vocab{where}")
         return self._id_of[token]
 
+    def add_special_tokens(self, names: Sequence[str]) -> list[int]:
+        """Declare special tokens after the fact (in place); return their ids.
+
+        A name already special keeps its id; one whose bytes are an orphan token takes that
+        token's id; any other gets a new id after the largest. A name that is an ordinary token
+        (one `encode` produces, such as "the") cannot also be special: ValueError.
+
+        >>> tok = RegexTokenizer.train("to be or not", 258, special_tokens=(), progress=False)
+        >>> tok.add_special_tokens(["<|im_start|>", "<|im_end|>"])
+        [258, 259]
+        """
+        ids = []
+        for name in check_special_names(names):
+            i = self.special_tokens.get(name, self._id_of.get(name.encode("utf-8")))
+            if i is not None and i not in self._special_ids and i not in self._orphans:
+                raise ValueError(f"{name!r} is already an ordinary token (id {i}) that encode "
+                                 "produces; a special token needs text of its own")
+            if i is None:
+                i = self.vocab_size
+                self.vocab[i] = name.encode("utf-8")
+            self.special_tokens[name] = i
+            ids.append(i)
+        self._build()
+        return ids
+
     def truncated(self: _Self, vocab_size: int) -> _Self:
         """Return the tokenizer made of the 256 bytes, the first merges and the special tokens.
 
         BPE training is greedy, so this is exactly what training on the same text with the
-        smaller `vocab_size` gives (same merges, same ids) — a whole vocabulary-size sweep from
-        one training run. The special tokens move to the ids right after the kept merges.
+        smaller `vocab_size` gives (same merges, same ids): a vocabulary-size sweep from one
+        training run. Special tokens move to the ids after the kept merges; orphans go.
 
         >>> tok = RegexTokenizer.train("aaabdaaabac", vocab_size=260, progress=False)
         >>> small = tok.truncated(258)
@@ -174,9 +170,10 @@ class RegexTokenizer:
         ([(b'a', b'a')], {'<|endoftext|>': 257})
         """
         minimum = 256 + len(self.special_tokens)
-        vocab_size = check_int("vocab_size", vocab_size, minimum=minimum, maximum=self.vocab_size,
-                               fix="the bytes and special tokens at least, this tokenizer's size "
-                               "at most")
+        vocab_size = check_int("vocab_size", vocab_size, minimum=minimum,
+                               maximum=minimum + len(self.merges), fix="the bytes and special "
+                               "tokens at least, this tokenizer's bytes, merges and special "
+                               "tokens at most")
         merges = self.merges[: vocab_size - minimum]
         kept = {bytes([b]) for b in range(256)} | {a + b for a, b in merges}
         vocab = {i: t for i, t in self.vocab.items() if t in kept and i not in self._special_ids}
@@ -189,88 +186,104 @@ class RegexTokenizer:
     # ----------------------------------------------------------------------------- training
 
     @classmethod
-    def train(cls: type[_Self], text: str, vocab_size: int, *,
-              method: Literal["fast", "naive"] = "fast", pattern: str = GPT2_SPLIT_PATTERN,
-              special_tokens: Sequence[str] = (ENDOFTEXT,), progress: bool = True) -> _Self:
-        """Learn `vocab_size - 256 - len(special_tokens)` merges from `text`; return the tokenizer.
+    def train(cls: type[_Self], text: str | os.PathLike[str] | Iterable[str], vocab_size: int,
+              *, method: Literal["fast", "naive"] = "fast", pattern: str = GPT2_SPLIT_PATTERN,
+              special_tokens: Sequence[str] = (ENDOFTEXT,),
+              tie_break: Literal["lowest_ids", "lexicographic"] = "lowest_ids",
+              progress: bool = True) -> _Self:
+        """Learn `vocab_size - 256 - len(special_tokens)` merges; return the tokenizer.
 
-        The text is cut around special tokens (which are never merged into anything), then into
-        chunks by `pattern`; identical chunks are counted once, with their frequency. Each step
-        merges the most frequent adjacent pair inside chunks, breaking ties by the smallest ids.
-        Merge i gets id 256 + i; the special tokens get the ids after the last merge.
+        `text` is a str, a pathlib.Path of a UTF-8 file (read a megabyte at a time), or an
+        iterable of strs (lines, documents) taken as their concatenation. It is cut around the
+        special tokens — document boundaries, which no merge crosses — then into chunks by
+        `pattern`; identical chunks are counted once, with their frequency. Each step merges
+        the most frequent adjacent pair inside chunks; `tie_break` chooses among equals
+        (`course_utils.bpe`). Merge i gets id 256 + i; the special tokens the ids after.
 
         >>> tok = RegexTokenizer.train("low lower lowest", vocab_size=259, progress=False)
         >>> tok.merges, tok.special_tokens
         ([(b'l', b'o'), (b'lo', b'w')], {'<|endoftext|>': 258})
         """
-        check_str("text", text, nonempty=True, utf8=True, fix="BPE needs text to learn from")
-        special_tokens = check_special_names(special_tokens)
-        minimum = 256 + len(special_tokens)
-        vocab_size = check_int("vocab_size", vocab_size, minimum=minimum, fix=f"256 bytes + "
-                               f"{len(special_tokens)} special token(s), and then the merges")
-        trainer = {"fast": train_fast, "naive": train_naive}[
-            check_choice("method", method, ("fast", "naive"))]
-        split, special_split = _compile(pattern), _special_regex(special_tokens)
-        check_bool("progress", progress)
-        num_merges = vocab_size - minimum
-
-        # Chunks that occur many times ("the", " and") are counted once, with a frequency.
-        parts = special_split.split(text)[::2] if special_split else [text]
-        chunk_counts = Counter(chunk for part in parts for chunk in _chunks(split, part))
-        pairs = trainer([list(chunk.encode("utf-8")) for chunk in chunk_counts],
-                        list(chunk_counts.values()), num_merges, progress=progress)
-        if len(pairs) < num_merges:
-            raise ValueError(f"the text is too small for vocab_size={vocab_size}: every chunk "
-                             f"is a single token after {len(pairs)} merges, so the largest "
-                             f"vocab_size it supports is {minimum + len(pairs)}; use more text "
-                             "or a smaller vocab_size")
-
-        vocab = {i: bytes([i]) for i in range(256)}
-        for new_id, (a, b) in enumerate(pairs, start=256):
-            vocab[new_id] = vocab[a] + vocab[b]
-        merges = [(vocab[a], vocab[b]) for a, b in pairs]
-        specials = {s: 256 + num_merges + j for j, s in enumerate(special_tokens)}
-        vocab.update({i: s.encode("utf-8") for s, i in specials.items()})
-        return cls(vocab, merges, specials, pattern)
+        return cls(*train_parts(text, vocab_size, method=method, pattern=pattern,
+                                special_tokens=special_tokens, tie_break=tie_break,
+                                progress=progress))
 
     # ------------------------------------------------------------------- encoding, decoding
 
-    def _encode_chunk(self, chunk: str) -> list[int]:
-        """Encode one chunk: start from bytes, apply the earliest-learned merge until none fits."""
-        ids = [self._byte_ids[b] for b in chunk.encode("utf-8")]
-        ranks = self._ranks
-        while len(ids) >= 2:
-            # Merges are applied in the order they were learned, as GPT-2 does; a pair that is
-            # not a merge ranks after all of them.
-            pair = min(zip(ids, ids[1:]), key=lambda p: ranks.get(p, _NO_MERGE))
-            if pair not in ranks:
-                break
-            ids = _merge(ids, pair, ranks[pair][1])
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()  # crude but bounded; the common chunks come back quickly
-        self._cache[chunk] = ids
-        return ids
+    def _encode_chunks(self, text: str, ids: list[int]) -> None:
+        """Append the ids of `text` (no special tokens in it) to `ids`, chunk by chunk."""
+        cache, ranks, byte_ids = self._cache, self._ranks, self._byte_ids
+        for chunk in chunks(self._split, text):
+            chunk_ids = cache.get(chunk)
+            if chunk_ids is None:
+                chunk_ids = apply_merges([byte_ids[b] for b in chunk.encode("utf-8")], ranks)
+                if len(chunk) <= _CACHED_LENGTH:
+                    if len(cache) >= _CACHE_SIZE:
+                        cache.clear()  # crude but bounded; the common chunks come back quickly
+                    cache[chunk] = chunk_ids
+            ids.extend(chunk_ids)
 
-    def encode(self, text: str) -> list[int]:
-        """Return the token ids of `text`. Special tokens are recognised anywhere in it.
+    def encode(self, text: str, *, allowed_special: Policy = (),
+               disallowed_special: Policy = "all") -> list[int]:
+        """Return the token ids of `text`.
+
+        Special tokens follow tiktoken's policy (`course_utils.special_tokens`): those in
+        `allowed_special` ("all", or a collection of names) become their ids; text containing
+        one in `disallowed_special` (by default every one not allowed) raises ValueError, as a
+        guard against prompt injection; the others are encoded as ordinary text.
 
         >>> tok = RegexTokenizer.train("aaabdaaabac", 260, progress=False)
-        >>> tok.encode("aaab<|endoftext|>")
+        >>> tok.encode("aaab<|endoftext|>", allowed_special={"<|endoftext|>"})
         [258, 259]
+        >>> len(tok.encode("aaab<|endoftext|>", disallowed_special=()))
+        14
         """
         check_str("text", text, utf8=True,
                   fix="to encode bytes, decode them first: data.decode('utf-8')")
-        parts = self._special_split.split(text) if self._special_split else [text]
+        policy = SpecialPolicy.resolve(self.special_tokens, allowed_special, disallowed_special)
+        policy.check(text)
         ids: list[int] = []
-        cache = self._cache
-        for k, part in enumerate(parts):
-            if k % 2:  # odd parts are the special tokens that split() kept
-                ids.append(self.special_tokens[part])
-                continue
-            for chunk in _chunks(self._split, part):
-                chunk_ids = cache.get(chunk)
-                ids.extend(chunk_ids if chunk_ids is not None else self._encode_chunk(chunk))
+        done = 0
+        for found in policy.split.finditer(text) if policy.split else ():
+            self._encode_chunks(text[done:found.start()], ids)
+            ids.append(self.special_tokens[found.group()])
+            done = found.end()
+        self._encode_chunks(text[done:], ids)
         return ids
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Return the ids of `text` read as plain text: "<|endoftext|>" is just 13 characters.
+
+        >>> RegexTokenizer.train("aaabdaaabac", 260, progress=False).encode_ordinary("<|")
+        [60, 124]
+        """
+        return self.encode(text, disallowed_special=())
+
+    def encode_iterable(self, texts: Iterable[str], *, allowed_special: Policy = (),
+                        disallowed_special: Policy = "all") -> Iterator[int]:
+        """Yield the ids of `"".join(texts)` one by one, reading `texts` lazily.
+
+        `texts`: a file opened in text mode (its lines), a generator, a list of documents.
+        Memory holds one of its strs and a few pre-tokens (`course_utils.pretokenize`), whatever
+        the total size; the ids are exactly `encode("".join(texts))`'s, with `encode`'s policy
+        (a disallowed special token raises when the stream reaches it).
+
+        >>> tok = RegexTokenizer.train("aaabdaaabac", 260, progress=False)
+        >>> list(tok.encode_iterable(["aa", "abdaa", "abac"])) == tok.encode("aaabdaaabac")
+        True
+        """
+        policy = SpecialPolicy.resolve(self.special_tokens, allowed_special, disallowed_special)
+        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
+            raise TypeError(f"texts must be an iterable of strs, got {short_repr(texts)}; for "
+                            "one str, use encode(text) or pass [text]")
+        return self._stream(stream_pieces(texts, self._split, policy))
+
+    def _stream(self, pieces: Iterator[tuple[str, str]]) -> Iterator[int]:
+        for kind, piece in pieces:
+            ids = [self.special_tokens[piece]] if kind == "special" else []
+            if kind == "chunk":
+                self._encode_chunks(piece, ids)
+            yield from ids
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """Return the bytes that `ids` stand for, concatenated (`ids`: ints, 0 to vocab_size - 1).
@@ -278,13 +291,20 @@ class RegexTokenizer:
         >>> RegexTokenizer.train("aaabdaaabac", 260, progress=False).decode_bytes([258, 100])
         b'aaabd'
         """
-        return b"".join([self.vocab[i] for i in check_ids("ids", ids, size=self.vocab_size)])
+        return b"".join(self._tokens(ids))
+
+    def _tokens(self, ids: Iterable[int]) -> list[bytes]:
+        try:
+            return [self.vocab[i] for i in check_ids("ids", ids, size=self.vocab_size)]
+        except KeyError as error:  # a gap between the vocab's ids
+            raise ValueError(f"id {error.args[0]} is not in this vocab: its ids leave gaps "
+                             "(decode only ids that encode produced)") from None
 
     def decode(self, ids: Iterable[int]) -> str:
         """Return the text that `ids` stand for.
 
         Bytes that are not valid UTF-8 become "�" rather than an error: a slice of ids can end
-        in the middle of a character (GPT-2 spends two or three tokens on one Chinese character).
+        inside a character (GPT-2 spends two or three tokens on a Chinese character).
 
         >>> tok = RegexTokenizer.train("你好", 257, special_tokens=(), progress=False)
         >>> ids = tok.encode("你好")
@@ -299,8 +319,7 @@ class RegexTokenizer:
         >>> RegexTokenizer.train("aaabdaaabac", 260, progress=False).token_strings([258, 0xe4])
         ['aaab', '\\\\xe4']
         """
-        return [self.vocab[i].decode("utf-8", errors="backslashreplace")
-                for i in check_ids("ids", ids, size=self.vocab_size)]
+        return [token.decode("utf-8", errors="backslashreplace") for token in self._tokens(ids)]
 
     # ------------------------------------------------------------------------ save and load
 

@@ -76,10 +76,10 @@ class BPETokenizer(RegexTokenizer):
     Everything else (`encode`, `decode`, `truncated`, `save`, ...) is `RegexTokenizer`'s.
 
     >>> tok = BPETokenizer.train("hello hello world", vocab_size=260, progress=False)
-    >>> tok.token_strings(tok.encode("hello<|endoftext|>"))
+    >>> tok.token_strings(tok.encode("hello<|endoftext|>", allowed_special="all"))
     ['hel', 'lo', '<|endoftext|>']
     >>> gpt2 = BPETokenizer.from_gpt2()
-    >>> gpt2.encode("Hello world<|endoftext|>"), gpt2.token_strings([20015])
+    >>> gpt2.encode("Hello world<|endoftext|>", allowed_special="all"), gpt2.token_strings([20015])
     ([15496, 995, 50256], ['\\\\xe4\\\\xbb'])
     """
 

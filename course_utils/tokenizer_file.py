@@ -104,7 +104,7 @@ def check_parts(vocab: object, merges: object, special_tokens: object, pattern: 
     for i, token in vocab.items():
         if not isinstance(token, bytes):  # the message is built only for a token that fails
             check_type(f"vocab[{short_repr(i)}]", token, bytes, "bytes (the token)")
-        plain_vocab[check_int("each vocab id", i)] = token
+        plain_vocab[check_int("each vocab id", i, minimum=0)] = token
     check_type("merges", merges, (list, tuple), "a list of pairs of bytes")
     for rank, pair in enumerate(merges):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2
@@ -113,8 +113,10 @@ def check_parts(vocab: object, merges: object, special_tokens: object, pattern: 
                             f"got {short_repr(pair)}")
     special_tokens = {} if special_tokens is None else special_tokens
     check_type("special_tokens", special_tokens, Mapping, "a dict {name: id}, or None")
-    specials = {name: check_int(f"special_tokens[{name!r}]", special_tokens[name])
+    specials = {name: check_int(f"special_tokens[{name!r}]", special_tokens[name], minimum=0)
                 for name in check_special_names(special_tokens)}
+    if len(set(specials.values())) != len(specials):
+        raise ValueError(f"special tokens must have distinct ids, got {short_repr(specials)}")
     check_str("pattern", pattern, nonempty=True, utf8=True,
               fix="e.g. pattern=GPT2_SPLIT_PATTERN")
     return plain_vocab, [(a, b) for a, b in merges], specials, pattern

@@ -22,6 +22,8 @@ BYTES = {b: bytes([b]) for b in range(256)}
 _FOLDER = Path(tempfile.mkdtemp(prefix="bad-inputs-tokenization-"))
 _A_FILE = _FOLDER / "notes.txt"
 _A_FILE.write_text("not a folder")
+_LATIN1 = _FOLDER / "latin1.txt"
+_LATIN1.write_bytes("café".encode("latin-1"))
 
 
 def _train(**kwargs):
@@ -137,9 +139,49 @@ CASES = [
         ValueError, "merges[0]", "b'ab'"),
     bad("BPETokenizer(special_tokens=list)",
         lambda: BPETokenizer(BYTES, [], special_tokens=["<a>"]), TypeError, "special_tokens"),
-    bad("BPETokenizer(special token not in vocab)",
-        lambda: BPETokenizer(BYTES, [], special_tokens={"<a>": 256}), ValueError,
-        "special token '<a>'", "256"),
+    bad("BPETokenizer(special token on another token's id)",
+        lambda: BPETokenizer(BYTES, [], special_tokens={"<a>": 97}), ValueError,
+        "special token '<a>'", "97"),
+    bad("BPETokenizer(the same merge twice)",
+        lambda: BPETokenizer(BYTES | {256: b"ab"}, [(b"a", b"b"), (b"a", b"b")]), ValueError,
+        "merges[1]", "repeats merges[0]"),
+    bad("BPETokenizer(two ids, one token)", lambda: BPETokenizer(BYTES | {300: b"a"}, []),
+        ValueError, "vocab ids 97 and 300", "b'a'"),
+    bad("BPETokenizer(negative id)", lambda: BPETokenizer(BYTES | {-1: b"ab"}, []),
+        ValueError, "vocab id", "-1"),
+    bad("BPETokenizer(special tokens share an id)",
+        lambda: BPETokenizer(BYTES, [], special_tokens={"<a>": 300, "<b>": 300}), ValueError,
+        "special tokens", "distinct ids"),
+    bad("add_special_tokens(an ordinary token)",
+        lambda: BPETokenizer(BYTES, []).add_special_tokens(["a"]), ValueError, "'a'",
+        "ordinary token", "id 97"),
+    # the special-token policy
+    bad("encode(text with a special token)", lambda: TOK.encode("the<|endoftext|>"), ValueError,
+        "<|endoftext|>", "prompt injection", "allowed_special", "disallowed_special=()"),
+    bad("encode(allowed_special=unknown)", lambda: TOK.encode("a", allowed_special={"<x>"}),
+        ValueError, "allowed_special", "'<x>'", "add_special_tokens"),
+    bad("encode(allowed_special=str)", lambda: TOK.encode("a", allowed_special="<|endoftext|>"),
+        TypeError, "allowed_special", '"all"'),
+    bad("encode(allowed and disallowed)", lambda: TOK.encode(
+        "a", allowed_special="all", disallowed_special={"<|endoftext|>"}), ValueError,
+        "both allowed and disallowed"),
+    bad("encode_iterable(str)", lambda: TOK.encode_iterable("the cat"), TypeError, "texts",
+        "'the cat'", "encode(text)"),
+    bad("encode_iterable(bytes pieces)", lambda: list(TOK.encode_iterable(["a", b"b"])),
+        TypeError, "texts[1]", "b'b'"),
+    bad("encode_iterable(special token across pieces)",
+        lambda: list(TOK.encode_iterable(["a<|endof", "text|>"])), ValueError,
+        "<|endoftext|>", "prompt injection"),
+    # training from other sources
+    bad("train(tie_break=max)", lambda: _train(tie_break="max"), ValueError, "tie_break",
+        "'lowest_ids'", "'lexicographic'"),
+    bad("train(missing file)", lambda: _train(text=_FOLDER / "missing.txt"), FileNotFoundError,
+        "missing.txt", "UTF-8 file"),
+    bad("train(file not UTF-8)", lambda: _train(text=_LATIN1), ValueError, "latin1.txt",
+        "not UTF-8"),
+    bad("train(iterable of ints)", lambda: _train(text=[1, 2]), TypeError, "texts[0]", "1"),
+    bad("train(only special tokens)", lambda: _train(text=["<|endoftext|>"]), ValueError,
+        "nothing to learn from"),
     bad("BPETokenizer(pattern=1)", lambda: BPETokenizer(BYTES, [], pattern=1), TypeError,
         "pattern", "1"),
     bad("RegexTokenizer(vocab=None)", lambda: RegexTokenizer(None, []), TypeError, "vocab",
