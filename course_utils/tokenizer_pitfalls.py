@@ -26,7 +26,7 @@ from course_utils.validation import check_int, check_str
 __all__ = ["MODERN_ZH", "MODERN_EN", "POLICIES", "token_pieces", "digit_tokens", "split_shapes",
            "column_alignment", "space_before_words", "reversal_costs", "injection_outcomes",
            "smollm2_embeddings", "nearest_rows", "lowest_norms", "language_costs",
-           "whole_token_chars", "glued_chunks"]
+           "whole_token_chars", "glued_chunks", "glued_tokens"]
 
 MODERN_ZH = (
     "去年秋天，我搬到了城市的另一头。每天早上七点半，我先骑十五分钟共享单车到地铁站，再坐六站"
@@ -63,7 +63,6 @@ _HAN = regex.compile(r"\p{Han}")
 
 class Tokenizer(Protocol):
     """What the measurements use: the course's `BPETokenizer` has both."""
-
     vocab: Mapping[int, bytes]
 
     def encode_ordinary(self, text: str) -> list[int]: ...
@@ -94,7 +93,7 @@ def digit_tokens(tok: Tokenizer) -> Counter[int]:
 
     >>> from course_utils.tokenization import BPETokenizer
     >>> sorted(digit_tokens(BPETokenizer.from_gpt2()).items())
-    [(1, 20), (2, 200), (3, 1579), (4, 150), (5, 10)]
+    [(1, 20), (2, 200), (3, 1183), (4, 272), (5, 7), (6, 3), (7, 1), (8, 4), (16, 1)]
     """
     digits = regex.compile(rb" ?([0-9]+)")
     return Counter(len(m.group(1)) for t in tok.vocab.values() if (m := digits.fullmatch(t)))
@@ -118,7 +117,7 @@ def split_shapes(tok: Tokenizer, num_digits: int, *, samples: int = 1000, seed: 
 
     >>> from course_utils.tokenization import BPETokenizer
     >>> split_shapes(BPETokenizer.from_gpt2(), 4, samples=5).most_common(2)
-    [((3, 1), 3), ((2, 2), 2)]
+    [((2, 2), 3), ((1, 3), 2)]
     """
     check_int("num_digits", num_digits, minimum=1, maximum=30)
     rng = random.Random(seed)
@@ -163,14 +162,11 @@ def space_before_words(tok: Tokenizer, text: str) -> dict[str, int]:
     tokens = [tok.vocab[i] for i in tok.encode_ordinary(check_str("text", text))]
     counts = dict.fromkeys(("word with its space", "word after a lone space",
                             "word without a space"), 0)
-    letter = regex.compile(rb"\p{L}")
     for previous, token in zip([b""] + tokens, tokens):
-        word = token.decode("utf-8", "ignore")
-        if regex.match(r" \p{L}", word):
+        if regex.match(r" \p{L}", word := token.decode("utf-8", "ignore")):
             counts["word with its space"] += 1
-        elif letter.match(word.encode()):
-            key = "word after a lone space" if previous == b" " else "word without a space"
-            counts[key] += 1
+        elif regex.match(r"\p{L}", word):
+            counts["word after a lone space" if previous == b" " else "word without a space"] += 1
     return counts
 
 
@@ -180,7 +176,7 @@ def reversal_costs(tok: Tokenizer, text: str) -> tuple[float, float]:
 
     >>> from course_utils.tokenization import BPETokenizer
     >>> reversal_costs(BPETokenizer.from_gpt2(), "hello world")
-    (5.5, 2.2)
+    (5.5, 1.8333333333333333)
     """
     backwards = regex.sub(r"\p{L}+", lambda m: m.group(0)[::-1], check_str("text", text))
     return (len(text) / len(tok.encode_ordinary(text)),
@@ -235,7 +231,7 @@ def nearest_rows(embeddings: Any, reference_ids: Sequence[int], k: int = 10
 
     >>> import numpy as np
     >>> nearest_rows(np.array([[0.0, 0.0], [0.0, 0.2], [5.0, 5.0], [0.1, 0.0]]), [0, 1], 2)
-    [(3, 0.141421), (2, 6.726812)]
+    [(3, 0.141421), (2, 7.000714)]
     """
     import numpy as np
 
@@ -302,6 +298,18 @@ def whole_token_chars(tok: Tokenizer, text: str) -> dict[str, Any]:
             "examples": "".join(whole[:10])}
 
 
+def _glue(chunk: str) -> str | None:
+    """Which kind of glue `chunk` is (see `glued_chunks`), or None."""
+    han = _HAN.search(chunk) is not None
+    if han and regex.search(r"[A-Za-z]", chunk):
+        return "Chinese + Latin"
+    if han and regex.search(r"\p{P}", chunk):
+        return "punctuation + Chinese"
+    if len(chunk) > 1 and regex.fullmatch(r"\p{P}+", chunk):
+        return "punctuation run"
+    return None
+
+
 def glued_chunks(pattern: str, text: str) -> dict[str, Counter[str]]:
     """The chunks of `text` under the split `pattern` that glue Chinese to something else:
     "Chinese + Latin" (letters of both scripts in one chunk), "punctuation + Chinese", and
@@ -315,11 +323,25 @@ def glued_chunks(pattern: str, text: str) -> dict[str, Counter[str]]:
     kinds: dict[str, Counter[str]] = {k: Counter() for k in (
         "Chinese + Latin", "punctuation + Chinese", "punctuation run")}
     for chunk in regex.findall(check_str("pattern", pattern), check_str("text", text)):
-        han = bool(_HAN.search(chunk))
-        if han and regex.search(r"[A-Za-z]", chunk):
-            kinds["Chinese + Latin"][chunk] += 1
-        elif han and regex.search(r"\p{P}", chunk):
-            kinds["punctuation + Chinese"][chunk] += 1
-        elif len(chunk) > 1 and regex.fullmatch(r"\p{P}+", chunk):
-            kinds["punctuation run"][chunk] += 1
+        kind = _glue(chunk)
+        if kind is not None:
+            kinds[kind][chunk] += 1
+    return kinds
+
+
+def glued_tokens(tok: Tokenizer) -> dict[str, list[str]]:
+    """The ordinary tokens of the vocabulary whose text glues Chinese to Latin letters or to
+    punctuation (the first two kinds of `glued_chunks`): what BPE learned across those joins.
+
+    >>> from course_utils.tokenization import BPETokenizer
+    >>> glued_tokens(BPETokenizer.from_gpt2())
+    {'Chinese + Latin': [], 'punctuation + Chinese': []}
+    """
+    special = set(getattr(tok, "special_tokens", {}).values())
+    kinds: dict[str, list[str]] = {"Chinese + Latin": [], "punctuation + Chinese": []}
+    for i in sorted(tok.vocab):
+        text = tok.vocab[i].decode("utf-8", errors="ignore")
+        kind = _glue(text) if i not in special else None
+        if kind in kinds:
+            kinds[kind].append(text)
     return kinds

@@ -416,8 +416,8 @@ def test_every_message_is_one_line_and_every_code_is_used():
     from course_utils.exercises import answers
 
     sources = "".join(inspect.getsource(m) for m in (
-        ex.tokenization, ex.ngrams, ex.attention, ex.attention_build, ex.training, ex.generation,
-        answers, feedback))
+        ex.tokenization, ex.tokenizer_pitfalls, ex.ngrams, ex.attention, ex.attention_build,
+        ex.training, ex.generation, answers, feedback))
     for code, sentence in MESSAGES["en"].items():
         assert "\n" not in sentence and len(sentence) <= 200, code
         assert f'"{code}"' in sources, f"{code} is never used"
