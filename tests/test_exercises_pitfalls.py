@@ -17,6 +17,7 @@ NUMBERS = r" ?\p{N}+"
     GPT2_SPLIT_PATTERN.replace(NUMBERS, r" ?\p{N}"),
     GPT2_SPLIT_PATTERN.replace(NUMBERS, r" ?\p{N}{1}"),
     GPT2_SPLIT_PATTERN.replace(NUMBERS, r"(?: |)\p{N}"),
+    GPT2_SPLIT_PATTERN.replace(NUMBERS, r"( ?\p{N})"),  # a group: findall would return it
 ])
 def test_a_pattern_with_one_digit_per_chunk_is_correct(capsys, pattern):
     result = judge(capsys, ex.check_digit_pattern, pattern)

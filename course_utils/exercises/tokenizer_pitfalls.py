@@ -24,7 +24,8 @@ def _digit_chunks(pattern: str) -> list[list[str]]:
     """The chunks of each of DIGIT_TEXTS under `pattern` (GPT-2's, with one digit a chunk)."""
     import regex
 
-    return [regex.findall(pattern, text) for text in DIGIT_TEXTS]
+    # finditer, not findall: a learner's pattern may hold groups, and findall returns those
+    return [[m.group(0) for m in regex.finditer(pattern, text)] for text in DIGIT_TEXTS]
 
 
 @exercise
