@@ -236,24 +236,26 @@ def apply_merges(ids: list[int], ranks: Mapping[Pair, tuple[int, int]]) -> list[
     tok = list(ids)  # tok[i]: the token starting at position i; -1 once merged into its left
     after = [*range(1, len(tok)), -1]  # the next surviving position, -1 at the end
     before = list(range(-1, len(tok) - 1))
+    rank_of, push, pop = ranks.get, heapq.heappush, heapq.heappop  # local names: a hot loop
     heap = [(r[0], i, a, b, r[1]) for i, (a, b) in enumerate(zip(tok, tok[1:]))
-            if (r := ranks.get((a, b))) is not None]
+            if (r := rank_of((a, b))) is not None]
     heapq.heapify(heap)
     while heap:
-        _, i, a, b, new = heapq.heappop(heap)
+        _, i, a, b, new = pop(heap)
         j = after[i]
         # Outdated if either side has merged since: a token only grows, so it never comes back.
         if tok[i] != a or j < 0 or tok[j] != b:
             continue
-        tok[i], tok[j] = new, -1
+        tok[i] = new
+        tok[j] = -1
         after[i] = k = after[j]
         if k >= 0:
             before[k] = i
-            if (r := ranks.get((new, tok[k]))) is not None:
-                heapq.heappush(heap, (r[0], i, new, tok[k], r[1]))
+            if (r := rank_of((new, tok[k]))) is not None:
+                push(heap, (r[0], i, new, tok[k], r[1]))
         h = before[i]
-        if h >= 0 and (r := ranks.get((tok[h], new))) is not None:
-            heapq.heappush(heap, (r[0], h, tok[h], new, r[1]))
+        if h >= 0 and (r := rank_of((tok[h], new))) is not None:
+            push(heap, (r[0], h, tok[h], new, r[1]))
     return [t for t in tok if t >= 0]
 
 

