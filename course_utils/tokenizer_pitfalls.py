@@ -1,5 +1,5 @@
 """Tokenizer pitfalls, measured: numbers, case and spaces, spelling, special-token injection,
-under-trained tokens, and what Chinese costs — for any tokenizer of the course's interface.
+and what Chinese costs — for any tokenizer of the course's interface.
 
 Each function takes a tokenizer with `vocab` (id -> bytes) and `encode_ordinary(text)` (the
 course's `BPETokenizer`, whatever vocabulary it holds), measures one pitfall on text, and
@@ -7,8 +7,9 @@ returns a small table (a dict or a Counter) for a notebook to print. Loops over 
 a corpus show a progress bar (`progress=False` hides it). `MODERN_ZH` and `MODERN_EN` are a short
 modern prose passage and its translation, written for this course (same licence as the course).
 
-What it leaves out: the models' behaviour itself (no model is run here; under-trained tokens are
-found from SmolLM2's embedding matrix alone), and tokenizers other than byte-level BPE.
+What it leaves out: the models' behaviour itself (no model is run here), under-trained tokens
+(`course_utils.undertrained_tokens`, from an embedding matrix), and tokenizers other than
+byte-level BPE.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from typing import Any, Protocol
 import regex
 
 from course_utils.progress import progress_bar
-from course_utils.validation import check_int, check_str
+from course_utils.validation import check_int, check_str, short_repr
 
 __all__ = ["MODERN_ZH", "MODERN_EN", "POLICIES", "token_pieces", "digit_tokens", "split_shapes",
            "column_alignment", "space_before_words", "reversal_costs", "injection_outcomes",
-           "smollm2_embeddings", "nearest_rows", "lowest_norms", "language_costs",
-           "whole_token_chars", "glued_chunks", "glued_tokens"]
+           "language_costs", "whole_token_chars", "glued_chunks", "glued_tokens"]
 
 MODERN_ZH = (
     "去年秋天，我搬到了城市的另一头。每天早上七点半，我先骑十五分钟共享单车到地铁站，再坐六站"
@@ -68,6 +68,15 @@ class Tokenizer(Protocol):
     def encode_ordinary(self, text: str) -> list[int]: ...
 
 
+def _check_tok(tok: Any, name: str = "tok") -> Any:
+    """`tok` itself if it has a `vocab` mapping and an `encode_ordinary` method, else TypeError."""
+    if not isinstance(getattr(tok, "vocab", None), Mapping) or not callable(
+            getattr(tok, "encode_ordinary", None)):
+        raise TypeError(f"{name} must be a tokenizer with vocab and encode_ordinary, such as "
+                        f"BPETokenizer.from_gpt2(), got {short_repr(tok)}")
+    return tok
+
+
 def _bar(items: Sequence[Any], desc: str, progress: bool) -> Iterable[Any]:
     """Yield `items` while a progress bar counts them."""
     with progress_bar(len(items), desc, enabled=progress) as bar:
@@ -84,7 +93,7 @@ def token_pieces(tok: Tokenizer, text: str) -> list[str]:
     [' 123', '45', '67']
     """
     return [tok.vocab[i].decode("utf-8", errors="backslashreplace")
-            for i in tok.encode_ordinary(check_str("text", text))]
+            for i in _check_tok(tok).encode_ordinary(check_str("text", text))]
 
 
 def digit_tokens(tok: Tokenizer) -> Counter[int]:
@@ -96,7 +105,8 @@ def digit_tokens(tok: Tokenizer) -> Counter[int]:
     [(1, 20), (2, 200), (3, 1183), (4, 272), (5, 7), (6, 3), (7, 1), (8, 4), (16, 1)]
     """
     digits = regex.compile(rb" ?([0-9]+)")
-    return Counter(len(m.group(1)) for t in tok.vocab.values() if (m := digits.fullmatch(t)))
+    return Counter(len(m.group(1)) for t in _check_tok(tok).vocab.values()
+                   if (m := digits.fullmatch(t)))
 
 
 def _cuts(tok: Tokenizer, text: str) -> list[set[int]]:
@@ -120,7 +130,7 @@ def split_shapes(tok: Tokenizer, num_digits: int, *, samples: int = 1000, seed: 
     [((2, 2), 3), ((1, 3), 2)]
     """
     check_int("num_digits", num_digits, minimum=1, maximum=30)
-    rng = random.Random(seed)
+    rng, tok = random.Random(check_int("seed", seed)), _check_tok(tok)
     shapes: Counter[tuple[int, ...]] = Counter()
     for _ in range(check_int("samples", samples, minimum=1)):
         number = str(rng.randrange(10 ** (num_digits - 1), 10**num_digits))
@@ -141,7 +151,7 @@ def column_alignment(tok: Tokenizer, num_digits: int, *, samples: int = 1000, se
     1.0
     """
     check_int("num_digits", num_digits, minimum=1, maximum=30)
-    rng = random.Random(seed)
+    rng, tok = random.Random(check_int("seed", seed)), _check_tok(tok)
     aligned = 0
     for _ in range(check_int("samples", samples, minimum=1)):
         a, b = (rng.randrange(10 ** (num_digits - 1), 10**num_digits) for _ in range(2))
@@ -159,7 +169,7 @@ def space_before_words(tok: Tokenizer, text: str) -> dict[str, int]:
     >>> space_before_words(BPETokenizer.from_gpt2(), "a cat  sat")
     {'word with its space': 2, 'word after a lone space': 0, 'word without a space': 1}
     """
-    tokens = [tok.vocab[i] for i in tok.encode_ordinary(check_str("text", text))]
+    tokens = [tok.vocab[i] for i in _check_tok(tok).encode_ordinary(check_str("text", text))]
     counts = dict.fromkeys(("word with its space", "word after a lone space",
                             "word without a space"), 0)
     for previous, token in zip([b""] + tokens, tokens):
@@ -178,7 +188,8 @@ def reversal_costs(tok: Tokenizer, text: str) -> tuple[float, float]:
     >>> reversal_costs(BPETokenizer.from_gpt2(), "hello world")
     (5.5, 1.8333333333333333)
     """
-    backwards = regex.sub(r"\p{L}+", lambda m: m.group(0)[::-1], check_str("text", text))
+    text, tok = check_str("text", text, nonempty=True), _check_tok(tok)
+    backwards = regex.sub(r"\p{L}+", lambda m: m.group(0)[::-1], text)
     return (len(text) / len(tok.encode_ordinary(text)),
             len(text) / len(tok.encode_ordinary(backwards)))
 
@@ -194,6 +205,7 @@ def injection_outcomes(tok: Any, text: str) -> dict[str, list[int] | str]:
 'encode_ordinary': [64, 27, 91, 437, 1659, 5239, 91, 29]}
     """
     outcomes: dict[str, list[int] | str] = {}
+    text, tok = check_str("text", text), _check_tok(tok)
     for name, policy in POLICIES.items():
         try:
             outcomes[name] = tok.encode(text, **policy)
@@ -201,67 +213,6 @@ def injection_outcomes(tok: Any, text: str) -> dict[str, list[int] | str]:
             outcomes[name] = type(error).__name__
     outcomes["encode_ordinary"] = tok.encode_ordinary(text)
     return outcomes
-
-
-def smollm2_embeddings() -> Any:
-    """SmolLM2's token embedding matrix, (vocab_size, n_embd) = (49152, 576) float32 NumPy,
-    read from the GGUF file's `token_embd.weight` tensor and de-quantized (Q8_0) with the `gguf`
-    package, without loading the rest of the model. SmolLM2 ties its output layer to it.
-
-    >>> smollm2_embeddings().shape
-    (49152, 576)
-    """
-    from gguf import GGUFReader
-    from gguf.quants import dequantize
-
-    from course_utils.data import smollm2_gguf_path
-
-    reader = GGUFReader(smollm2_gguf_path())
-    (tensor,) = [t for t in reader.tensors if t.name == "token_embd.weight"]
-    return dequantize(tensor.data, tensor.tensor_type)  # (V, C)
-
-
-def nearest_rows(embeddings: Any, reference_ids: Sequence[int], k: int = 10
-                 ) -> list[tuple[int, float]]:
-    """The `k` rows of `embeddings` (V, C) closest (L2) to the mean of the `reference_ids` rows,
-    as (id, distance), closest first, the reference rows left out. With tokens known never to
-    occur in training as the reference, the closest rows are under-trained candidates: a token
-    that training never sees gets the same updates as every other unseen token (only being
-    pushed down as a prediction, and weight decay), so all of them drift to one point.
-
-    >>> import numpy as np
-    >>> nearest_rows(np.array([[0.0, 0.0], [0.0, 0.2], [5.0, 5.0], [0.1, 0.0]]), [0, 1], 2)
-    [(3, 0.141421), (2, 7.000714)]
-    """
-    import numpy as np
-
-    rows = np.asarray(embeddings, dtype=np.float64)  # (V, C)
-    reference = sorted({check_int("reference id", i, minimum=0, maximum=len(rows) - 1)
-                        for i in reference_ids})
-    if not reference:
-        raise ValueError("reference_ids must name at least one row, e.g. [5, 6, 7]")
-    # Rounded, so that rows at the same point rank by id on any machine (last-bit differences).
-    distance = np.round(np.linalg.norm(rows - rows[reference].mean(axis=0), axis=1), 6)  # (V,)
-    distance[reference] = np.inf
-    order = np.argsort(distance, kind="stable")[:check_int("k", k, minimum=0)]
-    return [(int(i), float(distance[i])) for i in order]
-
-
-def lowest_norms(embeddings: Any, k: int = 10, *, ids: Iterable[int] | None = None
-                 ) -> list[tuple[int, float]]:
-    """The `k` rows of `embeddings` (V, C) with the smallest L2 norm, as (id, norm), smallest
-    first; only among `ids` when given.
-
-    >>> import numpy as np
-    >>> lowest_norms(np.array([[3.0, 4.0], [0.0, 1.0], [6.0, 8.0]]), 2)
-    [(1, 1.0), (0, 5.0)]
-    """
-    import numpy as np
-
-    norms = np.linalg.norm(np.asarray(embeddings, dtype=np.float64), axis=1)  # (V,)
-    candidates = list(range(len(norms))) if ids is None else list(ids)
-    best = sorted(candidates, key=lambda i: (norms[i], i))[:check_int("k", k, minimum=0)]
-    return [(i, float(norms[i])) for i in best]
 
 
 def language_costs(tokenizers: Mapping[str, Tokenizer], texts: Mapping[str, str], *,
@@ -273,6 +224,13 @@ def language_costs(tokenizers: Mapping[str, Tokenizer], texts: Mapping[str, str]
     ...                progress=False)
     {('GPT-2', 'zh'): (1.5714285714285714, 1.9090909090909092)}
     """
+    if not isinstance(tokenizers, Mapping) or not isinstance(texts, Mapping):
+        raise TypeError("tokenizers and texts must be dicts: name -> tokenizer, name -> text; "
+                        f"got {type(tokenizers).__name__} and {type(texts).__name__}")
+    for name, tok in tokenizers.items():
+        _check_tok(tok, f"tokenizers[{name!r}]")
+    for name, text in texts.items():
+        check_str(f"texts[{name!r}]", text, nonempty=True)
     pairs = [(t, x) for t in tokenizers for x in texts]
     costs = {}
     for tok_name, text_name in _bar(pairs, "texts encoded", progress):
@@ -291,7 +249,7 @@ def whole_token_chars(tok: Tokenizer, text: str) -> dict[str, Any]:
     >>> whole_token_chars(BPETokenizer.from_gpt2(), "天天是好日子")
     {'distinct': 5, 'whole': 3, 'share of uses': 0.6666666666666666, 'examples': '天是子'}
     """
-    uses = Counter(_HAN.findall(check_str("text", text)))
+    uses, tok = Counter(_HAN.findall(check_str("text", text))), _check_tok(tok)
     whole = [ch for ch, _ in uses.most_common() if len(tok.encode_ordinary(ch)) == 1]
     return {"distinct": len(uses), "whole": len(whole),
             "share of uses": sum(uses[ch] for ch in whole) / max(uses.total(), 1),
@@ -337,7 +295,7 @@ def glued_tokens(tok: Tokenizer) -> dict[str, list[str]]:
     >>> glued_tokens(BPETokenizer.from_gpt2())
     {'Chinese + Latin': [], 'punctuation + Chinese': []}
     """
-    special = set(getattr(tok, "special_tokens", {}).values())
+    special = set(getattr(_check_tok(tok), "special_tokens", {}).values())
     kinds: dict[str, list[str]] = {"Chinese + Latin": [], "punctuation + Chinese": []}
     for i in sorted(tok.vocab):
         text = tok.vocab[i].decode("utf-8", errors="ignore")

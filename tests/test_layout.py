@@ -31,7 +31,7 @@ ORDER = [
     ("bpe", 1), ("tokenizer_file", 1), ("special_tokens", 1), ("pretokenize", 1),
     ("tokenizer_training", 1), ("regex_tokenizer", 1), ("tokenizer_formats", 1),
     ("tiktoken_format", 1), ("released_tokenizers", 1), ("tokenization", 1),
-    ("tokenizer_pitfalls", 1), ("exercises.tokenization", 1),
+    ("tokenizer_pitfalls", 1), ("undertrained_tokens", 1), ("exercises.tokenization", 1),
     ("exercises.tokenizer_pitfalls", 1),
     ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2), ("exercises.ngrams", 2),
     ("attention", 3), ("multihead", 3), ("model", 3), ("exercises.attention", 3),

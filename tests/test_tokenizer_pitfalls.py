@@ -10,6 +10,7 @@ import pytest
 import regex
 
 from course_utils import tokenizer_pitfalls as tp
+from course_utils import undertrained_tokens as ut
 from course_utils.tokenization import GPT2_SPLIT_PATTERN, BPETokenizer
 
 
@@ -99,24 +100,24 @@ def test_injection_outcomes_follow_the_policies():
 def test_nearest_rows_and_lowest_norms_on_a_hand_matrix():
     rows = np.array([[0.0, 0.0], [0.0, 0.2], [5.0, 5.0], [0.1, 0.0], [0.0, 0.1]])
     # the reference mean is (0, 0.1): row 4 sits on it, row 3 is 0.1·√2 away
-    assert [i for i, _ in tp.nearest_rows(rows, [0, 1], 3)] == [4, 3, 2]
-    assert tp.nearest_rows(rows, [0, 1], 1)[0][1] == pytest.approx(0.0)
-    assert tp.lowest_norms(rows, 2) == [(0, 0.0), (3, 0.1)]
-    assert tp.lowest_norms(rows, 1, ids=[2, 4]) == [(4, 0.1)]
+    assert [i for i, _ in ut.nearest_rows(rows, [0, 1], 3)] == [4, 3, 2]
+    assert ut.nearest_rows(rows, [0, 1], 1)[0][1] == pytest.approx(0.0)
+    assert ut.lowest_norms(rows, 2) == [(0, 0.0), (3, 0.1)]
+    assert ut.lowest_norms(rows, 1, ids=[2, 4]) == [(4, 0.1)]
     with pytest.raises(ValueError, match="reference_ids"):
-        tp.nearest_rows(rows, [], 2)
+        ut.nearest_rows(rows, [], 2)
     with pytest.raises(ValueError):
-        tp.nearest_rows(rows, [9], 2)
+        ut.nearest_rows(rows, [9], 2)
 
 
 def test_smollm2s_unused_code_markers_share_one_embedding_and_glitch_tokens_sit_beside_them():
-    emb = tp.smollm2_embeddings()
+    emb = ut.smollm2_embeddings()
     assert emb.shape == (49152, 576) and emb.dtype == np.float32
     markers = [5, *range(7, 17)]  # <file_sep>, <gh_stars>, ...: GitHub and Jupyter markers
     assert np.abs(emb[markers] - emb[markers].mean(axis=0)).max() < 1e-2  # Q8_0's rounding
     assert np.abs(emb[6] - emb[markers].mean(axis=0)).max() > 0.5  # <filename> was trained
     tok = smollm2()
-    near = [tok.vocab[i] for i, _ in tp.nearest_rows(emb, markers, 12)]
+    near = [tok.vocab[i] for i, _ in ut.nearest_rows(emb, markers, 12)]
     assert b" InstancePreprocess" in near and b"ManagementPlaneProtection" in near
 
 
