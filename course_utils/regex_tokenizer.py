@@ -16,7 +16,8 @@ token that is neither a byte, a merge's result nor a special token is kept (`orp
 decodes, but `encode` never produces it — GPT-2's "<|endoftext|>" until it is declared special.
 `course_utils.tokenization` adds GPT-2's and other released vocabularies.
 
-Left out: Unicode normalization, BPE dropout and unknown tokens (every byte has a token).
+Left out: Unicode normalization, BPE dropout and unknown tokens (a byte-level vocabulary has
+a token for every byte; one that lacks some, as SmolLM2's, refuses text that needs them).
 
 >>> tok = RegexTokenizer.train("aaabdaaabac", vocab_size=259, special_tokens=(), progress=False)
 >>> tok.merges, tok.encode("aaabdaaabac")
@@ -30,18 +31,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from course_utils.bpe import Pair, apply_merges, check_ids
+from course_utils.bpe import check_ids
+from course_utils.merge_table import MergeTable
 from course_utils.pretokenize import chunks, compile_pattern, stream_pieces
 from course_utils.special_tokens import SpecialPolicy
 from course_utils.tokenizer_file import (check_parts, check_special_names, read_tokenizer,
                                          write_tokenizer)
 from course_utils.tokenizer_training import ENDOFTEXT, GPT2_SPLIT_PATTERN, train_parts
-from course_utils.validation import check_int, check_str, check_type, short_repr
+from course_utils.validation import check_bool, check_int, check_str, check_type, short_repr
 
 __all__ = ["RegexTokenizer", "GPT2_SPLIT_PATTERN", "ENDOFTEXT"]
 
-_CACHE_SIZE = 100_000  # encoded chunks remembered; a corpus has far fewer distinct words
-_CACHED_LENGTH = 256  # longer chunks are not remembered: a stream's memory stays bounded
 _Self = TypeVar("_Self", bound="RegexTokenizer")
 Policy = Literal["all"] | Iterable[str]
 
@@ -49,9 +49,10 @@ Policy = Literal["all"] | Iterable[str]
 class RegexTokenizer:
     """A byte-level BPE tokenizer: `vocab`, `merges`, `special_tokens` and a split `pattern`.
 
-    Build one with `train`, `load` or from the four parts, which must fit (ValueError): every
-    byte has a token, each merge joins two vocab tokens into one, and each special token's id
-    holds its UTF-8 bytes (or is missing from `vocab`, and is added).
+    Build one with `train`, `load` or from the four parts, which must fit (ValueError): each
+    merge joins two vocab tokens into one, and each special token's id holds its UTF-8 bytes
+    (or is missing from `vocab`, and is added). `ignore_merges=True` takes a chunk that is a
+    vocab token as that token, as tiktoken does (`course_utils.merge_table`).
 
     >>> tok = RegexTokenizer.train("hello hello world", vocab_size=260, progress=False)
     >>> tok.token_strings(tok.encode("hello<|endoftext|>", allowed_special="all"))
@@ -60,48 +61,18 @@ class RegexTokenizer:
 
     def __init__(self, vocab: Mapping[int, bytes], merges: Sequence[tuple[bytes, bytes]],
                  special_tokens: Mapping[str, int] | None = None,
-                 pattern: str = GPT2_SPLIT_PATTERN) -> None:
+                 pattern: str = GPT2_SPLIT_PATTERN, *, ignore_merges: bool = False) -> None:
         # Each part's type is checked, and NumPy ids made ints, where the file format is defined.
         self.vocab, self.merges, self.special_tokens, self.pattern = check_parts(
             vocab, merges, special_tokens, pattern)
+        self.ignore_merges = check_bool("ignore_merges", ignore_merges)
         self._split = compile_pattern(pattern)
         for name, i in self.special_tokens.items():
             if self.vocab.setdefault(i, name.encode("utf-8")) != name.encode("utf-8"):
                 raise ValueError(f"special token {name!r} must be in the vocab as id {i!r} "
                                  "(special_tokens maps each name to its id)")
-        self._build()
-
-    def _build(self) -> None:
-        """Check that the parts fit together; derive the int-level tables `encode` uses."""
-        special_ids = set(self.special_tokens.values())
-        id_of: dict[bytes, int] = {}
-        for i, token in self.vocab.items():
-            if i in special_ids:
-                continue
-            if token in id_of:
-                raise ValueError(f"vocab ids {id_of[token]} and {i} are the same token {token!r}")
-            id_of[token] = i
-        missing = [b for b in range(256) if bytes([b]) not in id_of]
-        if missing:
-            raise ValueError(f"the vocab lacks single-byte tokens for bytes {missing[:10]}"
-                             f"{'...' if len(missing) > 10 else ''}: a byte-level BPE needs all "
-                             "256, so that any text can be encoded")
-        self._byte_ids = [id_of[bytes([b])] for b in range(256)]
-        self._id_of, self._special_ids = id_of, special_ids
-        self._ranks: dict[Pair, tuple[int, int]] = {}  # (id_a, id_b) -> (rank, merged id)
-        for rank, (a, b) in enumerate(self.merges):
-            if a not in id_of or b not in id_of or a + b not in id_of:
-                absent = next(t for t in (a, b, a + b) if t not in id_of)
-                raise ValueError(f"merges[{rank}] = {(a, b)!r} needs the token {absent!r}, "
-                                 "which is not in the vocab (or is a special token)")
-            pair = (id_of[a], id_of[b])
-            if pair in self._ranks:
-                raise ValueError(f"merges[{rank}] = {(a, b)!r} repeats merges"
-                                 f"[{self._ranks[pair][0]}]: each pair is merged once")
-            self._ranks[pair] = (rank, id_of[a + b])
-        made = {i for _, i in self._ranks.values()} | set(self._byte_ids)
-        self._orphans = sorted(set(id_of.values()) - made)
-        self._cache: dict[str, list[int]] = {}
+        self._special_ids = set(self.special_tokens.values())
+        self._table = MergeTable.build(self.vocab, self.merges, self._special_ids, ignore_merges)
 
     @property
     def vocab_size(self) -> int:
@@ -112,7 +83,7 @@ class RegexTokenizer:
     def orphan_ids(self) -> list[int]:
         """Ids of vocab tokens that `encode` never produces: neither a byte, a merge's result
         nor a special token (GPT-2's "<|endoftext|>" before it is declared special)."""
-        return list(self._orphans)
+        return list(self._table.orphans)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(vocab_size={self.vocab_size}, "
@@ -126,11 +97,11 @@ class RegexTokenizer:
         """
         fix = f"e.g. token_id({token!r}.encode())" if isinstance(token, str) else None
         check_type("token", token, bytes, "bytes", fix=fix)
-        if token not in self._id_of:
+        if token not in self._table.id_of:
             name = token.decode("utf-8", errors="replace")
             where = f"; its id is special_tokens[{name!r}]" if name in self.special_tokens else ""
             raise ValueError(f"token {short_repr(token)} is not a token of this vocab{where}")
-        return self._id_of[token]
+        return self._table.id_of[token]
 
     def add_special_tokens(self, names: Sequence[str]) -> list[int]:
         """Declare special tokens after the fact (in place); return their ids.
@@ -144,8 +115,8 @@ class RegexTokenizer:
         """
         ids, vocab, specials = [], dict(self.vocab), dict(self.special_tokens)
         for name in check_special_names(names):  # nothing changes unless every name is valid
-            i = specials.get(name, self._id_of.get(name.encode("utf-8")))
-            if i is not None and i not in self._special_ids and i not in self._orphans:
+            i = specials.get(name, self._table.id_of.get(name.encode("utf-8")))
+            if i is not None and i not in self._special_ids and i not in self._table.orphans:
                 raise ValueError(f"{name!r} is already an ordinary token (id {i}) that encode "
                                  "produces; a special token needs text of its own")
             if i is None:
@@ -155,7 +126,8 @@ class RegexTokenizer:
             ids.append(i)
         # Built and checked apart first (an orphan a merge uses cannot become special), so
         # that a refused call leaves this tokenizer as it was.
-        self.__dict__.update(RegexTokenizer(vocab, self.merges, specials, self.pattern).__dict__)
+        self.__dict__.update(RegexTokenizer(vocab, self.merges, specials, self.pattern,
+                                            ignore_merges=self.ignore_merges).__dict__)
         return ids
 
     def truncated(self: _Self, vocab_size: int) -> _Self:
@@ -182,7 +154,7 @@ class RegexTokenizer:
             raise ValueError("truncated() needs merge i to have id 256 + i (as GPT-2's has)")
         specials = {name: len(vocab) + j for j, name in enumerate(self.special_tokens)}
         vocab.update({i: name.encode("utf-8") for name, i in specials.items()})
-        return type(self)(vocab, merges, specials, self.pattern)
+        return type(self)(vocab, merges, specials, self.pattern, ignore_merges=self.ignore_merges)
 
     # ----------------------------------------------------------------------------- training
 
@@ -213,16 +185,8 @@ class RegexTokenizer:
 
     def _encode_chunks(self, text: str, ids: list[int]) -> None:
         """Append the ids of `text` (no special tokens in it) to `ids`, chunk by chunk."""
-        cache, ranks, byte_ids = self._cache, self._ranks, self._byte_ids
         for chunk in chunks(self._split, text):
-            chunk_ids = cache.get(chunk)
-            if chunk_ids is None:
-                chunk_ids = apply_merges([byte_ids[b] for b in chunk.encode("utf-8")], ranks)
-                if len(chunk) <= _CACHED_LENGTH:
-                    if len(cache) >= _CACHE_SIZE:
-                        cache.clear()  # crude but bounded; the common chunks come back quickly
-                    cache[chunk] = chunk_ids
-            ids.extend(chunk_ids)
+            ids.extend(self._table.encode_chunk(chunk))
 
     def encode(self, text: str, *, allowed_special: Policy = (),
                disallowed_special: Policy = "all") -> list[int]:
@@ -331,7 +295,7 @@ class RegexTokenizer:
         the new one, complete. A file of that name that is not a tokenizer is never replaced.
         """
         return write_tokenizer(directory, self.vocab, self.merges, self.special_tokens,
-                               self.pattern)
+                               self.pattern, ignore_merges=self.ignore_merges)
 
     @classmethod
     def load(cls: type[_Self], directory: str | os.PathLike[str]) -> _Self:

@@ -6,9 +6,9 @@ Each function returns `(vocab, merges, special_tokens, pattern)` for `BPETokeniz
 
 - GPT-2 (2019): OpenAI's vocab.json + merges.txt; 50,000 merges, one special token.
 - SmolLM2 (2024): the vocabulary and merges stored in its GGUF model file (49,152 tokens, the
-  17 marked "control" are special; 21 bytes, such as "\\x04", have no token: ids 49,152 to
-  49,172 here, where transformers drops them from the text). The file names its pre-tokenizer
-  "smollm"; transformers has no split pattern for that name and keeps GPT-2's ByteLevel regex,
+  17 marked "control" are special; 21 bytes, such as "\\x04", have no token: transformers
+  drops them from the text, the course's `encode` refuses such text, naming the byte). The
+  file names its pre-tokenizer "smollm"; transformers has no split pattern for that name and keeps GPT-2's ByteLevel regex,
   so that is the pattern here. The model's own tokenizer.json first cuts text into single
   digits (`SMOLLM2_DIGITS_SPLIT_PATTERN`); no merge joins a digit to anything, so a number is
   one token per digit either way, but spaces before a digit are split differently.
@@ -90,7 +90,7 @@ def smollm2_parts() -> Parts:
 
     >>> vocab, merges, specials, _ = smollm2_parts()
     >>> len(vocab), len(merges), list(specials)[:3]
-    (49173, 48900, ['<|endoftext|>', '<|im_start|>', '<|im_end|>'])
+    (49152, 48900, ['<|endoftext|>', '<|im_start|>', '<|im_end|>'])
     """
     from gguf import GGUFReader
 
@@ -116,11 +116,8 @@ def smollm2_parts() -> Parts:
     merges = [(bytes([byte_of[c] for c in a]), bytes([byte_of[c] for c in b]))
               for a, b in (merge.split(" ") for merge in strings("tokenizer.ggml.merges"))]
     # subtle: 21 bytes have no token (6 control characters, 15 bytes that UTF-8 never or
-    # hardly uses); transformers drops them from the text silently. They get ids after the
-    # model's 49,152 here, so that every text encodes: ids the model has no embedding for.
-    have = set(vocab.values())
-    missing = [bytes([b]) for b in range(256) if bytes([b]) not in have]
-    vocab.update(zip(range(len(vocab), len(vocab) + len(missing)), missing))
+    # hardly uses); transformers drops them from the text silently, the course's encode
+    # refuses text that holds them, naming the byte.
     return vocab, merges, specials, SMOLLM2_SPLIT_PATTERN
 
 

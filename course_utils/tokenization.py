@@ -67,11 +67,12 @@ class BPETokenizer(RegexTokenizer):
     """
 
     @classmethod
-    def _from_parts(cls: type[_Self], read: Callable[[], Parts], source: object) -> _Self:
+    def _from_parts(cls: type[_Self], read: Callable[[], Parts], source: object, *,
+                    ignore_merges: bool = False) -> _Self:
         """Build from a reader's parts; an inconsistency names `source` (a file, a model)."""
         parts = read()
         try:
-            return cls(*parts)
+            return cls(*parts, ignore_merges=ignore_merges)
         except (TypeError, ValueError) as error:
             raise ValueError(f"{source} does not make a tokenizer: {error}") from None
 
@@ -133,7 +134,8 @@ class BPETokenizer(RegexTokenizer):
                       special_tokens: dict[str, int] | None = None) -> _Self:
         """Return the tokenizer of a tiktoken rank file, with the given `pattern` and
         `special_tokens` (as tiktoken.Encoding takes them); merges are recovered from the
-        ranks (`course_utils.tiktoken_format`).
+        ranks (`course_utils.tiktoken_format`), and a chunk that is a token is taken whole
+        (`ignore_merges`), as tiktoken does.
 
         >>> import tempfile
         >>> from course_utils.tiktoken_format import write_tiktoken
@@ -146,7 +148,8 @@ class BPETokenizer(RegexTokenizer):
         from course_utils.tiktoken_format import read_tiktoken
 
         return cls._from_parts(lambda: read_tiktoken(path, pattern=pattern,
-                                                     special_tokens=special_tokens), path)
+                                                     special_tokens=special_tokens), path,
+                               ignore_merges=True)
 
     @classmethod
     def from_smollm2(cls: type[_Self], *, pattern: str | None = None) -> _Self:
@@ -175,7 +178,8 @@ class BPETokenizer(RegexTokenizer):
         """
         from course_utils.released_tokenizers import qwen_parts
 
-        return cls._from_parts(lambda: qwen_parts(name), f"Qwen's tokenizer {name!r}")
+        return cls._from_parts(lambda: qwen_parts(name), f"Qwen's tokenizer {name!r}",
+                               ignore_merges=True)
 
     def to_hf(self) -> PreTrainedTokenizerFast:
         """Return a `transformers` tokenizer that gives the same ids as `encode`.
@@ -200,7 +204,8 @@ class BPETokenizer(RegexTokenizer):
         # Special tokens sit in the model's vocab too, so that they keep their ids.
         vocab.update(self.special_tokens)
         merges = [(as_text(a), as_text(b)) for a, b in self.merges]
-        tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges))
+        tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges,
+                                         ignore_merges=self.ignore_merges))
         if self.pattern == GPT2_SPLIT_PATTERN:  # ByteLevel's built-in regex is GPT-2's
             tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False,
                                                                use_regex=True)

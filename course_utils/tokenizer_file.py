@@ -46,7 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from course_utils.files import check_writable_folder, tidy_partial_files, write_atomically
-from course_utils.validation import check_int, check_path, check_str, check_type, short_repr
+from course_utils.validation import (check_bool, check_int, check_path, check_str, check_type,
+                                     short_repr)
 
 __all__ = ["FILE_NAME", "FORMAT", "VERSION", "write_tokenizer", "read_tokenizer", "check_parts",
            "check_special_names"]
@@ -139,10 +140,12 @@ def _checksum_holds(raw: bytes, stored: object) -> bool:
 
 def write_tokenizer(directory: str | os.PathLike[str], vocab: dict[int, bytes],
                     merges: list[tuple[bytes, bytes]], special_tokens: dict[str, int],
-                    pattern: str) -> Path:
+                    pattern: str, *, ignore_merges: bool = False) -> Path:
     """Write a tokenizer's four parts to directory/bpe_tokenizer.json; return the file's path.
 
     Checks the parts' types first (`check_parts`), and creates the directory if needed.
+    `ignore_merges` (tiktoken's rule, `course_utils.merge_table`) is written only when true, so
+    that the files of every other tokenizer stay as they were.
     Refuses (FileExistsError) to replace a file of that name that is not a course tokenizer;
     raises OSError naming the path if the disk is full or the folder read-only, and then the
     old file is still there, complete.
@@ -162,7 +165,8 @@ def write_tokenizer(directory: str | os.PathLike[str], vocab: dict[int, bytes],
     return write_atomically(path, _file_bytes({
         "pattern": pattern, "special_tokens": special_tokens,
         "vocab": [[i, token.hex()] for i, token in sorted(vocab.items())],
-        "merges": [[a.hex(), b.hex()] for a, b in merges]}))
+        "merges": [[a.hex(), b.hex()] for a, b in merges],
+        **({"ignore_merges": True} if check_bool("ignore_merges", ignore_merges) else {})}))
 
 
 def read_tokenizer(directory: str | os.PathLike[str]) -> tuple[Path, dict[str, Any]]:
@@ -204,6 +208,8 @@ def read_tokenizer(directory: str | os.PathLike[str]) -> tuple[Path, dict[str, A
             raise ValueError("the vocab lists an id twice")
         if not isinstance(data["pattern"], str):
             raise ValueError(f"the pattern is {short_repr(data['pattern'])}, not a str")
+        if data.get("ignore_merges", True) is not True:  # written only when true
+            raise ValueError(f"ignore_merges is {short_repr(data['ignore_merges'])}, not true")
         return path, {
             "vocab": vocab,
             "merges": [(_token(a, f"merges[{k}]"), _token(b, f"merges[{k}]"))
@@ -211,6 +217,7 @@ def read_tokenizer(directory: str | os.PathLike[str]) -> tuple[Path, dict[str, A
             "special_tokens": {s: _id(i, f"special_tokens[{s!r}]")
                                for s, i in data["special_tokens"].items()},
             "pattern": data["pattern"],
+            **({"ignore_merges": data["ignore_merges"]} if "ignore_merges" in data else {}),
         }
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ValueError(f"{path} is inconsistent ({type(error).__name__}: {error}); "

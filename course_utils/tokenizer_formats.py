@@ -127,13 +127,6 @@ def _id(value: Any, where: str) -> int:
     raise ValueError(f"{where} must be an id (an int >= 0), got {short_repr(value)}")
 
 
-def _check_bytes(where: str, tokens: Mapping[bytes, int] | set[bytes]) -> None:
-    missing = [b for b in range(256) if bytes([b]) not in tokens]
-    if missing:
-        raise ValueError(f"{where} has no token for byte(s) {short_repr(missing, 40)}: a "
-                         "byte-level vocabulary has a token for each of the 256 bytes")
-
-
 def _vocab_from_json(data: Any, where: str, raw: Mapping[int, str] = {}) -> dict[int, bytes]:
     """{id: bytes} from a JSON object {spelled token: id}; ids in `raw` are written as is."""
     _expect(data, dict, where, "an object {token: id}")
@@ -177,7 +170,6 @@ def read_vocab_merges(vocab_path: _Path, merges_path: _Path, *,
     vocab_path, data = _read_json(vocab_path, "vocab_path")
     vocab = _vocab_from_json(data, str(vocab_path))
     tokens = {t: i for i, t in vocab.items()}
-    _check_bytes(str(vocab_path), tokens)
     specials = {}
     for name in check_special_names(special_tokens):
         if name.encode("utf-8") not in tokens:
@@ -305,7 +297,6 @@ def read_tokenizer_json(path: _Path) -> Parts:
             raise ValueError(f"{where}: added token {name!r} has id {i}, which model.vocab gives "
                              f"to {_spell(vocab[i])!r}")
     tokens = {t: i for i, t in vocab.items()}
-    _check_bytes(f"{where}: model.vocab", tokens)
     merges: list[tuple[bytes, bytes]] = []
     seen: dict[tuple[bytes, bytes], str] = {}
     model_merges = _expect(model.get("merges"), list, f"{where}: model.merges", "a list")

