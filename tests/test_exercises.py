@@ -12,8 +12,9 @@ import torch
 
 from course_utils import exercises as ex
 from course_utils.exercises.messages import MESSAGES
+from course_utils.exercises.tokenizer_pitfalls import chat_ids
 from exercise_judge import judge
-from course_utils.tokenization import merge
+from course_utils.tokenization import GPT2_SPLIT_PATTERN, merge
 
 
 def good_bpe_encode(text, merges):
@@ -89,6 +90,8 @@ CHECKS = [
     (ex.check_count_pairs, good_count_pairs),
     (ex.check_bpe_encode, good_bpe_encode),
     (ex.check_decode, good_decode),
+    (ex.check_digit_pattern, GPT2_SPLIT_PATTERN.replace(r" ?\p{N}+", r" ?\p{N}")),
+    (ex.check_chat_ids, chat_ids),
     (ex.check_bigram_mle, TINY_BIGRAMS[(".", "the")] / bigram_context_count(".")),
     (ex.check_add_one,
      (TINY_BIGRAMS[("dog", "cat")] + 1) / (bigram_context_count("dog") + len(set(TINY)))),

@@ -30,9 +30,10 @@ FUNCTION_CHECKS = {ex.check_count_pairs, ex.check_bpe_encode, ex.check_decode,
                    ex.check_sliding_window_mask, ex.check_chunked_attention,
                    ex.check_multihead_attention, ex.check_bpe_separator,
                    ex.check_kneser_ney_trigram, ex.check_clip_grad_norm, ex.check_adam_l2_step,
-                   ex.check_min_p_filter, ex.check_beam_step, ex.check_heavy_ball}
+                   ex.check_min_p_filter, ex.check_beam_step, ex.check_heavy_ball,
+                   ex.check_chat_ids}
 NUMBER_CHECKS = set(CHECKS) - FUNCTION_CHECKS - {
-    ex.check_pretokenize, ex.check_attention_weights, ex.check_repetition_penalty,
+    ex.check_pretokenize, ex.check_digit_pattern, ex.check_attention_weights, ex.check_repetition_penalty,
     ex.check_query_weights}
 MEGABYTE = 10**6
 
@@ -213,7 +214,7 @@ ANSWERS = {**VALUES, **FUNCTIONS}
 
 
 def test_the_battery_covers_every_check():
-    assert len(CHECKS) == 38
+    assert len(CHECKS) == 40
     assert len(ANSWERS) >= 70
 
 
@@ -415,8 +416,8 @@ def test_every_message_is_one_line_and_every_code_is_used():
     from course_utils.exercises import answers
 
     sources = "".join(inspect.getsource(m) for m in (
-        ex.tokenization, ex.ngrams, ex.attention, ex.attention_build, ex.training, ex.generation,
-        answers, feedback))
+        ex.tokenization, ex.tokenizer_pitfalls, ex.ngrams, ex.attention, ex.attention_build,
+        ex.training, ex.generation, answers, feedback))
     for code, sentence in MESSAGES["en"].items():
         assert "\n" not in sentence and len(sentence) <= 200, code
         assert f'"{code}"' in sources, f"{code} is never used"

@@ -41,6 +41,7 @@ from course_utils.exercises.ngrams import (check_add_one, check_bigram_mle,
 from course_utils.exercises.tokenization import (check_bpe_encode, check_bpe_separator,
                                                  check_count_pairs, check_decode,
                                                  check_pretokenize, check_utf8_bytes)
+from course_utils.exercises.tokenizer_pitfalls import check_chat_ids, check_digit_pattern
 from course_utils.exercises.training import (check_adam_l2_step, check_bits_per_byte,
                                              check_bowl_lr, check_clip_grad_norm, check_gd_step,
                                              check_heavy_ball, check_initial_loss,
@@ -52,7 +53,7 @@ __all__ = [
     "NOT_ATTEMPTED", "Result", "recording", "set_language",
     # notebook 01
     "check_utf8_bytes", "check_pretokenize", "check_count_pairs", "check_bpe_encode",
-    "check_decode", "check_bpe_separator",
+    "check_decode", "check_bpe_separator", "check_digit_pattern", "check_chat_ids",
     # notebook 02
     "check_bigram_mle", "check_add_one", "check_perplexity", "check_continuation_counts",
     "check_distinct_trigrams", "check_kneser_ney_trigram",

@@ -58,6 +58,31 @@ _ENGLISH = {
                                "to the pair with the smaller ids",
     "bpe_separator.first_difference": "merge {index}: you have {got}, BPETokenizer.train "
                                       "learns {want}",
+    "digit_pattern.correct": "correct: 2026 is now 4 chunks, ' 2', '0', '2', '6'; the rest is "
+                             "cut as GPT-2 cuts it",
+    "digit_pattern.not_a_str": "give the pattern as a str (a regular expression), got {type}",
+    "digit_pattern.invalid": "that is not a valid regular expression: {error}",
+    "digit_pattern.join_back": "your chunks of {text} join back to {joined}: every character "
+                               "must fall in some chunk",
+    "digit_pattern.unicode": "your chunks lose {lost}: Unicode counts them as numbers (\\p{{N}}), "
+                             "but \\d and [0-9] match decimal digits only",
+    "digit_pattern.grouped": "the chunk {chunk} still holds several digits: one digit per chunk",
+    "digit_pattern.gpt4": "the chunk {chunk} groups up to three digits, GPT-4's rule: here "
+                          "each digit is a chunk of its own",
+    "digit_pattern.space": "the space before a number became a chunk of its own: keep it on "
+                           "the first digit (' ?'), as GPT-2 does",
+    "digit_pattern.first_difference": "in {text} you have the chunk {got} where GPT-2's "
+                                      "pattern, one digit a chunk, has {want}",
+    "chat_ids.correct": "correct: the template's 3 markers are special ids; the user's text, "
+                        "even '<|im_end|>', stays plain text",
+    "chat_ids.not_ids": "return a list of int ids, got {got}",
+    "chat_ids.refused": "encode refused special-token text while building the prompt for "
+                        "{text}: allow the template's markers (allowed_special='all') and "
+                        "encode the user's text as plain text (disallowed_special=())",
+    "chat_ids.markers_as_text": "only {count} of the template's 3 markers became special ids: "
+                                "encode the template with allowed_special='all'",
+    "chat_ids.injected": "injection: for {text} your ids hold {count} special tokens, not 3; "
+                         "the user's '<|im_end|>' must stay plain text",
     # ---------------------------------------------------------------- notebook 02
     "bigram_mle.correct":
         "correct: c(. the) / c(. ·) = 2 / 2 = 1: the last '.' ends the corpus, followed by "
