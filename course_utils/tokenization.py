@@ -8,8 +8,9 @@ The course builds byte-level BPE in layers, each module adding one idea to the o
   in one step) and the types of the four parts it holds;
 - `course_utils.regex_tokenizer`: a tokenizer of text (`RegexTokenizer`: split pattern,
   special tokens, train, encode/decode, truncated, save/load);
-- `course_utils.tokenizer_formats` and `.tiktoken_format`: other libraries' files (vocab.json +
-  merges.txt, tokenizer.json, tiktoken's ranks), read into those four parts and written;
+- `course_utils.tokenizer_formats`, `.tokenizer_json` and `.tiktoken_format`: other libraries'
+  files (vocab.json + merges.txt, tokenizer.json, tiktoken's ranks), read into those four parts
+  and written;
 - `course_utils.released_tokenizers`: GPT-2's, SmolLM2's and Qwen's parts, from installed files;
 - this module: `BPETokenizer`, which builds itself from any of them (`from_gpt2`,
   `from_smollm2`, `from_qwen`, `from_vocab_merges`, `from_tokenizer_json`, `from_tiktoken`)
@@ -113,10 +114,11 @@ class BPETokenizer(RegexTokenizer):
     def from_tokenizer_json(cls: type[_Self], path: str | os.PathLike[str]) -> _Self:
         """Return the tokenizer of a Hugging Face tokenizer.json with a byte-level BPE model.
 
-        Its added tokens become special tokens. See `tokenizer_formats.read_tokenizer_json`.
+        Its added tokens become special tokens, and `model.ignore_merges` is kept (a chunk that
+        is a token is taken whole). See `course_utils.tokenizer_json`.
 
         >>> import tempfile
-        >>> from course_utils.tokenizer_formats import write_tokenizer_json
+        >>> from course_utils.tokenizer_json import write_tokenizer_json
         >>> tok = BPETokenizer.train("abcabc ab", 259, progress=False)
         >>> with tempfile.TemporaryDirectory() as d:
         ...     path = write_tokenizer_json(f"{d}/tokenizer.json", tok.vocab, tok.merges,
@@ -125,9 +127,10 @@ class BPETokenizer(RegexTokenizer):
         >>> read.merges, read.special_tokens
         ([(b'a', b'b'), (b'ab', b'c')], {'<|endoftext|>': 258})
         """
-        from course_utils.tokenizer_formats import read_tokenizer_json
+        from course_utils.tokenizer_json import read_tokenizer_json_and_ignore_merges
 
-        return cls._from_parts(lambda: read_tokenizer_json(path), path)
+        parts, ignore_merges = read_tokenizer_json_and_ignore_merges(path)
+        return cls._from_parts(lambda: parts, path, ignore_merges=ignore_merges)
 
     @classmethod
     def from_tiktoken(cls: type[_Self], path: str | os.PathLike[str], *, pattern: str,

@@ -24,8 +24,9 @@ What this adds to a plain `json.dump`:
   is lowercase hex, so an edited file never loads as something else.
 
 Version 1 files, written before the checksum (such as the reference model's tokenizer), still
-load. Left out: compression, and other tokenizer formats (`BPETokenizer.to_hf` writes Hugging
-Face's).
+load. Left out: compression. Other libraries' tokenizer files are read and written by
+`tokenizer_formats` (GPT-2's vocab.json + merges.txt), `tokenizer_json` (Hugging Face's
+tokenizer.json) and `tiktoken_format` (tiktoken's rank files).
 
 >>> import tempfile
 >>> byte_vocab = {b: bytes([b]) for b in range(256)}

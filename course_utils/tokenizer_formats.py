@@ -1,5 +1,6 @@
-"""Hugging Face's tokenizer files, read and written: GPT-2's `vocab.json` + `merges.txt` and
-`tokenizer.json` with a byte-level BPE model. (tiktoken's rank files: `tiktoken_format`.)
+"""Hugging Face's tokenizer files, read and written: GPT-2's `vocab.json` + `merges.txt` here,
+`tokenizer.json` in `tokenizer_json` (its names importable from here too); tiktoken's rank files
+in `tiktoken_format`.
 
 Each reader returns a tokenizer's four parts, `(vocab, merges, special_tokens, pattern)`, the
 arguments of `RegexTokenizer` (`BPETokenizer.from_vocab_merges` and `from_tokenizer_json`), and
@@ -9,13 +10,12 @@ that the readers and Hugging Face's `tokenizers` read back.
 
 - `vocab.json` maps each token, spelled with `bytes_to_unicode` (a token is bytes; JSON holds
   text), to its id; `merges.txt` lists the merges in order, "Ġ t" per line, after an optional
-  "#version" line. Neither says which tokens are special or how text is split.
-- `tokenizer.json` says everything: the BPE model (vocab, merges), the added tokens (read as
-  special tokens: both are matched whole in text) and the split pattern of its pre-tokenizer.
+  "#version" line. Neither says which tokens are special or how text is split. Special tokens
+  are written as their own text ("<pad>", "<my pad>"), as `tokenizers` writes them: a token
+  declared special is read that way.
 
-Left out, refused with NotImplementedError: what the course's BPE cannot represent (normalizers,
-dropout, word prefixes, `ignore_merges`, pre-tokenizers but ByteLevel after an optional Split,
-post-processors that add tokens).
+Left out: the options of Hugging Face's other models (WordPiece, Unigram), which are not
+byte-level BPE.
 
 >>> b2u = bytes_to_unicode()
 >>> "".join(b2u[b] for b in " the".encode())
@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from course_utils.files import check_regular_file, write_atomically
+from course_utils.files import check_regular_file, check_writable_folder, write_atomically
 from course_utils.regex_tokenizer import GPT2_SPLIT_PATTERN
 from course_utils.tokenizer_file import Parts, check_parts, check_special_names
 from course_utils.validation import check_path, short_repr
@@ -38,7 +38,9 @@ from course_utils.validation import check_path, short_repr
 __all__ = ["bytes_to_unicode", "read_vocab_merges", "write_vocab_merges", "read_tokenizer_json",
            "write_tokenizer_json"]
 
-WHOLE_TEXT_PATTERN = r"[\s\S]+"  # ByteLevel without its regex: the whole text is one chunk
+# tokenizer.json's reader and writer live in `tokenizer_json`, which builds on this module.
+_IN_TOKENIZER_JSON = {"read_tokenizer_json", "read_tokenizer_json_and_ignore_merges",
+                      "write_tokenizer_json", "WHOLE_TEXT_PATTERN"}
 _Path = str | os.PathLike[str]
 
 
@@ -127,8 +129,9 @@ def _id(value: Any, where: str) -> int:
     raise ValueError(f"{where} must be an id (an int >= 0), got {short_repr(value)}")
 
 
-def _vocab_from_json(data: Any, where: str, raw: Mapping[int, str] = {}) -> dict[int, bytes]:
-    """{id: bytes} from a JSON object {spelled token: id}; ids in `raw` are written as is."""
+def _vocab_from_json(data: Any, where: str, raw: Collection[str] = ()) -> dict[int, bytes]:
+    """{id: bytes} from a JSON object {spelled token: id}; the keys in `raw` (special tokens)
+    are their own text, as `tokenizers` writes them."""
     _expect(data, dict, where, "an object {token: id}")
     vocab: dict[int, bytes] = {}
     for token, i in data.items():
@@ -136,7 +139,7 @@ def _vocab_from_json(data: Any, where: str, raw: Mapping[int, str] = {}) -> dict
         if i in vocab:
             first = next(t for t, j in data.items() if j == i)
             raise ValueError(f"{where}: tokens {first!r} and {token!r} both have id {i}")
-        vocab[i] = (token.encode("utf-8") if raw.get(i) == token
+        vocab[i] = (token.encode("utf-8") if token in raw
                     else _unspell(token, f"{where}[{token!r}]"))
     return vocab
 
@@ -160,6 +163,8 @@ def read_vocab_merges(vocab_path: _Path, merges_path: _Path, *,
 
     The files do not say which tokens are special, nor the split pattern: `special_tokens`
     names tokens of vocab.json to declare special (GPT-2: ["<|endoftext|>"]), with their ids.
+    Their keys are read as their own text (not in GPT-2's byte alphabet), as `tokenizers`
+    writes them: "<my pad>" is the token b"<my pad>".
 
     >>> from course_utils.data import gpt2_vocab_files
     >>> vocab, merges, specials, _ = read_vocab_merges(*gpt2_vocab_files(),
@@ -167,15 +172,16 @@ def read_vocab_merges(vocab_path: _Path, merges_path: _Path, *,
     >>> len(vocab), merges[0], specials
     (50257, (b' ', b't'), {'<|endoftext|>': 50256})
     """
+    names = check_special_names(special_tokens)
     vocab_path, data = _read_json(vocab_path, "vocab_path")
-    vocab = _vocab_from_json(data, str(vocab_path))
+    vocab = _vocab_from_json(data, str(vocab_path), names)
     tokens = {t: i for i, t in vocab.items()}
     specials = {}
-    for name in check_special_names(special_tokens):
-        if name.encode("utf-8") not in tokens:
+    for name in names:
+        if name not in data:
             raise ValueError(f"special token {name!r} is not in {vocab_path}; declare only "
                              "tokens of the file (add others with add_special_tokens)")
-        specials[name] = tokens[name.encode("utf-8")]
+        specials[name] = data[name]
     merges_path, text = _read_text(merges_path, "merges_path")
     merges: list[tuple[bytes, bytes]] = []
     seen: dict[tuple[bytes, bytes], str] = {}
@@ -197,7 +203,8 @@ def read_vocab_merges(vocab_path: _Path, merges_path: _Path, *,
 
 def write_vocab_merges(directory: _Path, vocab: Mapping[int, bytes],
                        merges: Sequence[tuple[bytes, bytes]]) -> tuple[Path, Path]:
-    """Write `directory/vocab.json` and `directory/merges.txt`; return their paths.
+    """Write `directory/vocab.json` and `directory/merges.txt` (creating `directory` if
+    needed); return their paths.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -206,136 +213,19 @@ def write_vocab_merges(directory: _Path, vocab: Mapping[int, bytes],
     ...     read_vocab_merges(*paths)[1], paths[1].read_text()
     ([(b' ', b't')], '#version: 0.2\\nĠ t\\n')
     """
-    directory = check_path("directory", directory)
     vocab, merges, _, _ = check_parts(vocab, merges, None, GPT2_SPLIT_PATTERN)
+    directory = check_writable_folder(check_path("directory", directory), "tokenizer folder")
     spelled = {_spell(t): i for i, t in sorted(vocab.items())}
     lines = ["#version: 0.2", *(f"{_spell(a)} {_spell(b)}" for a, b in merges)]
     return (write_atomically(directory / "vocab.json", json.dumps(spelled, ensure_ascii=False)),
             write_atomically(directory / "merges.txt", "\n".join(lines) + "\n"))
 
 
-_BPE_OPTIONS = {  # model options that change what BPE does, with the values that do not
-    "dropout": (None,), "continuing_subword_prefix": (None, ""), "end_of_word_suffix": (None, ""),
-    "byte_fallback": (None, False), "ignore_merges": (None, False),
-}
+def __getattr__(name: str) -> object:
+    """tokenizer.json's names, imported from `tokenizer_json` on first use (it builds on this
+    module, so importing it at the top would be circular)."""
+    if name in _IN_TOKENIZER_JSON:
+        from course_utils import tokenizer_json
 
-
-def _pattern(pre: Any, where: str) -> str:
-    """The split pattern of a byte-level pre-tokenizer (NotImplementedError for others)."""
-    sequence = isinstance(pre, dict) and pre.get("type") == "Sequence"
-    steps = pre.get("pretokenizers") if sequence else [None, pre]
-    split, byte_level = steps if isinstance(steps, list) and len(steps) == 2 else (None, None)
-    if not (isinstance(byte_level, dict) and byte_level.get("type") == "ByteLevel"):
-        raise NotImplementedError(f"{where} is {short_repr(pre)}: only ByteLevel, alone or after "
-                                  "a Split, makes a byte-level tokenizer the course can read")
-    if byte_level.get("add_prefix_space"):
-        raise NotImplementedError(f"{where}: ByteLevel adds a space before the text "
-                                  "(add_prefix_space), which the course's tokenizer does not")
-    use_regex = byte_level.get("use_regex", True)
-    if split is None:
-        return GPT2_SPLIT_PATTERN if use_regex else WHOLE_TEXT_PATTERN
-    regex = split.get("pattern", {}).get("Regex") if isinstance(split, dict) else None
-    if (use_regex or not isinstance(regex, str) or split.get("type") != "Split"
-            or split.get("behavior") != "Isolated" or split.get("invert")):
-        raise NotImplementedError(f"{where} is {short_repr(pre, 200)}: the course reads a Split "
-                                  "on a Regex (behavior Isolated, not inverted), then ByteLevel "
-                                  "with use_regex false")
-    return regex
-
-
-def read_tokenizer_json(path: _Path) -> Parts:
-    """Return the parts of a Hugging Face `tokenizer.json` with a byte-level BPE model, checked.
-
-    Added tokens become special tokens (both are matched whole in text); the pattern is the
-    pre-tokenizer's (GPT-2's for a plain ByteLevel).
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
-    ...     vocab = {i: bytes([i]) for i in range(256)} | {256: b"ab", 257: b"<|end|>"}
-    ...     path = write_tokenizer_json(f"{d}/tokenizer.json", vocab, [(b"a", b"b")],
-    ...                                 {"<|end|>": 257}, GPT2_SPLIT_PATTERN)
-    ...     read_tokenizer_json(path)[1:3]
-    ([(b'a', b'b')], {'<|end|>': 257})
-    """
-    path, data = _read_json(path, "path")
-    where = str(path)
-    _expect(data, dict, where, "a JSON object")
-    model = _expect(data.get("model"), dict, f"{where}: model", "an object")
-    if model.get("type") != "BPE":
-        raise NotImplementedError(f"{where}: model.type is {short_repr(model.get('type'))}; the "
-                                  "course reads byte-level BPE models only (\"BPE\")")
-    for key, neutral in _BPE_OPTIONS.items():
-        if model.get(key) not in neutral:
-            raise NotImplementedError(f"{where}: model.{key} is {short_repr(model[key])}; the "
-                                      f"course's BPE has no such option (expected {neutral[-1]})")
-    if data.get("normalizer") is not None:
-        raise NotImplementedError(f"{where}: normalizer is {short_repr(data['normalizer'])}; the "
-                                  "course's tokenizer does not change text before splitting it")
-    post = data.get("post_processor")
-    if post is not None and post.get("type") != "ByteLevel" and not (
-            post.get("type") == "TemplateProcessing" and len(post.get("single", [])) == 1):
-        raise NotImplementedError(f"{where}: post_processor {short_repr(post)} adds tokens to "
-                                  "each encoding, which the course's encode does not")
-    pattern = _pattern(data.get("pre_tokenizer"), f"{where}: pre_tokenizer")
-
-    specials: dict[str, int] = {}
-    added = _expect(data.get("added_tokens", []), list, f"{where}: added_tokens", "a list")
-    for k, entry in enumerate(added):
-        key = f"{where}: added_tokens[{k}]"
-        _expect(entry, dict, key, "an object {id, content, special, ...}")
-        name = _expect(entry.get("content"), str, f"{key}.content", "a non-empty string")
-        if not name or name in specials:
-            raise ValueError(f"{key}.content must be a new, non-empty name, got {name!r}")
-        if any(entry.get(flag) for flag in ("lstrip", "rstrip", "single_word")):
-            raise NotImplementedError(f"{key}: {name!r} strips spaces or matches single words "
-                                      "only; the course matches special tokens exactly")
-        specials[name] = _id(entry.get("id"), f"{key}.id")
-    vocab = _vocab_from_json(model.get("vocab"), f"{where}: model.vocab",
-                             {i: name for name, i in specials.items()})
-    for name, i in specials.items():
-        if vocab.setdefault(i, name.encode("utf-8")) != name.encode("utf-8"):
-            raise ValueError(f"{where}: added token {name!r} has id {i}, which model.vocab gives "
-                             f"to {_spell(vocab[i])!r}")
-    tokens = {t: i for i, t in vocab.items()}
-    merges: list[tuple[bytes, bytes]] = []
-    seen: dict[tuple[bytes, bytes], str] = {}
-    model_merges = _expect(model.get("merges"), list, f"{where}: model.merges", "a list")
-    for k, merge in enumerate(model_merges):
-        key = f"{where}: model.merges[{k}]"
-        parts = merge.split(" ") if isinstance(merge, str) else merge
-        if not (isinstance(parts, list) and len(parts) == 2):
-            raise ValueError(f"{key} must be \"a b\" or [a, b], got {short_repr(merge)}")
-        pair = (_unspell(parts[0], key), _unspell(parts[1], key))
-        _check_merge(key, pair, tokens, seen)
-        merges.append(pair)
-    return vocab, merges, specials, pattern
-
-
-def write_tokenizer_json(path: _Path, vocab: Mapping[int, bytes],
-                         merges: Sequence[tuple[bytes, bytes]],
-                         special_tokens: Mapping[str, int] | None, pattern: str) -> Path:
-    """Write a `tokenizer.json` that `tokenizers.Tokenizer.from_file` and `read_tokenizer_json`
-    read; return its path. (The doctest of `read_tokenizer_json` writes one.)"""
-    vocab, merges, specials, pattern = check_parts(vocab, merges, special_tokens, pattern)
-    special_ids = set(specials.values())
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                  "use_regex": pattern == GPT2_SPLIT_PATTERN}
-    pre = byte_level if pattern == GPT2_SPLIT_PATTERN else {"type": "Sequence", "pretokenizers": [
-        {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated", "invert": False},
-        byte_level]}
-    data = {
-        "version": "1.0", "truncation": None, "padding": None,
-        "added_tokens": [{"id": i, "content": name, "single_word": False, "lstrip": False,
-                          "rstrip": False, "normalized": False, "special": True}
-                         for name, i in specials.items()],
-        "normalizer": None, "pre_tokenizer": pre, "post_processor": None,
-        "decoder": dict(byte_level, use_regex=True),
-        "model": {"type": "BPE", "dropout": None, "unk_token": None,
-                  "continuing_subword_prefix": None, "end_of_word_suffix": None,
-                  "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
-                  "vocab": {_spell(t): i for i, t in sorted(vocab.items())
-                            if i not in special_ids},
-                  "merges": [[_spell(a), _spell(b)] for a, b in merges]},
-    }
-    return write_atomically(check_path("path", path),
-                            json.dumps(data, ensure_ascii=False, indent=1))
+        return getattr(tokenizer_json, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

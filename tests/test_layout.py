@@ -31,9 +31,9 @@ ORDER = [
     ("bpe", 1), ("merge_table", 1), ("tokenizer_file", 1), ("special_tokens", 1),
     ("pretokenize", 1),
     ("tokenizer_training", 1), ("regex_tokenizer", 1), ("tokenizer_formats", 1),
-    ("tiktoken_format", 1), ("released_tokenizers", 1), ("tokenization", 1),
-    ("tokenizer_pitfalls", 1), ("undertrained_tokens", 1), ("exercises.tokenization", 1),
-    ("exercises.tokenizer_pitfalls", 1),
+    ("tokenizer_json", 1), ("tiktoken_format", 1), ("released_tokenizers", 1),
+    ("tokenization", 1), ("tokenizer_pitfalls", 1), ("undertrained_tokens", 1),
+    ("exercises.tokenization", 1), ("exercises.tokenizer_pitfalls", 1),
     ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2), ("exercises.ngrams", 2),
     ("attention", 3), ("multihead", 3), ("model", 3), ("exercises.attention", 3),
     ("exercises.attention_build", 3),
@@ -44,7 +44,8 @@ ORDER = [
 ]
 # Names kept importable where an earlier version of the course put them, from a module that
 # comes later in ORDER (importing it at the top would be circular): loaded on first use.
-LATE_RE_EXPORTS = {("attention", "multihead")}  # attention.MultiHeadAttention
+# attention.MultiHeadAttention; tokenizer_formats.read_tokenizer_json and its kin
+LATE_RE_EXPORTS = {("attention", "multihead"), ("tokenizer_formats", "tokenizer_json")}
 RANK = {name: rank for rank, (name, _) in enumerate(ORDER)}
 TAUGHT_IN = dict(ORDER)
 

@@ -15,6 +15,7 @@ from course_utils import released_tokenizers as released
 from course_utils.data import gpt2_vocab_files, smollm2_gguf_path
 from course_utils.regex_tokenizer import ENDOFTEXT
 from course_utils.tokenization import BPETokenizer
+from course_utils.tokenizer_json import write_tokenizer_json
 from parity_lines import parity_lines
 
 # The same examples on every run, no example database in the working directory.
@@ -47,6 +48,20 @@ def first_mismatches(lines, expected, actual, n=3):
 
 def course_ids(tok: BPETokenizer, lines: list[str]) -> list[list[int]]:
     return [tok.encode(line, allowed_special="all") for line in lines]
+
+
+def written_and_read_by_tokenizers(tok: BPETokenizer, folder, **options):
+    """`tokenizers`' Tokenizer of the tokenizer.json that write_tokenizer_json writes, and the
+    file's path."""
+    from tokenizers import Tokenizer
+
+    path = write_tokenizer_json(folder / "tokenizer.json", tok.vocab, tok.merges,
+                                tok.special_tokens, tok.pattern, **options)
+    return Tokenizer.from_file(str(path)), path
+
+
+def hf_ids(hf, lines: list[str]) -> list[list[int]]:
+    return [encoding.ids for encoding in hf.encode_batch(lines)]
 
 
 # ------------------------------------------------------------------------------ GPT-2
@@ -103,6 +118,13 @@ def test_gpt2_tokenizer_json_of_transformers_is_read(gpt2, tmp_path):
         str(path))
     tok = BPETokenizer.from_tokenizer_json(path)
     assert (tok.vocab, tok.merges, tok.pattern) == (gpt2.vocab, gpt2.merges, gpt2.pattern)
+
+
+def test_gpt2_tokenizer_json_written_gives_gpt2s_ids_in_tokenizers(gpt2, tmp_path, lines):
+    hf, _ = written_and_read_by_tokenizers(gpt2, tmp_path)
+    assert hf.encode(f"Hello{ENDOFTEXT} world").ids == [15496, 50256, 995]
+    some = lines[:2000]
+    assert first_mismatches(some, hf_ids(hf, some), course_ids(gpt2, some)) == []
 
 
 @SETTINGS
@@ -187,6 +209,16 @@ def test_smollm2_tokenizer_json_written_by_transformers_reads_as_the_gguf(smollm
 
 
 @pytest.mark.slow
+def test_smollm2_tokenizer_json_written_gives_its_ids_in_tokenizers(smollm2, tmp_path, lines):
+    hf, _ = written_and_read_by_tokenizers(smollm2, tmp_path)
+    text = "<|im_start|>user hi<|im_end|>"
+    assert hf.encode(text).ids == smollm2.encode(text, allowed_special="all") == [1, 4093,
+                                                                                 15876, 2]
+    some = without_untokened_bytes(smollm2, lines[:2000])
+    assert first_mismatches(some, hf_ids(hf, some), course_ids(smollm2, some)) == []
+
+
+@pytest.mark.slow
 @SETTINGS
 @given(text=TEXTS)
 def test_smollm2_ids_equal_transformers_on_generated_text(text, smollm2, smollm2_hf):
@@ -260,3 +292,18 @@ def test_qwen_orphan_tokens_are_taken_whole_as_tiktoken_does(qwen):
         assert merges_only.encode_ordinary("\n新加坡")[1:] != [109160]
 
 
+@pytest.mark.slow
+def test_qwen3_6_tokenizer_json_with_ignore_merges_gives_tiktokens_ids(qwen, tmp_path, lines):
+    # Written with ignore_merges, the file gives tiktoken's ids in `tokenizers` and read back
+    # by the course; the special tokens keep their ids.
+    name, tok, reference = qwen
+    if name != "qwen3.6":
+        pytest.skip("Qwen3.6's orphan tokens need ignore_merges; Qwen's have none")
+    hf, path = written_and_read_by_tokenizers(tok, tmp_path, ignore_merges=True)
+    read = BPETokenizer.from_tokenizer_json(path)
+    assert read.ignore_merges and read.special_tokens == tok.special_tokens
+    some = ["俱乐部", "\n新加坡", "新加坡的俱乐部", "<|im_start|>user 你好<|im_end|>", *lines[:1000]]
+    expected = reference.encode_batch(some, allowed_special="all")
+    assert len(expected[0]) == 1 and expected[1] == [198, 109160]  # orphan tokens, whole
+    assert first_mismatches(some, expected, hf_ids(hf, some)) == []
+    assert first_mismatches(some, expected, course_ids(read, some)) == []

@@ -19,6 +19,7 @@ from course_utils.tokenization import BPETokenizer
 from course_utils.tokenizer_formats import (WHOLE_TEXT_PATTERN, bytes_to_unicode,
                                             read_tokenizer_json, read_vocab_merges,
                                             write_tokenizer_json, write_vocab_merges)
+from course_utils.tokenizer_json import read_tokenizer_json_and_ignore_merges
 
 TEXT = ("It was the best of times, it was the worst of times; 1234 apples cost $5.99.\n"
         "床前明月光，疑是地上霜。 don't  stop\t\tbelieving 👋🏽") * 3
@@ -49,6 +50,34 @@ def test_vocab_merges_round_trip(tok, tmp_path):
     assert read_vocab_merges(vocab_path, merges_path)[1] == tok.merges
 
 
+def test_vocab_merges_writer_creates_its_folder(tok, tmp_path):
+    folder = tmp_path / "new" / "tokenizer"
+    paths = write_vocab_merges(folder, tok.vocab, tok.merges)
+    assert paths == (folder / "vocab.json", folder / "merges.txt")
+    assert read_vocab_merges(*paths)[:2] == (tok.vocab, tok.merges)
+
+
+def test_vocab_json_of_tokenizers_with_special_tokens_outside_the_byte_alphabet(tmp_path):
+    # `tokenizers` writes special tokens into vocab.json as their own text, not in GPT-2's
+    # byte alphabet: declared special, they are read that way.
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    names = ["‹｜end｜>", "<my pad>"]
+    hf = Tokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    hf.train_from_iterator([TEXT], trainers.BpeTrainer(
+        vocab_size=300, special_tokens=names, show_progress=False,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    paths = hf.model.save(str(tmp_path))
+    vocab, merges, specials, _ = read_vocab_merges(*paths, special_tokens=names)
+    assert specials == {"‹｜end｜>": 0, "<my pad>": 1}
+    assert vocab[0] == "‹｜end｜>".encode() and vocab[1] == b"<my pad>"
+    course = BPETokenizer(vocab, merges, specials)
+    for text in [*SAMPLES, "a<my pad>b ‹｜end｜>"]:
+        assert course.encode(text, allowed_special="all") == hf.encode(text).ids
+
+
 def test_vocab_merges_read_by_transformers(tok, tmp_path):
     from transformers import GPT2TokenizerFast
 
@@ -76,6 +105,52 @@ def test_tokenizer_json_round_trip_and_read_by_tokenizers(tok, tmp_path, pattern
     course = BPETokenizer(tok.vocab, tok.merges, tok.special_tokens, pattern)
     for text in [*SAMPLES, f"a{ENDOFTEXT}b<|pad|>"]:
         assert hf.encode(text).ids == course.encode(text, allowed_special="all")
+
+
+def test_tokenizer_json_special_tokens_keep_their_ids_in_tokenizers(tmp_path):
+    # Sparse ids, special tokens first and in a gap: `tokenizers` must find each special token
+    # in model.vocab, else it gives it a new id after the others.
+    from tokenizers import Tokenizer
+
+    vocab = {10 + 2 * b: bytes([b]) for b in range(256)} | {600: b"ab", 900: b" ab"}
+    specials = {"<|im_start|>": 0, "<my pad>": 5, ENDOFTEXT: 700}
+    merges = [(b"a", b"b"), (b" ", b"ab")]
+    path = write_tokenizer_json(tmp_path / "tokenizer.json", vocab, merges, specials,
+                                GPT2_SPLIT_PATTERN)
+    model_vocab = json.loads(path.read_text(encoding="utf-8"))["model"]["vocab"]
+    assert {name: model_vocab[name] for name in specials} == specials
+    course = BPETokenizer(*read_tokenizer_json(path))
+    assert course.special_tokens == specials
+    hf = Tokenizer.from_file(str(path))
+    text = "<|im_start|>user ab<my pad>x ab<|endoftext|>"
+    assert hf.encode(text).ids == course.encode(text, allowed_special="all")
+    assert hf.encode(text).ids[:1] == [0] and 5 in hf.encode(text).ids
+    with pytest.raises(ValueError, match=r"ids 74 and 999 would both be written 'Ġ'"):
+        write_tokenizer_json(tmp_path / "t.json", vocab, [], {"Ġ": 999}, GPT2_SPLIT_PATTERN)
+
+
+def test_tokenizer_json_ignore_merges_round_trip(tmp_path):
+    # "abc" is a token that the merges never build (ab then c: no merge (ab, c)): with
+    # ignore_merges a chunk "abc" is taken whole, in `tokenizers` and in the course alike.
+    from tokenizers import Tokenizer
+
+    vocab = {b: bytes([b]) for b in range(256)} | {256: b"ab", 257: b"abc"}
+    path = write_tokenizer_json(tmp_path / "tokenizer.json", vocab, [(b"a", b"b")], {},
+                                GPT2_SPLIT_PATTERN, ignore_merges=True)
+    parts, ignore_merges = read_tokenizer_json_and_ignore_merges(path)
+    assert parts == (vocab, [(b"a", b"b")], {}, GPT2_SPLIT_PATTERN) and ignore_merges
+    course = BPETokenizer.from_tokenizer_json(path)
+    assert course.ignore_merges
+    hf = Tokenizer.from_file(str(path))
+    for text in ["abc", "abcd abc", "ab c"]:
+        assert course.encode(text) == hf.encode(text).ids
+    assert course.encode("abc abcd") == [257, 32, 256, 99, 100]
+    with pytest.raises(NotImplementedError, match=r"ignore_merges is true .*\.from_tokenizer_json"):
+        read_tokenizer_json(path)
+    plain = write_tokenizer_json(tmp_path / "plain.json", vocab, [(b"a", b"b")], {},
+                                 GPT2_SPLIT_PATTERN)
+    assert not BPETokenizer.from_tokenizer_json(plain).ignore_merges
+    assert Tokenizer.from_file(str(plain)).encode("abc").ids == [256, 99]
 
 
 def test_tokenizer_json_written_by_tokenizers_is_read(tok, tmp_path):
@@ -223,7 +298,10 @@ JSON_EDITS = {  # what is done to tokenizer.json -> (error type, what the error 
     "dropout": (model("dropout", 0.1), NotImplementedError, r"model.dropout is 0.1"),
     "word suffix": (model("end_of_word_suffix", "</w>"), NotImplementedError,
                     r"model.end_of_word_suffix is '</w>'"),
-    "ignore_merges": (model("ignore_merges", True), NotImplementedError, r"ignore_merges"),
+    "ignore_merges": (model("ignore_merges", True), NotImplementedError,
+                      r"model.ignore_merges is true .* BPETokenizer.from_tokenizer_json"),
+    "ignore_merges a string": (model("ignore_merges", "yes"), ValueError,
+                               r"model.ignore_merges must be true or false, got 'yes'"),
     "normalizer": (lambda d: d.update(normalizer={"type": "NFC"}), NotImplementedError,
                    r"normalizer is \{'type': 'NFC'\}"),
     "no ByteLevel": (lambda d: d.update(pre_tokenizer={"type": "Whitespace"}),
@@ -237,8 +315,40 @@ JSON_EDITS = {  # what is done to tokenizer.json -> (error type, what the error 
         NotImplementedError, r"post_processor .* adds tokens"),
     "lstrip": (lambda d: d["added_tokens"][0].update(lstrip=True), NotImplementedError,
                r"added_tokens\[0\]: '<\|endoftext\|>' strips spaces"),
-    "added id taken": (lambda d: d["added_tokens"][0].update(id=300), ValueError,
+    "added id taken": (lambda d: (d["added_tokens"][0].update(id=300),
+                                  d["model"]["vocab"].pop(ENDOFTEXT)), ValueError,
                        r"added token '<\|endoftext\|>' has id 300, which model.vocab gives to"),
+    "added id not model's": (lambda d: d["added_tokens"][0].update(id=300), ValueError,
+                             r"added token '<\|endoftext\|>' has id 300, but model.vocab gives "
+                             r"it id \d+"),
+    "added lstrip a string": (lambda d: d["added_tokens"][0].update(lstrip="no"), ValueError,
+                              r"added_tokens\[0\].lstrip must be true or false, got 'no'"),
+    "post_processor a string": (lambda d: d.update(post_processor="oops"), ValueError,
+                                r"post_processor must be an object \{\"type\": ...\}"),
+    "post_processor without type": (lambda d: d.update(post_processor={"single": []}),
+                                    ValueError, r"post_processor.type must be a string"),
+    "post_processor adds a token only": (lambda d: d.update(post_processor={
+        "type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<|pad|>"}}]}),
+        NotImplementedError, r"post_processor .* adds tokens"),
+    "post_processor processors not a list": (lambda d: d.update(post_processor={
+        "type": "Sequence", "processors": "x"}), ValueError,
+        r"post_processor.processors must be a list"),
+    "pre_tokenizer a list": (lambda d: d.update(pre_tokenizer=[1]), ValueError,
+                             r"pre_tokenizer must be an object"),
+    "pretokenizers not a list": (lambda d: d["pre_tokenizer"].update(pretokenizers=5),
+                                 ValueError, r"pre_tokenizer.pretokenizers must be a list, got 5"),
+    "Split pattern a string": (lambda d: d["pre_tokenizer"]["pretokenizers"][0].update(
+        pattern="x"), ValueError, r"pretokenizers\[0\].pattern must be an object"),
+    "Split pattern Regex a number": (lambda d: d["pre_tokenizer"]["pretokenizers"][0].update(
+        pattern={"Regex": 5}), ValueError, r"pretokenizers\[0\].pattern.Regex must be a string"),
+    "Split on a String": (lambda d: d["pre_tokenizer"]["pretokenizers"][0].update(
+        pattern={"String": " "}), NotImplementedError, r"pattern is \{'String': ' '\}"),
+    "Split step a string": (lambda d: d["pre_tokenizer"]["pretokenizers"].__setitem__(0, "Split"),
+                            ValueError, r"pretokenizers\[0\] must be an object"),
+    "use_regex a string": (lambda d: d["pre_tokenizer"]["pretokenizers"][1].update(
+        use_regex="false"), ValueError,
+        r"pretokenizers\[1\].use_regex must be true or false, got 'false'"),
+    "model.vocab a list": (model("vocab", []), ValueError, r"model.vocab must be an object"),
     "added name twice": (lambda d: d["added_tokens"][1].update(content=ENDOFTEXT), ValueError,
                          r"added_tokens\[1\].content must be a new"),
     "merge as a number": (lambda d: d["model"]["merges"].insert(3, 7), ValueError,
