@@ -66,6 +66,19 @@ def apply_merges(ids: list[int], ranks: Mapping[Pair, tuple[int, int]]) -> list[
     return ids
 
 
+def _join(tok: list[int], after: list[int], before: list[int], i: int, new: int
+          ) -> tuple[tuple[int, Pair], tuple[int, Pair]]:
+    """Merge the token at position i with the next one into `new`, in the linked list; return
+    the two pairs that now meet the new token, each with its position (-1: no neighbour)."""
+    j = after[i]
+    tok[i], tok[j] = new, -1
+    k = after[i] = after[j]
+    if k >= 0:
+        before[k] = i
+    h = before[i]
+    return (i if k >= 0 else -1, (new, tok[k])), (h, (tok[h], new))
+
+
 def _merge_by_rank(ids: list[int], ranks: Mapping[Pair, tuple[int, int]]) -> list[int] | None:
     """Long chunks, when every merge makes pairs of higher rank (else None): each rank's
     positions are merged left to right, ranks in increasing order."""
@@ -85,13 +98,7 @@ def _merge_by_rank(ids: list[int], ranks: Mapping[Pair, tuple[int, int]]) -> lis
             # Outdated if either side has merged since (a position's token only grows).
             if j < 0 or (r := rank_of((tok[i], tok[j]))) is None or r[0] != rank:
                 continue
-            new = tok[i] = r[1]
-            tok[j] = -1
-            k = after[i] = after[j]
-            if k >= 0:
-                before[k] = i
-            for pos, pair in ((i if k >= 0 else -1, (new, tok[k])),
-                              (before[i], (tok[before[i]], new))):
+            for pos, pair in _join(tok, after, before, i, r[1]):
                 if pos < 0 or (r := rank_of(pair)) is None:  # pos -1: no neighbour there
                     continue
                 if r[0] <= rank:
@@ -114,13 +121,7 @@ def _merge_with_heap(ids: list[int], ranks: Mapping[Pair, tuple[int, int]]) -> l
         j = after[i]
         if tok[i] < 0 or j < 0 or (r := ranks.get((tok[i], tok[j]))) is None or r[0] != rank:
             continue
-        new = tok[i] = r[1]
-        tok[j] = -1
-        k = after[i] = after[j]
-        if k >= 0:
-            before[k] = i
-        for pos, pair in ((i if k >= 0 else -1, (new, tok[k])),
-                          (before[i], (tok[before[i]], new))):
+        for pos, pair in _join(tok, after, before, i, r[1]):
             if pos >= 0 and (r := ranks.get(pair)) is not None:
                 heapq.heappush(heap, (r[0], pos))
     return [t for t in tok if t >= 0]
