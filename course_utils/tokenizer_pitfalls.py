@@ -24,8 +24,8 @@ import regex
 from course_utils.progress import progress_bar
 from course_utils.validation import check_int, check_str, short_repr
 
-__all__ = ["MODERN_ZH", "MODERN_EN", "POLICIES", "token_pieces", "digit_tokens", "split_shapes",
-           "column_alignment", "space_before_words", "reversal_costs", "injection_outcomes",
+__all__ = ["MODERN_ZH", "MODERN_EN", "POLICIES", "pad", "token_pieces", "digit_tokens",
+           "split_shapes", "column_alignment", "space_before_words", "reversal_costs", "injection_outcomes",
            "language_costs", "whole_token_chars", "glued_chunks", "glued_tokens"]
 
 MODERN_ZH = (
@@ -83,6 +83,21 @@ def _bar(items: Sequence[Any], desc: str, progress: bool) -> Iterable[Any]:
         for item in items:
             yield item
             bar.update()
+
+
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """`text` padded with spaces to `width` columns of a terminal, where a wide character
+    (Chinese, full-width punctuation) takes two; `right=True` aligns it to the right.
+
+    >>> pad("草莓", 6) + "|", pad("ab", 4, right=True)
+    ('草莓  |', '  ab')
+    """
+    import unicodedata
+
+    columns = sum(1 + (unicodedata.east_asian_width(ch) in "WF")
+                  for ch in check_str("text", text))
+    fill = " " * max(check_int("width", width, minimum=0) - columns, 0)
+    return fill + text if right else text + fill
 
 
 def token_pieces(tok: Tokenizer, text: str) -> list[str]:

@@ -150,3 +150,9 @@ def test_the_modern_prose_is_a_translation_pair_with_latin_and_digits():
     for word in ("App", "ChatGPT", "12", "28", "19"):
         assert word in tp.MODERN_ZH and word in tp.MODERN_EN
     assert tp.MODERN_ZH.count("\n") == tp.MODERN_EN.count("\n") == 2
+
+
+def test_pad_counts_a_chinese_character_as_two_columns():
+    assert tp.pad("宋词 poems", 12) == "宋词 poems  "
+    assert tp.pad("，", 3, right=True) == " ，"
+    assert tp.pad("too long", 3) == "too long"
