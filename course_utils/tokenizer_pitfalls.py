@@ -24,8 +24,8 @@ import regex
 from course_utils.progress import progress_bar
 from course_utils.validation import check_int, check_str, short_repr
 
-__all__ = ["MODERN_ZH", "MODERN_EN", "POLICIES", "token_pieces", "digit_tokens", "split_shapes",
-           "column_alignment", "space_before_words", "reversal_costs", "injection_outcomes",
+__all__ = ["MODERN_ZH", "MODERN_EN", "POLICIES", "pad", "token_pieces", "digit_tokens",
+           "split_shapes", "column_alignment", "space_before_words", "reversal_costs", "injection_outcomes",
            "language_costs", "whole_token_chars", "glued_chunks", "glued_tokens"]
 
 MODERN_ZH = (
@@ -85,6 +85,21 @@ def _bar(items: Sequence[Any], desc: str, progress: bool) -> Iterable[Any]:
             bar.update()
 
 
+def pad(text: str, width: int, *, right: bool = False) -> str:
+    """`text` padded with spaces to `width` columns of a terminal, where a wide character
+    (Chinese, full-width punctuation) takes two; `right=True` aligns it to the right.
+
+    >>> pad("草莓", 6) + "|", pad("ab", 4, right=True)
+    ('草莓  |', '  ab')
+    """
+    import unicodedata
+
+    columns = sum(1 + (unicodedata.east_asian_width(ch) in "WF")
+                  for ch in check_str("text", text))
+    fill = " " * max(check_int("width", width, minimum=0) - columns, 0)
+    return fill + text if right else text + fill
+
+
 def token_pieces(tok: Tokenizer, text: str) -> list[str]:
     """Each token of `text` as readable text (bytes that are not whole characters as \\x..).
 
@@ -142,7 +157,7 @@ def split_shapes(tok: Tokenizer, num_digits: int, *, samples: int = 1000, seed: 
 
 def column_alignment(tok: Tokenizer, num_digits: int, *, samples: int = 1000, seed: int = 0
                      ) -> float:
-    """The share of `samples` random sums "a + b = c" (a, b of `num_digits` digits) whose three
+    """The share of `samples` random sums " a + b = c" (a, b of `num_digits` digits) whose three
     numbers are cut into tokens at the same columns (units, tens, ...), counted from the right:
     the condition for adding token by token as one adds by hand, column by column.
 
@@ -155,28 +170,32 @@ def column_alignment(tok: Tokenizer, num_digits: int, *, samples: int = 1000, se
     aligned = 0
     for _ in range(check_int("samples", samples, minimum=1)):
         a, b = (rng.randrange(10 ** (num_digits - 1), 10**num_digits) for _ in range(2))
-        cut_a, cut_b, cut_c = _cuts(tok, f"{a} + {b} = {a + b}")
+        cut_a, cut_b, cut_c = _cuts(tok, f" {a} + {b} = {a + b}")  # each after a space
         aligned += cut_a == cut_b == {c for c in cut_c if c < num_digits}
     return aligned / samples
 
 
+_SPACED, _AFTER_SPACE, _AFTER_OTHER = ("space + letter", "letter after a lone space",
+                                       "letter after another token")
+
+
 def space_before_words(tok: Tokenizer, text: str) -> dict[str, int]:
-    """In the tokens of `text`: how many words (tokens starting with a letter, or with a space
-    and a letter) carry their leading space, and how many follow a token that is a lone space —
-    what a prompt ending in a space asks the model to continue.
+    """Counts of the tokens of `text` that start with a letter or with a space and a letter:
+    "space + letter" (a word with its space, " word"), "letter after a lone space" (what a
+    prompt ending in a space asks the model to continue) and "letter after another token"
+    (second pieces of split words, words after a newline or a mark, the text's first word).
 
     >>> from course_utils.tokenization import BPETokenizer
     >>> space_before_words(BPETokenizer.from_gpt2(), "a cat  sat")
-    {'word with its space': 2, 'word after a lone space': 0, 'word without a space': 1}
+    {'space + letter': 2, 'letter after a lone space': 0, 'letter after another token': 1}
     """
     tokens = [tok.vocab[i] for i in _check_tok(tok).encode_ordinary(check_str("text", text))]
-    counts = dict.fromkeys(("word with its space", "word after a lone space",
-                            "word without a space"), 0)
+    counts = dict.fromkeys((_SPACED, _AFTER_SPACE, _AFTER_OTHER), 0)
     for previous, token in zip([b""] + tokens, tokens):
         if regex.match(r" \p{L}", word := token.decode("utf-8", "ignore")):
-            counts["word with its space"] += 1
+            counts[_SPACED] += 1
         elif regex.match(r"\p{L}", word):
-            counts["word after a lone space" if previous == b" " else "word without a space"] += 1
+            counts[_AFTER_SPACE if previous == b" " else _AFTER_OTHER] += 1
     return counts
 
 

@@ -46,7 +46,7 @@ def test_a_bytes_only_tokenizer_measures_as_worked_out_by_hand():
     assert tp.whole_token_chars(tok, "好好学习") == {
         "distinct": 3, "whole": 0, "share of uses": 0.0, "examples": ""}
     assert tp.space_before_words(tok, "a b") == {
-        "word with its space": 0, "word after a lone space": 1, "word without a space": 1}
+        "space + letter": 0, "letter after a lone space": 1, "letter after another token": 1}
 
 
 def test_gpt2_cuts_numbers_at_columns_that_change_from_number_to_number():
@@ -80,8 +80,8 @@ def test_case_and_the_leading_space_give_different_ids():
 
 def test_words_almost_never_follow_a_lone_space():
     counts = tp.space_before_words(gpt2(), "To be, or not to be:  that is the question.")
-    assert counts == {"word with its space": 9, "word after a lone space": 0,
-                      "word without a space": 1}
+    assert counts == {"space + letter": 9, "letter after a lone space": 0,
+                      "letter after another token": 1}
 
 
 def test_reversed_words_cost_more_tokens():
@@ -150,3 +150,9 @@ def test_the_modern_prose_is_a_translation_pair_with_latin_and_digits():
     for word in ("App", "ChatGPT", "12", "28", "19"):
         assert word in tp.MODERN_ZH and word in tp.MODERN_EN
     assert tp.MODERN_ZH.count("\n") == tp.MODERN_EN.count("\n") == 2
+
+
+def test_pad_counts_a_chinese_character_as_two_columns():
+    assert tp.pad("宋词 poems", 12) == "宋词 poems  "
+    assert tp.pad("，", 3, right=True) == " ，"
+    assert tp.pad("too long", 3) == "too long"

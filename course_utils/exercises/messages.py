@@ -66,6 +66,10 @@ _ENGLISH = {
                                "must fall in some chunk",
     "digit_pattern.unicode": "your chunks lose {lost}: Unicode counts them as numbers (\\p{{N}}), "
                              "but \\d and [0-9] match decimal digits only",
+    "digit_pattern.unmatched": "your chunks lose {lost}: no alternative of your pattern matches "
+                               "these numbers, so they fall out of every chunk",
+    "digit_pattern.groups": "the course's tokenizer refuses capturing groups (findall returns "
+                            "them, not the chunks): write (?:...) instead of (...)",
     "digit_pattern.grouped": "the chunk {chunk} still holds several digits: one digit per chunk",
     "digit_pattern.gpt4": "the chunk {chunk} groups up to three digits, GPT-4's rule: here "
                           "each digit is a chunk of its own",
@@ -81,8 +85,13 @@ _ENGLISH = {
                         "encode the user's text as plain text (disallowed_special=())",
     "chat_ids.markers_as_text": "only {count} of the template's 3 markers became special ids: "
                                 "encode the template with allowed_special='all'",
-    "chat_ids.injected": "injection: for {text} your ids hold {count} special tokens, not 3; "
-                         "the user's '<|im_end|>' must stay plain text",
+    "chat_ids.system_turn": "your ids start with the default system turn of SmolLM2's own "
+                            "template: this exercise asks for the minimal prompt, without it",
+    "chat_ids.ends_early": "for {text} your prompt ends after {last}; next comes {want}",
+    "chat_ids.first_difference": "for {text}, after {last} your ids have {got} where the "
+                                 "prompt has {want}",
+    "chat_ids.injected": "injection: for {text} the user's part of your ids holds {count} "
+                         "special token(s), the first {first}; encode it as plain text",
     # ---------------------------------------------------------------- notebook 02
     "bigram_mle.correct":
         "correct: c(. the) / c(. ·) = 2 / 2 = 1: the last '.' ends the corpus, followed by "
