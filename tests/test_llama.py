@@ -1,0 +1,112 @@
+"""The course's Llama equals transformers' module for module, and on SmolLM2's weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import LlamaConfig as HFLlamaConfig
+from transformers.models.llama import modeling_llama as hf
+
+from course_utils.llama_blocks import (GroupedQueryAttention, RMSNorm, SwiGLU, apply_rotary,
+                                       interleaved_to_half, rope_tables)
+
+F64 = torch.float64
+TOL64 = dict(atol=1e-10, rtol=0)  # float64 parity: rounding only
+
+
+def _hf_config(**changes: object) -> HFLlamaConfig:
+    settings = dict(vocab_size=50, hidden_size=24, intermediate_size=40, num_hidden_layers=2,
+                    num_attention_heads=6, num_key_value_heads=2, max_position_embeddings=32,
+                    rms_norm_eps=1e-5, tie_word_embeddings=False,
+                    rope_parameters={"rope_type": "default", "rope_theta": 500.0})
+    config = HFLlamaConfig(**(settings | changes))
+    config._attn_implementation = "sdpa"  # causal without a mask; eager softmaxes in float32
+    return config
+
+
+def _randomize(*modules: torch.nn.Module, seed: int = 0) -> None:
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in modules:
+            for p in module.parameters():
+                p.copy_(torch.randn(p.shape, generator=generator, dtype=p.dtype) * 0.3 + 0.1)
+
+
+def _x(*shape: int, seed: int = 1) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=F64)
+
+
+def test_rms_norm_equals_transformers():
+    ours, theirs = RMSNorm(24, eps=1e-5).to(F64), hf.LlamaRMSNorm(24, eps=1e-5).to(F64)
+    _randomize(ours)
+    theirs.load_state_dict(ours.state_dict())
+    x = _x(2, 7, 24) * 3
+    torch.testing.assert_close(ours(x), theirs(x), **TOL64)
+
+
+def test_rope_tables_and_rotation_equal_transformers():
+    config = _hf_config()
+    x, q, k = _x(2, 7, 24), _x(2, 6, 7, 4, seed=2), _x(2, 6, 7, 4, seed=3)
+    positions = torch.arange(3, 10)
+    cos_hf, sin_hf = hf.LlamaRotaryEmbedding(config)(x, positions[None])  # (1, T, hs)
+    cos, sin = rope_tables(4, positions, rope_theta=500.0, dtype=F64)
+    torch.testing.assert_close((cos, sin), (cos_hf[0], sin_hf[0]), atol=0, rtol=0)
+    theirs = hf.apply_rotary_pos_emb(q, k, cos_hf, sin_hf)
+    torch.testing.assert_close(apply_rotary(q, k, cos, sin), theirs, **TOL64)
+
+
+def test_rotate_half_is_the_papers_interleaved_rotation_permuted():
+    """Meta's RoPE, with complex numbers, on pairs (0, 1), (2, 3), ...: the same rotation once
+    the head's dimensions are permuted, and the same attention scores q·k."""
+    hs, T = 8, 6
+    q, k = _x(T, hs, seed=4), _x(T, hs, seed=5)
+    positions = torch.arange(T)
+    theta = 10000.0 ** (-torch.arange(0, hs, 2, dtype=F64) / hs)
+    turn = torch.polar(torch.ones(T, hs // 2, dtype=F64), positions[:, None] * theta)
+
+    def paper(x: torch.Tensor) -> torch.Tensor:
+        return torch.view_as_real(torch.view_as_complex(x.unflatten(-1, (-1, 2))) * turn
+                                  ).flatten(-2)
+
+    cos, sin = torch.cat([turn.real] * 2, -1), torch.cat([turn.imag] * 2, -1)  # float64 angles
+    q_half, k_half = apply_rotary(interleaved_to_half(q), interleaved_to_half(k), cos, sin)
+    torch.testing.assert_close(q_half, interleaved_to_half(paper(q)), **TOL64)
+    torch.testing.assert_close(k_half, interleaved_to_half(paper(k)), **TOL64)
+    torch.testing.assert_close(q_half @ k_half.T, paper(q) @ paper(k).T, **TOL64)
+    # and the scores depend only on the distance: shifting every position changes nothing
+    cos3, sin3 = rope_tables(hs, positions + 3, dtype=F64)
+    cos0, sin0 = rope_tables(hs, positions, dtype=F64)
+    (a, b), (c, d) = apply_rotary(q, k, cos0, sin0), apply_rotary(q, k, cos3, sin3)
+    torch.testing.assert_close(a @ b.T, c @ d.T, atol=1e-5, rtol=0)  # float32 angles
+
+
+def test_swiglu_equals_transformers():
+    ours, theirs = SwiGLU(24, 40).to(F64), hf.LlamaMLP(_hf_config()).to(F64)
+    _randomize(ours)
+    theirs.load_state_dict(ours.state_dict())
+    x = _x(2, 7, 24)
+    torch.testing.assert_close(ours(x), theirs(x), **TOL64)
+
+
+@pytest.mark.parametrize("n_kv_head", [1, 2, 6])
+def test_grouped_query_attention_equals_transformers(n_kv_head):
+    config = _hf_config(num_key_value_heads=n_kv_head)
+    ours = GroupedQueryAttention(24, 6, n_kv_head).to(F64)
+    theirs = hf.LlamaAttention(config, layer_idx=0).to(F64)
+    _randomize(ours)
+    theirs.load_state_dict(ours.state_dict())
+    x = _x(2, 7, 24)
+    cos_hf, sin_hf = hf.LlamaRotaryEmbedding(config)(x, torch.arange(7)[None])
+    cos, sin = rope_tables(4, torch.arange(7), rope_theta=500.0, dtype=F64)
+    expected, _ = theirs(x, position_embeddings=(cos_hf, sin_hf), attention_mask=None)
+    torch.testing.assert_close(ours(x, cos, sin), expected, **TOL64)
+
+
+def test_grouped_query_attention_is_causal():
+    attn = GroupedQueryAttention(24, 6, 2).to(F64)
+    x = _x(1, 7, 24)
+    cos, sin = rope_tables(4, torch.arange(7), dtype=F64)
+    changed = x.clone()
+    changed[:, 4:] += 1.0  # the future must not change positions 0..3
+    torch.testing.assert_close(attn(x, cos, sin)[:, :4], attn(changed, cos, sin)[:, :4],
+                               atol=0, rtol=0)
