@@ -7,6 +7,7 @@ import torch
 from transformers import LlamaConfig as HFLlamaConfig
 from transformers.models.llama import modeling_llama as hf
 
+from course_utils.llama import Llama, LlamaConfig, _num_parameters, gpt2_vs_llama
 from course_utils.llama_blocks import (GroupedQueryAttention, RMSNorm, SwiGLU, apply_rotary,
                                        interleaved_to_half, rope_tables)
 
@@ -110,3 +111,85 @@ def test_grouped_query_attention_is_causal():
     changed[:, 4:] += 1.0  # the future must not change positions 0..3
     torch.testing.assert_close(attn(x, cos, sin)[:, :4], attn(changed, cos, sin)[:, :4],
                                atol=0, rtol=0)
+
+
+# The whole model ------------------------------------------------------------------------------
+
+def _hf_model(**changes: object) -> hf.LlamaForCausalLM:
+    with torch.random.fork_rng(devices=[]):
+        hf_model = hf.LlamaForCausalLM(_hf_config(**changes)).to(F64).eval()
+    _randomize(hf_model, seed=7)  # also the norms, so that a misplaced weight shows
+    return hf_model
+
+
+@pytest.mark.parametrize("tied", [False, True], ids=["untied", "tied"])
+@pytest.mark.parametrize("n_kv_head", [2, 6], ids=["grouped", "multi-head"])
+def test_llama_logits_equal_transformers_in_float64(tied, n_kv_head):
+    hf_model = _hf_model(tie_word_embeddings=tied, num_key_value_heads=n_kv_head)
+    model = Llama.from_hf(hf_model)
+    assert model.config == LlamaConfig(vocab_size=50, block_size=32, n_layer=2, n_head=6,
+                                       n_kv_head=n_kv_head, n_embd=24, intermediate_size=40,
+                                       rope_theta=500.0, tie_word_embeddings=tied)
+    assert (model.lm_head.weight is model.model.embed_tokens.weight) == tied
+    assert model.num_parameters() == hf_model.num_parameters() == _num_parameters(model.config)
+    input_ids = torch.randint(0, 50, (3, 32), generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        torch.testing.assert_close(model(input_ids), hf_model(input_ids).logits, **TOL64)
+
+
+def test_a_new_llama_is_seeded_and_leaves_the_global_rng_alone():
+    config = LlamaConfig(vocab_size=20, block_size=8, n_layer=1, n_head=2, n_kv_head=1,
+                         n_embd=8, intermediate_size=16)
+    state = torch.random.get_rng_state()
+    a, b, c = Llama(config, seed=1), Llama(config, seed=1), Llama(config, seed=2)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.equal(a.model.layers[0].self_attn.k_proj.weight,
+                       b.model.layers[0].self_attn.k_proj.weight)
+    assert not torch.equal(a.lm_head.weight, c.lm_head.weight)
+
+
+def test_gpt2_vs_llama_rows_are_read_off_the_models():
+    rows = {what: (gpt2, llama) for what, gpt2, llama in gpt2_vs_llama()}
+    assert rows["positions"][0].startswith("learned: wpe (1024, 768), 786,432 parameters")
+    assert rows["normalisation"] == ("LayerNorm (weight + bias)", "RMSNorm (weight)")
+    assert rows["MLP"] == ("GELU, 3072 wide, 2 matrices", "SwiGLU, 1536 wide, 3 matrices")
+    assert rows["attention"][1] == "grouped-query: 9 query, 3 key/value heads"
+    assert rows["bias parameters"][1] == "0" and rows["bias parameters"][0] != "0"
+    assert rows["lm_head tied to the embedding"] == ("yes", "yes")
+    assert rows["parameters"][1] == f"{_num_parameters(LlamaConfig()):,}"
+    untied = gpt2_vs_llama(llama=LlamaConfig(tie_word_embeddings=False, n_kv_head=9),
+                           dtype=torch.bfloat16)
+    assert untied[5][2] == "no" and untied[-1] == ("KV cache per token (bfloat16)",
+                                                   "36,864 bytes", "69,120 bytes")
+
+
+# SmolLM2-135M ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def smollm2():
+    from course_utils.pretrained import load_smollm2
+
+    hf_model, tokenizer = load_smollm2()  # ~20 s: once for this module
+    return hf_model, tokenizer, Llama.from_hf(hf_model)
+
+
+@pytest.mark.slow
+def test_smollm2_logits_equal_transformers_in_float32(smollm2, monkeypatch):
+    hf_model, tokenizer, model = smollm2
+    text = ["Once upon a time, in a land far away, there lived a", "def fibonacci(n):\n    "]
+    for prompt in text:
+        input_ids = tokenizer(prompt, return_tensors="pt").input_ids
+        with torch.no_grad():
+            ours, theirs = model(input_ids), hf_model(input_ids).logits
+        assert (ours - theirs).abs().max() <= 1e-4 * theirs.abs().max()
+        assert torch.equal(ours.argmax(-1), theirs.argmax(-1))
+    expected = LlamaConfig(rms_norm_eps=model.config.rms_norm_eps)  # 1e-5 stored in float32
+    assert model.config == expected and model.num_parameters() == 134_515_008
+    assert model.lm_head.weight.dtype == torch.float32
+    # from_smollm2 goes through the same loading path (here: the model already loaded)
+    import course_utils.pretrained
+
+    monkeypatch.setattr(course_utils.pretrained, "load_smollm2", lambda: (hf_model, tokenizer))
+    loaded = Llama.from_smollm2()
+    assert torch.equal(loaded.model.layers[29].mlp.down_proj.weight,
+                       hf_model.model.layers[29].mlp.down_proj.weight)
