@@ -57,8 +57,8 @@ class RMSNorm(nn.Module):
     is what matters for training and costs one reduction instead of two.
 
     >>> norm = RMSNorm(2, eps=0.0)
-    >>> norm(torch.tensor([[3.0, 4.0]]))  # rms = √((9 + 16) / 2) ≈ 3.536
-    tensor([[0.8485, 1.1314]], grad_fn=<MulBackward0>)
+    >>> norm(torch.tensor([[3.0, 4.0]])).detach()  # rms = √((9 + 16) / 2) ≈ 3.536
+    tensor([[0.8485, 1.1314]])
     """
 
     def __init__(self, n_embd: int, eps: float = 1e-5) -> None:
@@ -199,6 +199,9 @@ class GroupedQueryAttention(nn.Module):
         check_tensor("x", x, ndim=3, kind="floating-point", shape="(B, T, C)")
         if x.size(-1) != self.q_proj.in_features:
             raise ValueError(f"x must be (B, T, {self.q_proj.in_features}), got {tuple(x.shape)}")
+        if x.dtype != self.q_proj.weight.dtype:
+            raise TypeError(f"x must have the module's dtype {self.q_proj.weight.dtype}, got "
+                            f"{x.dtype}; use x.to({self.q_proj.weight.dtype})")
         B, T, _ = x.shape
         q = split_heads(self.q_proj(x), self.n_head)  # (B, nh, T, hs)
         k = split_heads(self.k_proj(x), self.n_kv_head)  # (B, nkv, T, hs)

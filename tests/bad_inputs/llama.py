@@ -1,0 +1,121 @@
+"""Bad inputs for the course's Llama (notebook 03): its blocks, its config, the model, loading."""
+
+from __future__ import annotations
+
+import torch
+from bad_inputs import bad
+
+from course_utils.llama import Llama, LlamaConfig, gpt2_vs_llama, kv_cache_bytes_per_token
+from course_utils.llama_blocks import (GroupedQueryAttention, RMSNorm, SwiGLU, apply_rotary,
+                                       interleaved_to_half, rope_tables)
+from course_utils.model import GPTConfig
+
+NAN = float("nan")
+TINY = LlamaConfig(vocab_size=11, block_size=8, n_layer=1, n_head=4, n_kv_head=2, n_embd=16,
+                   intermediate_size=24)
+_MODELS: list[Llama] = []
+
+
+def _model() -> Llama:
+    if not _MODELS:
+        _MODELS.append(Llama(TINY).eval())
+    return _MODELS[0]
+
+
+def _hf_llama(**changes: object) -> object:
+    from transformers import LlamaConfig as HFLlamaConfig, LlamaForCausalLM
+
+    settings = dict(vocab_size=11, hidden_size=16, intermediate_size=24, num_hidden_layers=1,
+                    num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=8)
+    with torch.random.fork_rng(devices=[]):
+        return LlamaForCausalLM(HFLlamaConfig(**(settings | changes)))
+
+
+_Q = torch.ones(1, 2, 3, 4)
+_COS, _SIN = rope_tables(4, torch.arange(3))
+_GQA = GroupedQueryAttention(16, 4, 2)
+
+CASES = [
+    # the blocks
+    bad("RMSNorm(0)", lambda: RMSNorm(0), ValueError, "n_embd", ">= 1"),
+    bad("RMSNorm(eps=-1)", lambda: RMSNorm(4, eps=-1.0), ValueError, "eps", "-1"),
+    bad("rope_tables(head_dim=3)", lambda: rope_tables(3, torch.arange(2)), ValueError,
+        "head_dim=3", "even"),
+    bad("rope_tables(positions=list)", lambda: rope_tables(4, [0, 1]), TypeError, "positions"),
+    bad("rope_tables(positions 2-D)", lambda: rope_tables(4, torch.zeros(1, 3)), ValueError,
+        "positions", "(T,)"),
+    bad("rope_tables(rope_theta=1)", lambda: rope_tables(4, torch.arange(2), rope_theta=1.0),
+        ValueError, "rope_theta", "10000"),
+    bad("apply_rotary(head sizes differ)",
+        lambda: apply_rotary(torch.ones(1, 2, 3, 6), _Q, _COS, _SIN), ValueError, "head size",
+        "rope_tables(head_dim=6"),
+    bad("apply_rotary(q long)", lambda: apply_rotary(_Q.long(), _Q, _COS, _SIN), TypeError, "q",
+        "floating-point"),
+    bad("interleaved_to_half(list)", lambda: interleaved_to_half([0, 1]), TypeError, "x"),
+    bad("SwiGLU(intermediate_size=0)", lambda: SwiGLU(8, 0), ValueError, "intermediate_size"),
+    bad("GroupedQueryAttention(n_kv_head=3)", lambda: GroupedQueryAttention(16, 4, 3),
+        ValueError, "n_kv_head=3", "n_head=4"),
+    bad("GroupedQueryAttention(n_embd % n_head)", lambda: GroupedQueryAttention(10, 4, 2),
+        ValueError, "n_embd=10", "n_head=4"),
+    bad("GroupedQueryAttention(x 2-D)", lambda: _GQA(torch.ones(3, 16), _COS, _SIN), ValueError,
+        "x", "(B, T, C)"),
+    bad("GroupedQueryAttention(x width)", lambda: _GQA(torch.ones(1, 3, 8), _COS, _SIN),
+        ValueError, "x", "(B, T, 16)"),
+    bad("GroupedQueryAttention(x float64)",
+        lambda: _GQA(torch.ones(1, 3, 16, dtype=torch.float64), _COS, _SIN), TypeError, "x",
+        "torch.float32"),
+    # the config
+    bad("LlamaConfig(n_kv_head=2)", lambda: LlamaConfig(n_kv_head=2), ValueError, "n_kv_head=2",
+        "n_head=9", "[1, 3, 9]"),
+    bad("LlamaConfig(n_kv_head=0)", lambda: LlamaConfig(n_kv_head=0), ValueError, "n_kv_head",
+        ">= 1"),
+    bad("LlamaConfig(n_embd % n_head)", lambda: LlamaConfig(n_embd=577), ValueError,
+        "n_embd=577", "n_head=9"),
+    bad("LlamaConfig(odd head size)", lambda: LlamaConfig(n_embd=27), ValueError, "n_embd=27",
+        "even"),
+    bad("LlamaConfig(n_layer=True)", lambda: LlamaConfig(n_layer=True), TypeError, "n_layer",
+        "bool"),
+    bad("LlamaConfig(vocab_size=2.0)", lambda: LlamaConfig(vocab_size=2.0), TypeError,
+        "vocab_size"),
+    bad("LlamaConfig(rope_theta=nan)", lambda: LlamaConfig(rope_theta=NAN), ValueError,
+        "rope_theta", "nan"),
+    bad("LlamaConfig(rms_norm_eps=0)", lambda: LlamaConfig(rms_norm_eps=0.0), ValueError,
+        "rms_norm_eps", "1e-5"),
+    bad("LlamaConfig(tie_word_embeddings=1)", lambda: LlamaConfig(tie_word_embeddings=1),
+        TypeError, "tie_word_embeddings"),
+    # the model
+    bad("Llama(dict)", lambda: Llama({}), TypeError, "config", "LlamaConfig"),
+    bad("Llama(GPTConfig)", lambda: Llama(GPTConfig()), TypeError, "config", "LlamaConfig"),
+    bad("Llama(seed=1.5)", lambda: Llama(TINY, seed=1.5), TypeError, "seed"),
+    bad("Llama(vocab_size=2**40)", lambda: Llama(LlamaConfig(vocab_size=2**40, n_layer=1)),
+        MemoryError, "Llama", "smaller"),
+    bad("llama(float input_ids)", lambda: _model()(torch.ones(1, 3)), TypeError, "input_ids",
+        "torch.long"),
+    bad("llama(bool input_ids)", lambda: _model()(torch.ones(1, 3, dtype=torch.bool)),
+        TypeError, "input_ids"),
+    bad("llama(int16 input_ids)", lambda: _model()(torch.ones(1, 3, dtype=torch.int16)),
+        TypeError, "input_ids", "int16"),
+    bad("llama(1-D input_ids)", lambda: _model()(torch.tensor([1, 2])), ValueError,
+        "input_ids", "input_ids[None]"),
+    bad("llama(id = vocab_size)", lambda: _model()(torch.tensor([[1, 11]])), ValueError,
+        "input_ids", "11", "vocab_size=11"),
+    bad("llama(negative id)", lambda: _model()(torch.tensor([[-1, 2]])), ValueError,
+        "input_ids", "-1"),
+    bad("llama(T > block_size)", lambda: _model()(torch.zeros(1, 9, dtype=torch.long)),
+        ValueError, "T=9", "block_size=8", "input_ids[:, -8:]"),
+    # loading and the table
+    bad("Llama.from_hf(str)", lambda: Llama.from_hf("HuggingFaceTB/SmolLM2-135M"), TypeError,
+        "hf_model", "LlamaForCausalLM"),
+    bad("Llama.from_hf(attention_bias)", lambda: Llama.from_hf(_hf_llama(attention_bias=True)),
+        ValueError, "attention_bias"),
+    bad("Llama.from_hf(rope scaling)", lambda: Llama.from_hf(_hf_llama(rope_parameters={
+        "rope_type": "linear", "factor": 2.0, "rope_theta": 10000.0})), ValueError, "rope_type"),
+    bad("Llama.from_hf(gelu)", lambda: Llama.from_hf(_hf_llama(hidden_act="gelu")), ValueError,
+        "hidden_act='gelu'"),
+    bad("kv_cache_bytes_per_token(dict)", lambda: kv_cache_bytes_per_token({}), TypeError,
+        "config"),
+    bad("kv_cache_bytes_per_token(dtype=str)",
+        lambda: kv_cache_bytes_per_token(TINY, "float32"), TypeError, "dtype", "torch.float32"),
+    bad("gpt2_vs_llama(llama=GPTConfig)", lambda: gpt2_vs_llama(llama=GPTConfig()), TypeError,
+        "llama", "LlamaConfig"),
+]
