@@ -39,7 +39,7 @@ from typing import Literal
 import regex
 
 from course_utils.special_tokens import SpecialPolicy
-from course_utils.validation import check_str, check_type, short_repr
+from course_utils.validation import check_str, short_repr
 
 __all__ = ["compile_pattern", "chunks", "stream_pieces", "Piece"]
 
@@ -123,17 +123,20 @@ def stream_pieces(texts: Iterable[str], split: regex.Pattern[str], policy: Speci
     >>> list(stream_pieces(["a<|endof", "text|>b"], compile_pattern(r"\\w+"), policy))
     [('chunk', 'a'), ('special', '<|endoftext|>'), ('chunk', 'b')]
     """
-    check_type("texts", texts, Iterable, "an iterable of strs (lines, documents, file pieces)")
-    if isinstance(texts, (str, bytes)):
+    if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):  # checked at once
         raise TypeError(f"texts must be an iterable of strs, got {short_repr(texts)}; for one "
                         "text, use encode(text) or pass [text]")
+    return _pieces(texts, split, policy)
+
+
+def _pieces(texts: Iterable[str], split: regex.Pattern[str], policy: SpecialPolicy
+            ) -> Iterator[Piece]:
+    """`stream_pieces` itself, a generator: it runs only as its pieces are asked for."""
     held, recent = "", ""  # recent: the end of the text so far, where a special token may begin
     seen = kept = 0  # characters read so far; len(held) when it was last cut
     for k, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"texts[{k}] must be a str, got {short_repr(text)}; open files in "
-                            "text mode (encoding='utf-8')")
-        check_str(f"texts[{k}]", text, utf8=True)
+        check_str(f"texts[{k}]", text, utf8=True, fix="open files in text mode "
+                  "(encoding='utf-8')")
         if not text:
             continue
         # A disallowed special token can straddle two strs: look at the end of the last one too.

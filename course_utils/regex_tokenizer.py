@@ -243,9 +243,6 @@ class RegexTokenizer:
         True
         """
         policy = SpecialPolicy.resolve(self.special_tokens, allowed_special, disallowed_special)
-        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
-            raise TypeError(f"texts must be an iterable of strs, got {short_repr(texts)}; for "
-                            "one str, use encode(text) or pass [text]")
         return self._stream(stream_pieces(texts, self._split, policy))
 
     def _stream(self, pieces: Iterator[tuple[str, str]]) -> Iterator[int]:
