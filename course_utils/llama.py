@@ -8,14 +8,16 @@ biases. Its parameter names are those of transformers' `LlamaForCausalLM`
 
 - `Llama(LlamaConfig(...), seed=0)` builds a model initialised from `seed` only;
   `LlamaConfig()`'s defaults are SmolLM2-135M's.
-- `model(input_ids)` maps token ids (B, T) to logits (B, T, vocab_size).
+- `model(input_ids)` maps token ids (B, T) to logits (B, T, vocab_size); with
+  `kv_cache=model.make_kv_cache(batch_size=B, max_len=...)` (`course_utils.llama_cache`),
+  each call continues the cached tokens and computes only the new ones.
 - `Llama.from_hf(hf_model)` copies a `LlamaForCausalLM`; `Llama.from_smollm2()` loads
   SmolLM2-135M-Instruct from the installed GGUF file (`course_utils.pretrained.load_smollm2`).
 - `kv_cache_bytes_per_token(config)` and `gpt2_vs_llama()`: what the swaps change, computed
   from the two models themselves.
 
-Left out, for generation to add: the KV cache for grouped-query attention, batches of prompts
-of different lengths (padding masks, position ids), generation itself, and RoPE scaling.
+Left out, for generation to add: batches of prompts of different lengths (padding masks,
+position ids), generation itself, and RoPE scaling.
 
 >>> model = Llama(LlamaConfig(vocab_size=10, block_size=8, n_layer=2, n_head=4, n_kv_head=2,
 ...                           n_embd=16, intermediate_size=32))
@@ -33,6 +35,7 @@ from torch import Tensor, nn
 
 from course_utils.attention import _check_storable
 from course_utils.llama_blocks import GroupedQueryAttention, RMSNorm, SwiGLU, rope_tables
+from course_utils.llama_cache import StaticKVCache
 from course_utils.model import GPT, GPTConfig, _copy_weights, check_token_ids
 from course_utils.validation import (check_bool, check_int, check_number, check_seed,
                                      check_tensor, check_type)
@@ -94,8 +97,9 @@ class Block(nn.Module):
         self.post_attention_layernorm = RMSNorm(C, eps=config.rms_norm_eps)
         self.mlp = SwiGLU(C, config.intermediate_size)
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin)  # tokens exchange information
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, kv_cache: StaticKVCache | None = None,
+                layer: int = 0) -> Tensor:
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, kv_cache, layer)  # tokens mix
         return x + self.mlp(self.post_attention_layernorm(x))  # each token on its own
 
 
@@ -146,29 +150,61 @@ class Llama(nn.Module):
         """
         return sum(p.numel() for p in self.parameters())  # a shared tensor is yielded once
 
-    def forward(self, input_ids: Tensor) -> Tensor:
-        """Return the logits (B, T, vocab_size) for token ids input_ids (B, T)."""
-        self._check_inputs(input_ids)
+    def forward(self, input_ids: Tensor, kv_cache: StaticKVCache | None = None) -> Tensor:
+        """Return the logits (B, T, vocab_size) for token ids input_ids (B, T).
+
+        With a `kv_cache`, input_ids continue the len(kv_cache) tokens cached before: their
+        positions start there, they attend to the cached keys and values, and theirs are
+        added. Feeding a prompt, then one token at a time, gives the logits of one forward
+        pass over the whole text (to rounding)."""
+        start = self._check_inputs(input_ids, kv_cache)
         weight = self.lm_head.weight
-        positions = torch.arange(input_ids.size(1), device=input_ids.device)  # (T,)
+        positions = torch.arange(start, start + input_ids.size(1), device=input_ids.device)
         cos, sin = rope_tables(self.config.head_dim, positions, rope_theta=self.config.rope_theta,
                                dtype=weight.dtype)  # (T, hs) each, shared by every layer
         x = self.model.embed_tokens(input_ids)  # (B, T, C): no position embedding added
-        for block in self.model.layers:
-            x = block(x, cos, sin)  # (B, T, C)
+        for layer, block in enumerate(self.model.layers):
+            x = block(x, cos, sin, kv_cache, layer)  # (B, T, C)
         return self.lm_head(self.model.norm(x))  # (B, T, vocab_size)
 
-    def _check_inputs(self, input_ids: object) -> None:
-        """Raise, saying what to do, before any layer runs (as GPT._check_inputs does)."""
+    def _check_inputs(self, input_ids: object, kv_cache: object) -> int:
+        """Return the position of input_ids' first token (len(kv_cache), or 0); raise, saying
+        what to do, before any layer runs (as GPT._check_inputs does)."""
         c, weight = self.config, self.lm_head.weight
         check_token_ids(input_ids, "input_ids", vocab_size=c.vocab_size)
         if input_ids.device != weight.device:
             raise ValueError(f"input_ids is on {input_ids.device} but the model is on "
                              f"{weight.device}; use input_ids.to({str(weight.device)!r})")
-        if input_ids.size(1) > c.block_size:
-            raise ValueError(f"input_ids: T={input_ids.size(1)} exceeds block_size="
+        B, T = input_ids.shape
+        start = 0
+        if kv_cache is not None:
+            check_type("kv_cache", kv_cache, StaticKVCache, "a StaticKVCache or None",
+                       fix="make it with model.make_kv_cache(batch_size=..., max_len=...)")
+            start = kv_cache.check_fits(batch_size=B, new_tokens=T, n_layer=c.n_layer,
+                                        n_kv_head=c.n_kv_head, head_dim=c.head_dim,
+                                        dtype=weight.dtype, device=weight.device)
+        if start + T > c.block_size:
+            raise ValueError(f"input_ids: T={T} after {start} cached tokens exceeds block_size="
                              f"{c.block_size}, the longest context the model was made for; keep "
-                             f"the last ones, input_ids[:, -{c.block_size}:]")
+                             f"the last ones, input_ids[:, -{c.block_size}:], without a cache")
+        return start
+
+    def make_kv_cache(self, *, batch_size: int, max_len: int) -> StaticKVCache:
+        """Return an empty KV cache for batch_size sequences of up to max_len tokens, in the
+        model's dtype and on its device; its memory is allocated now (`nbytes`).
+
+        >>> with torch.device("meta"):  # shapes only: SmolLM2's cache without its weights
+        ...     smollm2 = Llama(LlamaConfig())
+        >>> cache = smollm2.make_kv_cache(batch_size=1, max_len=1)
+        >>> cache.nbytes == kv_cache_bytes_per_token(LlamaConfig())  # 46,080 bytes a token
+        True
+        """
+        c, weight = self.config, self.lm_head.weight
+        max_len = check_int("max_len", max_len, minimum=1, maximum=c.block_size,
+                            fix=f"the model reads at most block_size={c.block_size} tokens")
+        return StaticKVCache(n_layer=c.n_layer, batch_size=batch_size, n_kv_head=c.n_kv_head,
+                             max_len=max_len, head_dim=c.head_dim, dtype=weight.dtype,
+                             device=weight.device)
 
     @classmethod
     def from_hf(cls, hf_model: LlamaForCausalLM) -> Llama:

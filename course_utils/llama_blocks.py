@@ -33,21 +33,25 @@ True
 Numerics, as transformers does them so that logits agree to rounding: the rotation angles and
 RMSNorm's statistic are computed in float32 whatever the model's dtype (subtle: this keeps
 bfloat16 models accurate, and makes float64 ones no more accurate there than float32).
-Left out: the KV cache for grouped-query attention, padding masks and RoPE scaling (longer
-contexts than trained), which come with generation.
+With a KV cache (`course_utils.llama_cache`), GroupedQueryAttention attends from its new
+tokens to every cached one. Left out: padding masks and RoPE scaling (longer contexts than
+trained).
 """
 
 from __future__ import annotations
+
+from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from course_utils.attention import merge_heads, scaled_dot_product_attention, split_heads
+from course_utils.attention import (causal_mask, merge_heads, scaled_dot_product_attention,
+                                    split_heads)
 from course_utils.validation import check_int, check_number, check_tensor
 
 __all__ = ["RMSNorm", "rope_tables", "apply_rotary", "rotate_half", "interleaved_to_half",
-           "SwiGLU", "GroupedQueryAttention"]
+           "KVStore", "SwiGLU", "GroupedQueryAttention"]
 
 
 class RMSNorm(nn.Module):
@@ -141,6 +145,14 @@ def interleaved_to_half(x: Tensor) -> Tensor:
     return torch.cat((x[..., 0::2], x[..., 1::2]), dim=-1)
 
 
+class KVStore(Protocol):
+    """What attention needs of a KV cache (`course_utils.llama_cache.StaticKVCache`)."""
+
+    def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        """Store k, v (B, nkv, T_new, hs) of `layer`; return the cached ones and these."""
+        ...
+
+
 class SwiGLU(nn.Module):
     """down(silu(gate(x)) · up(x)) (Shazeer, 2020): the gate decides, per hidden unit, how much
     of up(x) passes. Three matrices instead of GPT-2's two, so Llama makes the hidden layer
@@ -193,9 +205,12 @@ class GroupedQueryAttention(nn.Module):
         self.v_proj = nn.Linear(n_embd, n_kv_head * self.head_dim, bias=False)
         self.o_proj = nn.Linear(n_embd, n_embd, bias=False)
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, kv_cache: KVStore | None = None,
+                layer: int = 0) -> Tensor:
         """Return the attention output (B, T, C) of x (B, T, C); cos, sin (T, hs) place x's
-        tokens (from `rope_tables`)."""
+        tokens (from `rope_tables`). With a `kv_cache`, x's tokens follow the cached ones (cos
+        and sin must place them there): their keys and values are stored as `layer`'s, and
+        each new token attends to every cached token and to the new ones up to itself."""
         check_tensor("x", x, ndim=3, kind="floating-point", shape="(B, T, C)")
         if x.size(-1) != self.q_proj.in_features:
             raise ValueError(f"x must be (B, T, {self.q_proj.in_features}), got {tuple(x.shape)}")
@@ -207,8 +222,13 @@ class GroupedQueryAttention(nn.Module):
         k = split_heads(self.k_proj(x), self.n_kv_head)  # (B, nkv, T, hs)
         v = split_heads(self.v_proj(x), self.n_kv_head)  # (B, nkv, T, hs)
         q, k = apply_rotary(q, k, cos, sin)  # positions enter here, and only here
+        if kv_cache is not None:  # keys are cached rotated: a token's position never changes
+            k, v = kv_cache.update(layer, k, v)  # (B, nkv, S, hs): S = cached + T
+        S = k.size(2)
+        # subtle: causal masks align top-left; new queries come after S - T cached keys
+        mask = causal_mask(S, device=x.device)[S - T:] if S > T else None  # (T, S)
         group = self.n_head // self.n_kv_head
         q = q.view(B, self.n_kv_head, group, T, self.head_dim)  # (B, nkv, g, T, hs)
-        y = scaled_dot_product_attention(q, k[:, :, None], v[:, :, None], is_causal=True)
+        y = scaled_dot_product_attention(q, k[:, :, None], v[:, :, None], attn_mask=mask,
+                                         is_causal=mask is None)  # (B, nkv, g, T, hs)
         return self.o_proj(merge_heads(y.view(B, self.n_head, T, self.head_dim)))  # (B, T, C)
-

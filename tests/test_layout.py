@@ -35,7 +35,7 @@ ORDER = [
     ("tokenization", 1), ("tokenizer_pitfalls", 1), ("undertrained_tokens", 1),
     ("exercises.tokenization", 1), ("exercises.tokenizer_pitfalls", 1),
     ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2), ("exercises.ngrams", 2),
-    ("attention", 3), ("multihead", 3), ("model", 3), ("llama_blocks", 3), ("llama", 3),
+    ("attention", 3), ("multihead", 3), ("model", 3), ("llama_blocks", 3), ("llama_cache", 3), ("llama", 3),
     ("exercises.attention", 3),
     ("exercises.attention_build", 3),
     ("optim", 4), ("checkpoint_folder", 4), ("checkpoint", 4), ("train_config", 4),
