@@ -7,7 +7,8 @@ import torch
 from transformers import LlamaConfig as HFLlamaConfig
 from transformers.models.llama import modeling_llama as hf
 
-from course_utils.llama import Llama, LlamaConfig, _num_parameters, gpt2_vs_llama
+from course_utils.llama import (Llama, LlamaConfig, _num_parameters, gpt2_vs_llama,
+                             kv_cache_bytes_per_token)
 from course_utils.llama_blocks import (GroupedQueryAttention, RMSNorm, SwiGLU, apply_rotary,
                                        interleaved_to_half, rope_tables)
 
@@ -193,3 +194,79 @@ def test_smollm2_logits_equal_transformers_in_float32(smollm2, monkeypatch):
     loaded = Llama.from_smollm2()
     assert torch.equal(loaded.model.layers[29].mlp.down_proj.weight,
                        hf_model.model.layers[29].mlp.down_proj.weight)
+
+
+# The KV cache ---------------------------------------------------------------------------------
+
+def _ids(B: int, T: int, seed: int = 0) -> torch.Tensor:
+    return torch.randint(0, 50, (B, T), generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("chunks", [[5, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [4, 6, 5], [1] * 15],
+                         ids=["prompt-then-tokens", "chunks", "token-by-token"])
+@pytest.mark.parametrize("n_kv_head", [2, 6], ids=["grouped", "multi-head"])
+def test_cached_steps_give_the_logits_of_one_forward_pass(n_kv_head, chunks):
+    hf_model = _hf_model(num_key_value_heads=n_kv_head)
+    model = Llama.from_hf(hf_model)
+    input_ids = _ids(2, sum(chunks))
+    cache = model.make_kv_cache(batch_size=2, max_len=16)  # one position to spare
+    assert (cache.keys.shape, cache.dtype) == ((2, 2, n_kv_head, 16, 4), F64)
+    steps, start = [], 0
+    with torch.no_grad():
+        full = model(input_ids)
+        for size in chunks:
+            steps.append(model(input_ids[:, start:start + size], kv_cache=cache))
+            start += size
+            assert len(cache) == start
+    torch.testing.assert_close(torch.cat(steps, dim=1), full, **TOL64)
+    # the cache holds what one pass computes: layer 1's keys of every token
+    with torch.no_grad():
+        again = model.make_kv_cache(batch_size=2, max_len=16)
+        model(input_ids, kv_cache=again)
+    torch.testing.assert_close(cache.keys, again.keys, **TOL64)
+
+
+@pytest.mark.parametrize("chunks", [[5, 1, 1, 1], [3, 4, 2]], ids=["tokens", "chunks"])
+def test_cached_steps_equal_transformers_stepping_with_its_own_cache(chunks):
+    hf_model = _hf_model()
+    model = Llama.from_hf(hf_model)
+    input_ids = _ids(3, sum(chunks), seed=1)
+    cache, past, start = model.make_kv_cache(batch_size=3, max_len=sum(chunks)), None, 0
+    with torch.no_grad():
+        for size in chunks:
+            step = input_ids[:, start:start + size]
+            out = hf_model(step, past_key_values=past, use_cache=True)
+            past, start = out.past_key_values, start + size
+            torch.testing.assert_close(model(step, kv_cache=cache), out.logits, **TOL64)
+    assert past.get_seq_length() == len(cache) == sum(chunks)
+
+
+def test_kv_cache_memory_is_the_formula_and_allocated_once():
+    config = LlamaConfig(vocab_size=20, block_size=64, n_layer=3, n_head=6, n_kv_head=2,
+                         n_embd=24, intermediate_size=16)
+    model = Llama(config).to(torch.bfloat16)
+    cache = model.make_kv_cache(batch_size=4, max_len=50)
+    assert cache.nbytes == 4 * 50 * kv_cache_bytes_per_token(config, torch.bfloat16)
+    assert cache.nbytes == 2 * 3 * 4 * 2 * 50 * 4 * 2  # k and v · layers · B · nkv · T · hs · 2
+    pointers = cache.keys.data_ptr(), cache.values.data_ptr()
+    with torch.no_grad():
+        model(torch.zeros(4, 7, dtype=torch.long), kv_cache=cache)
+        model(torch.zeros(4, 1, dtype=torch.long), kv_cache=cache)
+    assert (cache.keys.data_ptr(), cache.values.data_ptr()) == pointers and len(cache) == 8
+    assert cache.keys[:, :, :, 8:].abs().sum() == 0 and cache.keys[:, :, :, :8].abs().sum() > 0
+    cache.reset()
+    assert len(cache) == 0 and cache.nbytes == 4 * 50 * kv_cache_bytes_per_token(
+        config, torch.bfloat16)
+
+
+def test_a_failed_step_leaves_the_cache_as_it_was():
+    model = Llama.from_hf(_hf_model())
+    cache = model.make_kv_cache(batch_size=1, max_len=6)
+    with torch.no_grad():
+        model(_ids(1, 4), kv_cache=cache)
+        with pytest.raises(ValueError, match="overflow"):
+            model(_ids(1, 3), kv_cache=cache)
+        assert len(cache) == 4
+        torch.testing.assert_close(model(_ids(1, 2, seed=3), kv_cache=cache),
+                                   model(torch.cat([_ids(1, 4), _ids(1, 2, seed=3)], 1))[:, 4:],
+                                   **TOL64)

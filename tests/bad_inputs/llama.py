@@ -8,7 +8,9 @@ from bad_inputs import bad
 from course_utils.llama import Llama, LlamaConfig, gpt2_vs_llama, kv_cache_bytes_per_token
 from course_utils.llama_blocks import (GroupedQueryAttention, RMSNorm, SwiGLU, apply_rotary,
                                        interleaved_to_half, rope_tables)
+from course_utils.llama_cache import StaticKVCache
 from course_utils.model import GPTConfig
+from course_utils.multihead import KVCache
 
 NAN = float("nan")
 TINY = LlamaConfig(vocab_size=11, block_size=8, n_layer=1, n_head=4, n_kv_head=2, n_embd=16,
@@ -31,6 +33,20 @@ def _hf_llama(**changes: object) -> object:
         return LlamaForCausalLM(HFLlamaConfig(**(settings | changes)))
 
 
+def _cached(cache: StaticKVCache, *steps: int, batch_size: int = 1) -> object:
+    """Feed the model steps of that many tokens with the cache; the last should fail."""
+    with torch.no_grad():
+        for T in steps:
+            _model()(torch.zeros(batch_size, T, dtype=torch.long), kv_cache=cache)
+    return cache
+
+
+def _cache(**changes: object) -> StaticKVCache:
+    settings = dict(n_layer=1, batch_size=1, n_kv_head=2, max_len=6, head_dim=4)
+    return StaticKVCache(**(settings | changes))
+
+
+_KV = torch.ones(1, 2, 3, 4)
 _Q = torch.ones(1, 2, 3, 4)
 _COS, _SIN = rope_tables(4, torch.arange(3))
 _GQA = GroupedQueryAttention(16, 4, 2)
@@ -103,6 +119,50 @@ CASES = [
         "input_ids", "-1"),
     bad("llama(T > block_size)", lambda: _model()(torch.zeros(1, 9, dtype=torch.long)),
         ValueError, "T=9", "block_size=8", "input_ids[:, -8:]"),
+    # the KV cache
+    bad("llama(kv_cache overflows)", lambda: _cached(_cache(), 4, 3), ValueError, "kv_cache",
+        "max_len=6", "overflow", "max_len >= 7", "reset()"),
+    bad("llama(kv_cache of another batch)", lambda: _cached(_cache(), 2, batch_size=2),
+        ValueError, "batch size 2", "1 sequences", "batch_size=2"),
+    bad("llama(kv_cache of another model)", lambda: _cached(_cache(n_kv_head=4), 1),
+        ValueError, "kv_cache", "4 key/value heads", "make_kv_cache"),
+    bad("llama(kv_cache float64)", lambda: _cached(_cache(dtype=torch.float64), 1), ValueError,
+        "kv_cache", "torch.float64", "make_kv_cache"),
+    bad("llama(kv_cache=KVCache)", lambda: _model()(torch.zeros(1, 2, dtype=torch.long),
+                                                    kv_cache=KVCache()), TypeError,
+        "kv_cache", "StaticKVCache"),
+    bad("llama(cached T > block_size)",
+        lambda: _cached(_cache(max_len=12), 6, 3), ValueError,
+        "T=3 after 6 cached", "block_size=8"),
+    bad("make_kv_cache(max_len > block_size)",
+        lambda: _model().make_kv_cache(batch_size=1, max_len=9), ValueError, "max_len",
+        "block_size=8"),
+    bad("make_kv_cache(batch_size=0)", lambda: _model().make_kv_cache(batch_size=0, max_len=4),
+        ValueError, "batch_size", ">= 1"),
+    bad("make_kv_cache(positional)", lambda: _model().make_kv_cache(1, 4), TypeError,
+        "positional"),
+    bad("StaticKVCache(dtype=long)", lambda: _cache(dtype=torch.long), TypeError, "dtype",
+        "floating-point"),
+    bad("StaticKVCache(max_len=2**60)", lambda: _cache(max_len=2**60), MemoryError,
+        "KV cache", "max_len"),
+    bad("StaticKVCache.update(layer=1)", lambda: _cache().update(1, _KV, _KV), ValueError,
+        "layer", "0..0"),
+    bad("StaticKVCache.update(k 3-D)", lambda: _cache().update(0, _KV[0], _KV), ValueError,
+        "k", "(B, nkv, T, hs)"),
+    bad("StaticKVCache.update(k heads)", lambda: _cache().update(0, torch.ones(1, 3, 1, 4),
+                                                                 torch.ones(1, 3, 1, 4)),
+        ValueError, "k", "(1, 2, T, 4)"),
+    bad("StaticKVCache.update(v shape)", lambda: _cache().update(0, _KV, _KV[:, :, :2]),
+        ValueError, "v", "(1, 2, T, 4)"),
+    bad("StaticKVCache.update(k float64)", lambda: _cache().update(0, _KV.double(), _KV),
+        TypeError, "k", "torch.float64", "torch.float32"),
+    bad("StaticKVCache.update(overflow)",
+        lambda: _cache(max_len=2).update(0, _KV, _KV), ValueError, "max_len=2", "overflow"),
+    bad("StaticKVCache.reorder(list)", lambda: _cache().reorder([0]), TypeError, "index"),
+    bad("StaticKVCache.reorder(row 1)", lambda: _cache().reorder(torch.tensor([1])),
+        ValueError, "index", "0..0"),
+    bad("StaticKVCache.reorder(2 rows)", lambda: _cache().reorder(torch.tensor([0, 0])),
+        ValueError, "index", "1 rows"),
     # loading and the table
     bad("Llama.from_hf(str)", lambda: Llama.from_hf("HuggingFaceTB/SmolLM2-135M"), TypeError,
         "hf_model", "LlamaForCausalLM"),
