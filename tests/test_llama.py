@@ -270,3 +270,23 @@ def test_a_failed_step_leaves_the_cache_as_it_was():
         torch.testing.assert_close(model(_ids(1, 2, seed=3), kv_cache=cache),
                                    model(torch.cat([_ids(1, 4), _ids(1, 2, seed=3)], 1))[:, 4:],
                                    **TOL64)
+
+
+@pytest.mark.slow
+def test_smollm2_greedy_with_the_cache_equals_transformers_generate(smollm2):
+    hf_model, tokenizer, model = smollm2
+    input_ids = tokenizer("The three most important things in life are",
+                          return_tensors="pt").input_ids
+    T, new = input_ids.size(1), 20
+    cache = model.make_kv_cache(batch_size=1, max_len=T + new)
+    assert cache.nbytes == (T + new) * kv_cache_bytes_per_token(model.config)
+    tokens, step = [], input_ids
+    with torch.no_grad():
+        for _ in range(new):
+            step = model(step, kv_cache=cache)[:, -1:].argmax(-1)  # (1, 1): the next token
+            tokens.append(step.item())
+        expected = hf_model.generate(input_ids, attention_mask=torch.ones_like(input_ids),
+                                     do_sample=False, max_new_tokens=new, min_new_tokens=new,
+                                     pad_token_id=tokenizer.eos_token_id)
+    assert tokens == expected[0, T:].tolist()
+    assert len(cache) == T + new - 1  # the last token was chosen, not fed
