@@ -35,7 +35,8 @@ ORDER = [
     ("tokenization", 1), ("tokenizer_pitfalls", 1), ("undertrained_tokens", 1),
     ("exercises.tokenization", 1), ("exercises.tokenizer_pitfalls", 1),
     ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2), ("exercises.ngrams", 2),
-    ("attention", 3), ("multihead", 3), ("model", 3), ("llama_blocks", 3), ("llama_cache", 3), ("llama", 3),
+    ("attention", 3), ("multihead", 3), ("model", 3), ("llama_blocks", 3), ("llama_cache", 3),
+    ("llama", 3),
     ("exercises.attention", 3),
     ("exercises.attention_build", 3),
     ("optim", 4), ("checkpoint_folder", 4), ("checkpoint", 4), ("train_config", 4),
@@ -105,7 +106,8 @@ def test_notebook_imports_nothing_a_later_notebook_teaches(notebook):
     number = int(notebook.name[:2])
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-    source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    source = "\n".join(line for line in source.splitlines()
+                       if not line.lstrip().startswith(("%", "!")))  # IPython magics, shell
     later = sorted(m for m in course_imports(ast.parse(source)) if TAUGHT_IN[m] > number)
     assert not later, f"{notebook.name} imports {later}, taught in later notebooks"
 
