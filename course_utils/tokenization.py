@@ -187,39 +187,22 @@ class BPETokenizer(RegexTokenizer):
     def to_hf(self) -> PreTrainedTokenizerFast:
         """Return a `transformers` tokenizer that gives the same ids as `encode`.
 
-        Vocab and merges are written in GPT-2's `bytes_to_unicode` alphabet for a `tokenizers`
-        BPE model; the pre-tokenizer applies `pattern`. Ids match for all text except code points
-        first assigned in Unicode 17, which `regex` knows as letters and `tokenizers` does not.
+        It is the `tokenizer.json` that `tokenizer_json.write_tokenizer_json` writes (vocab and
+        merges in GPT-2's `bytes_to_unicode` alphabet, a pre-tokenizer that applies `pattern`).
+        Ids match for all text except code points first assigned in Unicode 17, which `regex`
+        knows as letters and `tokenizers` does not.
 
         >>> BPETokenizer.from_gpt2().to_hf()("Hello world")["input_ids"]
         [15496, 995]
         """
-        from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
+        from tokenizers import Tokenizer
         from transformers import PreTrainedTokenizerFast
 
-        b2u = bytes_to_unicode()
+        from course_utils.tokenizer_json import tokenizer_json_text
 
-        def as_text(token: bytes) -> str:
-            return "".join(b2u[b] for b in token)
-
-        special_ids = set(self.special_tokens.values())
-        vocab = {as_text(t): i for i, t in self.vocab.items() if i not in special_ids}
-        # Special tokens sit in the model's vocab too, so that they keep their ids.
-        vocab.update(self.special_tokens)
-        merges = [(as_text(a), as_text(b)) for a, b in self.merges]
-        tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges,
-                                         ignore_merges=self.ignore_merges))
-        if self.pattern == GPT2_SPLIT_PATTERN:  # ByteLevel's built-in regex is GPT-2's
-            tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False,
-                                                               use_regex=True)
-        else:
-            tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-                pre_tokenizers.Split(Regex(self.pattern), behavior="isolated"),
-                pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-            ])
-        tokenizer.decoder = decoders.ByteLevel()
-        tokenizer.add_special_tokens([AddedToken(name, special=True, normalized=False)
-                                      for name in self.special_tokens])
+        tokenizer = Tokenizer.from_str(tokenizer_json_text(
+            self.vocab, self.merges, self.special_tokens, self.pattern,
+            ignore_merges=self.ignore_merges))
         # GPT-2 uses <|endoftext|> as beginning, end and unknown token alike; none is added
         # to encoded text, since the tokenizer has no post-processor.
         roles = ({"bos_token": ENDOFTEXT, "eos_token": ENDOFTEXT, "unk_token": ENDOFTEXT}

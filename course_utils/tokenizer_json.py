@@ -40,7 +40,7 @@ from course_utils.tokenizer_formats import (_check_merge, _expect, _id, _Path, _
                                             _unspell, _vocab_from_json)
 from course_utils.validation import check_bool, check_path, short_repr
 
-__all__ = ["read_tokenizer_json", "read_tokenizer_json_and_ignore_merges",
+__all__ = ["read_tokenizer_json", "read_tokenizer_json_and_ignore_merges", "tokenizer_json_text",
            "write_tokenizer_json", "WHOLE_TEXT_PATTERN"]
 
 WHOLE_TEXT_PATTERN = r"[\s\S]+"  # ByteLevel without its regex: the whole text is one chunk
@@ -215,8 +215,17 @@ def write_tokenizer_json(path: _Path, vocab: Mapping[int, bytes],
                          special_tokens: Mapping[str, int] | None, pattern: str, *,
                          ignore_merges: bool = False) -> Path:
     """Write a `tokenizer.json` that `tokenizers.Tokenizer.from_file` and `read_tokenizer_json`
-    read, with the same ids; return its path. Special tokens are in `model.vocab` as their own
-    text, as `tokenizers` writes them. (The doctest of `read_tokenizer_json` writes one.)"""
+    read, with the same ids; return its path. (The doctest of `read_tokenizer_json` writes one.)"""
+    text = tokenizer_json_text(vocab, merges, special_tokens, pattern, ignore_merges=ignore_merges)
+    return write_atomically(check_path("path", path), text)
+
+
+def tokenizer_json_text(vocab: Mapping[int, bytes], merges: Sequence[tuple[bytes, bytes]],
+                        special_tokens: Mapping[str, int] | None, pattern: str, *,
+                        ignore_merges: bool = False) -> str:
+    """The text of a `tokenizer.json` for these parts (`tokenizers.Tokenizer.from_str` reads
+    it; `BPETokenizer.to_hf` does). Special tokens are in `model.vocab` as their own text, as
+    `tokenizers` writes them, so that they keep their ids."""
     vocab, merges, specials, pattern = check_parts(vocab, merges, special_tokens, pattern)
     check_bool("ignore_merges", ignore_merges)
     spelled = {i: _spell(t) for i, t in vocab.items()} | {i: n for n, i in specials.items()}
@@ -243,5 +252,4 @@ def write_tokenizer_json(path: _Path, vocab: Mapping[int, bytes],
                   "fuse_unk": False, "byte_fallback": False, "ignore_merges": ignore_merges,
                   "vocab": model_vocab, "merges": [[_spell(a), _spell(b)] for a, b in merges]},
     }
-    return write_atomically(check_path("path", path),
-                            json.dumps(data, ensure_ascii=False, indent=1))
+    return json.dumps(data, ensure_ascii=False, indent=1)
