@@ -43,187 +43,25 @@ True
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
-from course_utils.decoding import (ScoreSteps, apply_repetition_penalty, ban_repeated_ngrams,
+from course_utils.decoding import (apply_repetition_penalty, ban_repeated_ngrams,
                                    check_ids_in_vocab, top_k_filter, top_p_filter)
-from course_utils.model import GPT, KVCache, check_token_ids
+from course_utils.generation_config import STRATEGIES, GenerationConfig
+from course_utils.model import GPT, check_token_ids
+from course_utils.next_token_logits import NextTokenLogits, check_model
 from course_utils.pretrained import load_gpt2, load_smollm2
-from course_utils.strategies import (beam_search, check_beam_settings, check_stopping,
-                                     greedy_search, sample)
-from course_utils.validation import (check_bool, check_choice, check_device, check_int,
-                                     check_same_device, check_seed, check_tensor, check_type,
-                                     short_repr)
+from course_utils.strategies import beam_search, check_stopping, greedy_search, sample
+from course_utils.validation import check_type
 
-__all__ = ["generate", "GenerationConfig", "greedy_search", "sample", "beam_search",
-           "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams", "top_k_filter",
+__all__ = ["generate", "generate_with", "GenerationConfig", "greedy_search", "sample",
+           "beam_search", "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams", "top_k_filter",
            "top_p_filter", "load_gpt2", "load_smollm2", "STRATEGIES"]
 
-STRATEGIES = ("greedy", "sample", "beam")
-
-
-@dataclass(frozen=True)
-class GenerationConfig:
-    """How `generate` writes: every setting in one place, checked once, when the config is made
-    (it is frozen; `dataclasses.replace(config, seed=1)` makes a changed copy, checked again).
-
-    Settings that only one strategy uses are refused with the others (temperature with
-    strategy="greedy" is a mistake, not a no-op). Degenerate values are refused: NaN or infinite
-    numbers, bools where an int is expected, a seed outside 0..2**64-1.
-
-    >>> GenerationConfig(strategy="sample", seed=torch.Generator())
-    Traceback (most recent call last):
-    ...
-    TypeError: seed must be an int or None, got a torch.Generator; pass it as generator=...
-    """
-
-    max_new_tokens: int = 50  # at most this many tokens are appended (fewer if all rows stop)
-    strategy: Literal["greedy", "sample", "beam"] = "greedy"
-    # strategy="sample" only:
-    temperature: float = 1.0  # the logits are divided by it: < 1 sharpens, > 1 flattens
-    top_k: int | None = None  # keep the k most likely tokens; None keeps all
-    top_p: float = 1.0  # keep the fewest most likely tokens whose probability sums to p; 1.0: all
-    seed: int | None = None  # seeds a private generator; None: seed 0, unless `generator` is given
-    generator: torch.Generator | None = None  # or draw from this generator, continuing its stream
-    # strategy="beam" only:
-    num_beams: int | None = None  # texts kept at each step (required)
-    length_penalty: float = 1.0  # a finished text scores sum(log p) / length ** length_penalty
-    early_stopping: bool | Literal["never"] = False  # when a prompt is done (see beam_search)
-    # every strategy:
-    repetition_penalty: float = 1.0  # > 1 makes tokens already in the text less likely; 1: off
-    no_repeat_ngram_size: int = 0  # n > 0 forbids any n tokens from occurring twice; 0: off
-    eos_token_id: int | Sequence[int] | None = None  # a row stops at this token (or these)
-    pad_token_id: int | None = None  # fills finished rows; None: the first EOS id
-    use_cache: bool = True  # keep keys and values (KV cache): faster, the same tokens
-
-    def __post_init__(self) -> None:  # stores the checked values (plain ints and floats)
-        checked = {"max_new_tokens": check_int("max_new_tokens", self.max_new_tokens, minimum=0)}
-        check_choice("strategy", self.strategy, STRATEGIES)
-        checked.update(vars(ScoreSteps(self.repetition_penalty, self.no_repeat_ngram_size,
-                                       self.temperature, self.top_k, self.top_p)))  # these five
-        if isinstance(self.seed, torch.Generator):
-            raise TypeError("seed must be an int or None, got a torch.Generator; pass it as "
-                            "generator=...")
-        checked["seed"] = check_seed("seed", self.seed, optional=True)
-        if self.generator is not None:
-            check_type("generator", self.generator, torch.Generator, "a torch.Generator or None")
-            if self.seed is not None:
-                raise ValueError(f"seed={self.seed} and a generator were both given; give one: "
-                                 f"the generator's own seed decides its draws")
-        self._check_strategy_settings()
-        if self.strategy == "beam":
-            checked["num_beams"], checked["length_penalty"] = check_beam_settings(
-                self.num_beams, self.length_penalty, self.early_stopping)
-        eos, pad = check_stopping(self.eos_token_id, self.pad_token_id)
-        checked["eos_token_id"] = eos if isinstance(self.eos_token_id, (list, tuple)) else \
-            (eos or [None])[0]
-        checked["pad_token_id"] = None if self.pad_token_id is None else pad
-        check_bool("use_cache", self.use_cache)
-        for name, value in checked.items():
-            object.__setattr__(self, name, value)
-
-    def _check_strategy_settings(self) -> None:
-        sampling = dict(temperature=self.temperature != 1.0, top_k=self.top_k is not None,
-                        top_p=self.top_p != 1.0, seed=self.seed is not None,
-                        generator=self.generator is not None)
-        beam = dict(num_beams=self.num_beams is not None, length_penalty=self.length_penalty != 1,
-                    early_stopping=self.early_stopping is not False)
-        for only, settings in (("sample", sampling), ("beam", beam)):
-            given = [name for name, is_set in settings.items() if is_set]
-            if given and self.strategy != only:
-                verb, them = ("applies", "it") if len(given) == 1 else ("apply", "them")
-                raise ValueError(f"{', '.join(given)} only {verb} to strategy={only!r}, not "
-                                 f"{self.strategy!r}; leave {them} out or use strategy={only!r}")
-        if self.strategy == "beam" and self.num_beams is None:
-            raise ValueError("num_beams is needed for strategy='beam', e.g. num_beams=5")
-
-    def make_generator(self, device: torch.device) -> torch.Generator:
-        """The generator that sampling draws from: `generator`, or a new one seeded with seed
-        (0 if None) on `device`."""
-        device = check_device("device", device)
-        return self.generator or torch.Generator(device).manual_seed(self.seed or 0)
-
-
-class NextTokenLogits:
-    """The model as a function: token ids so far (B, T) -> logits of the next token (B, V).
-
-    Works for the course `GPT` and for transformers causal LMs. With use_cache=True, while
-    each call extends the ids of the previous one row by row (after `reorder`, which says which
-    rows continue which), it feeds only the new tokens and keeps the keys and values of the
-    others in a KV cache (a `KVCache`, or transformers' `DynamicCache`); any other call (a new
-    text, another batch) starts a new cache. The logits (float32, as transformers processes
-    them) are always those of the ids given.
-
-    >>> from course_utils.model import GPT, GPTConfig
-    >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=1, n_embd=4)).eval()
-    >>> next_logits = NextTokenLogits(model)
-    >>> next_logits(torch.tensor([[1, 2]])).shape, next_logits.seen  # the prompt: 2 tokens
-    (torch.Size([1, 10]), 2)
-    >>> next_logits(torch.tensor([[1, 2, 7]])).shape, next_logits.seen  # fed only token 7
-    (torch.Size([1, 10]), 3)
-    """
-
-    def __init__(self, model: nn.Module, *, use_cache: bool = True) -> None:
-        _check_model(model)
-        self.model, self.use_cache = model, check_bool("use_cache", use_cache)
-        self.is_course_gpt = isinstance(model, GPT)
-        # transformers computes the logits of the last position only, when the model can.
-        self.last_only = (not self.is_course_gpt
-                          and "logits_to_keep" in inspect.signature(model.forward).parameters)
-        self._forget()
-
-    def _forget(self) -> None:
-        """Empty the cache: the next call feeds every token."""
-        self.cache: object = KVCache() if self.is_course_gpt else None  # None: the model makes one
-        self.seen = 0  # tokens per row whose keys and values are in the cache
-        self.previous: Tensor | None = None  # the ids of the last call (B, seen)
-
-    def __call__(self, input_ids: Tensor) -> Tensor:
-        check_token_ids(check_tensor("input_ids", input_ids), "input_ids")
-        if not self.use_cache:
-            return self._logits(input_ids, cache=None)
-        previous = self.previous
-        if not (previous is not None and input_ids.shape[0] == previous.shape[0]
-                and input_ids.size(1) > self.seen and input_ids.device == previous.device
-                and torch.equal(input_ids[:, :self.seen], previous)):
-            self._forget()  # not a continuation of the cached ids
-        logits = self._logits(input_ids[:, self.seen:], cache=self.cache)  # only the new tokens
-        self.seen, self.previous = input_ids.size(1), input_ids.clone()
-        return logits
-
-    def _logits(self, input_ids: Tensor, cache: object) -> Tensor:
-        if self.is_course_gpt:
-            logits = self.model(input_ids, kv_cache=cache)  # (B, T, V)
-        else:
-            extra = {"logits_to_keep": 1} if self.last_only else {}
-            out = self.model(input_ids=input_ids, past_key_values=cache,
-                             use_cache=self.use_cache, **extra)
-            if self.use_cache:
-                self.cache = out.past_key_values  # made by the model on the first call
-            logits = out.logits
-        return logits[:, -1].float()  # (B, V)
-
-    def reorder(self, rows: Tensor) -> None:
-        """Row i of the next call continues row rows[i] of the last one (for beam search)."""
-        check_tensor("rows", rows, ndim=1, kind="integer", shape="(B,)")
-        if self.previous is None:  # nothing cached
-            return
-        check_same_device(rows=rows, input_ids=self.previous)
-        B = self.previous.size(0)
-        if rows.numel() == 0 or rows.min() < 0 or rows.max() >= B:
-            raise ValueError(f"rows must hold row numbers of the previous call, in 0..{B - 1}, "
-                             f"got {short_repr(rows.tolist())}")
-        self.previous = self.previous[rows]
-        if self.is_course_gpt:
-            self.cache.reorder(rows)
-        else:
-            self.cache.reorder_cache(rows)
 
 
 def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
@@ -307,18 +145,6 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig)
         model.train(was_training)
 
 
-def _check_model(model: object) -> None:
-    if not isinstance(model, GPT):
-        from transformers import PreTrainedModel  # a course requirement, imported when needed
-
-        if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
-            raise TypeError(f"model must be the course GPT or a transformers causal LM such as "
-                            f"GPT2LMHeadModel, got {type(model).__name__}")
-    if any(p.is_meta for p in model.parameters()):
-        raise ValueError("model is on the meta device: its weights have shapes but no values; "
-                         "load or initialise it on a real device such as 'cpu'")
-
-
 def _context_and_vocab(model: nn.Module) -> tuple[int | None, int]:
     """(longest sequence the model takes or None if unbounded, vocab_size)."""
     if isinstance(model, GPT):
@@ -330,7 +156,7 @@ def _context_and_vocab(model: nn.Module) -> tuple[int | None, int]:
 
 
 def _check_model_and_ids(model: object, input_ids: object, config: GenerationConfig) -> None:
-    _check_model(model)
+    check_model(model)
     if isinstance(input_ids, Tensor) and input_ids.dim() == 2 and input_ids.size(1) == 0:
         raise ValueError("the prompt is empty (T = 0): input_ids needs at least one token to "
                          "predict from; start with a token such as <|endoftext|> (BOS)")
