@@ -1,14 +1,15 @@
 """Generation: a model, a prompt and one `GenerationConfig` in, text (as token ids) out.
 
-`generate(model, input_ids, ...)` drives the course `GPT` or any transformers causal LM with the
-strategies of `course_utils.strategies` (which apply the steps of `course_utils.decoding`):
-`NextTokenLogits` turns the model into the function they take, token ids so far (B, T) ->
-next-token logits (B, V), with a KV cache. Its settings are one `GenerationConfig`, checked
+`generate(model, input_ids, ...)` drives the course `GPT` or `Llama` or any transformers causal
+LM with the strategies of `course_utils.strategies` (which apply the steps of
+`course_utils.decoding`): `NextTokenLogits` turns the model into the function they take, token
+ids so far (B, T) -> next-token logits (B, V), with a KV cache. Its settings are one `GenerationConfig`, checked
 once when it is made; `generate` takes them as keywords and builds it.
 
 It follows transformers' definitions exactly: for the same model, prompt and settings it returns
 the same tokens as `model.generate` (tests/test_generation.py checks greedy, beam search, and
-sampling with `torch.manual_seed(seed)` before transformers' call). The settings have the same
+sampling with `torch.manual_seed(seed)` before transformers' call; tests/
+test_batched_generation.py the same on padded batches). The settings have the same
 names and meanings; these are spelled differently:
 
     course generate                      transformers model.generate
@@ -69,8 +70,8 @@ from course_utils.strategies import beam_search, check_stopping, greedy_search, 
 from course_utils.validation import check_type
 
 __all__ = ["generate", "generate_with", "GenerationConfig", "greedy_search", "sample",
-           "beam_search", "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams", "top_k_filter",
-           "top_p_filter", "load_gpt2", "load_smollm2", "STRATEGIES", "left_pad"]
+           "beam_search", "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams",
+           "top_k_filter", "top_p_filter", "load_gpt2", "load_smollm2", "STRATEGIES", "left_pad"]
 
 
 
@@ -116,6 +117,12 @@ def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
     (torch.Size([2, 7]), True)
     >>> generate(model, prompt, 4, strategy="beam", num_beams=3).shape
     torch.Size([2, 7])
+    >>> ids, mask = left_pad([[1, 2, 3], [4]], pad_token_id=0)  # prompts of different lengths
+    >>> batch = generate(model, ids, 4, attention_mask=mask)
+    >>> torch.equal(batch[1, 2:], generate(model, torch.tensor([[4]]), 4)[0])  # [4] alone
+    True
+    >>> generate(model, prompt, 20, sliding_context=True).shape  # past block_size=16
+    torch.Size([2, 23])
     """
     config = GenerationConfig(
         max_new_tokens=max_new_tokens, strategy=strategy, temperature=temperature, top_k=top_k,

@@ -12,7 +12,7 @@ from transformers import LlamaForCausalLM
 from course_utils.batching import (check_attention_mask, check_left_padded, left_pad,
                                    padding_and_positions, position_ids_from_mask)
 from course_utils.llama import Llama
-from course_utils.model import GPT, GPTConfig
+from course_utils.model import GPT, GPTConfig, KVCache
 
 F64 = torch.float64
 TOL64 = dict(atol=1e-10, rtol=0)
@@ -90,13 +90,12 @@ def test_logits_equal_transformers_with_the_same_mask_and_positions(twins, with_
         else:
             T = input_ids.size(1)
             cache = (model.make_kv_cache(batch_size=3, max_len=T + 2) if isinstance(model, Llama)
-                     else None)
-            if cache is None:
-                from course_utils.model import KVCache
-                cache = KVCache()
-            ours = torch.cat([model(input_ids, cache, attention_mask=mask)]
-                             + [model(steps[:, i:i + 1], cache, attention_mask=full_mask[:, :T + i + 1])
-                                for i in range(2)], dim=1)
+                     else KVCache())
+            ours = [model(input_ids, cache, attention_mask=mask)]  # the prompts, then one by one
+            for i in range(2):
+                step = steps[:, i:i + 1]
+                ours.append(model(step, cache, attention_mask=full_mask[:, :T + i + 1]))
+            ours = torch.cat(ours, dim=1)
     real = full_mask.bool()
     torch.testing.assert_close(ours[real], theirs[real], **TOL64)
     torch.testing.assert_close(ours, theirs, **TOL64)  # padded queries too: zeros from attention
