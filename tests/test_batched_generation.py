@@ -20,6 +20,7 @@ SETTINGS = {
     "greedy": {},
     "sample": dict(temperature=0.8, top_k=8, top_p=0.9, seed=0),
     "beam": dict(num_beams=3, length_penalty=1.0),
+    "beam, long": dict(num_beams=3, length_penalty=2.0, early_stopping="never"),
 }
 
 
@@ -63,18 +64,19 @@ def hf_generate(hf_model, input_ids, attention_mask, new, *, strategy="greedy", 
         return hf_model.generate(input_ids, **kwargs)
 
 
-@pytest.mark.parametrize("strategy", ["greedy", "sample", "beam"])
+@pytest.mark.parametrize("strategy", list(SETTINGS))
 @pytest.mark.parametrize("name", ["course GPT", "course Llama", "GPT2LMHeadModel",
                                   "LlamaForCausalLM"])
 @pytest.mark.parametrize("eos", [None, "early"], ids=["no eos", "eos"])
 def test_padded_batches_equal_transformers_generate(models, name, strategy, eos):
     model, hf_model = models[name]
+    settings, strategy = SETTINGS[strategy], strategy.split(",")[0]
     input_ids, attention_mask = left_pad(PROMPTS, PAD)
     stopping = dict(pad_token_id=PAD, eos_token_id=None)
     if eos == "early":  # a token that row 1 writes third: rows finish at different steps
         first = generate(model, input_ids, NEW, attention_mask=attention_mask)
         stopping["eos_token_id"] = first[1, input_ids.size(1) + 2].item()
-    settings = dict(SETTINGS[strategy], **stopping)
+    settings = dict(settings, **stopping)
     ours = generate(model, input_ids, NEW, strategy=strategy, attention_mask=attention_mask,
                     **settings)
     theirs = hf_generate(hf_model, input_ids, attention_mask, NEW, strategy=strategy, **settings)
