@@ -33,12 +33,12 @@ __all__ = ["NextTokenLogits", "check_model", "model_context"]
 class NextTokenLogits:
     """The model as a function: token ids so far (B, T) -> logits of the next token (B, V).
 
-    Works for the course `GPT` and `Llama` and for transformers causal LMs. With use_cache=True,
-    while
-    each call extends the ids of the previous one row by row (after `reorder`, which says which
-    rows continue which), it feeds only the new tokens and keeps the keys and values of the
-    others in a KV cache (a `KVCache`, or transformers' `DynamicCache`); any other call (a new
-    text, another batch) starts a new cache. The logits (float32, as transformers processes
+    Works for the course `GPT` and `Llama` and for transformers causal LMs. With
+    use_cache=True, while each call extends the ids of the previous one row by row (after
+    `reorder`, which says which rows continue which), it feeds only the new tokens and keeps the
+    keys and values of the others in a KV cache (a `KVCache`, a `StaticKVCache`, or
+    transformers' `DynamicCache`); any other call (a new text, another batch) starts a new
+    cache. The logits (float32, as transformers processes
     them) are always those of the ids given.
 
     >>> from course_utils.model import GPT, GPTConfig
@@ -103,13 +103,15 @@ class NextTokenLogits:
                 and input_ids.size(1) > self.seen and input_ids.device == previous.device
                 and torch.equal(input_ids[:, :self.seen], previous)):
             self._forget()  # not a continuation of the cached ids
-        if self.cache is None and isinstance(self.model, Llama):
+        if isinstance(self.model, Llama):  # its cache is preallocated: check that T fits
             max_len = self.max_len or self.model.config.block_size
             if input_ids.size(1) > max_len:
                 raise ValueError(f"input_ids has T={input_ids.size(1)} tokens but the KV cache "
                                  f"holds max_len={max_len}; pass NextTokenLogits(..., max_len="
                                  f"prompt length + max_new_tokens)")
-            self.cache = self.model.make_kv_cache(batch_size=input_ids.size(0), max_len=max_len)
+            if self.cache is None:
+                self.cache = self.model.make_kv_cache(batch_size=input_ids.size(0),
+                                                      max_len=max_len)
         logits = self._logits(input_ids[:, self.seen:], self.cache, mask)  # only the new tokens
         self.seen, self.previous = input_ids.size(1), input_ids.clone()
         return logits

@@ -34,6 +34,13 @@ def _gen(mask: object, **settings: object) -> torch.Tensor:
     return generate(_GPT, _IDS, 2, attention_mask=mask, **settings)
 
 
+def _past_max_len() -> None:
+    """A prompt that fills the Llama's cache, then one more token."""
+    next_logits = NextTokenLogits(_llama(), max_len=3)
+    next_logits(_IDS)
+    next_logits(torch.cat([_IDS, _IDS[:, :1]], dim=1))
+
+
 CASES = [
     # left_pad
     bad("left_pad(prompts=tensor)", lambda: left_pad(_IDS, 0), TypeError, "prompts", "list"),
@@ -93,6 +100,8 @@ CASES = [
         "max_len"),
     bad("NextTokenLogits(llama)(T > max_len)", lambda: NextTokenLogits(_llama(), max_len=2)(
         _IDS), ValueError, "max_len=2", "max_new_tokens"),
+    bad("NextTokenLogits(llama) steps past max_len", _past_max_len, ValueError, "max_len=3",
+        "max_new_tokens"),
     bad("NextTokenLogits(mask)(other prompts)", lambda: NextTokenLogits(
         _GPT, attention_mask=_MASK)(_IDS[:1]), ValueError, "attention_mask", "(2, 3)"),
 ]
