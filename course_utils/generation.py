@@ -3,14 +3,14 @@
 `generate(model, input_ids, ...)` drives the course `GPT` or `Llama` or any transformers causal
 LM with the strategies of `course_utils.strategies` (which apply the steps of
 `course_utils.decoding`): `NextTokenLogits` turns the model into the function they take, token
-ids so far (B, T) -> next-token logits (B, V), with a KV cache. Its settings are one `GenerationConfig`, checked
-once when it is made; `generate` takes them as keywords and builds it.
+ids so far (B, T) -> next-token logits (B, V), with a KV cache. Its settings are one
+`GenerationConfig`, checked once when it is made; `generate` takes them as keywords and builds it.
 
 It follows transformers' definitions exactly: for the same model, prompt and settings it returns
 the same tokens as `model.generate` (tests/test_generation.py checks greedy, beam search, and
-sampling with `torch.manual_seed(seed)` before transformers' call; tests/
-test_batched_generation.py the same on padded batches). The settings have the same
-names and meanings; these are spelled differently:
+sampling with `torch.manual_seed(seed)` before transformers' call, and
+tests/test_batched_generation.py the same on padded batches). The settings have the same names
+and meanings; these are spelled differently:
 
     course generate                      transformers model.generate
     strategy="greedy"                    do_sample=False, num_beams=1
@@ -153,9 +153,10 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig,
     beams = c.num_beams if c.strategy == "beam" else 1  # beam search copies each prompt
     if attention_mask is not None:
         attention_mask = attention_mask.repeat_interleave(beams, dim=0)
-    next_logits = NextTokenLogits(
+    max_len, context = input_ids.size(1) + c.max_new_tokens, model_context(model)
+    next_logits = NextTokenLogits(  # a course Llama's cache holds max_len positions
         model, use_cache=c.use_cache, attention_mask=attention_mask,
-        max_len=min(input_ids.size(1) + c.max_new_tokens, model_context(model) or 2**62),
+        max_len=max_len if context is None else min(max_len, context),
         sliding_context=c.sliding_context)
     was_training = model.training
     model.eval()
@@ -174,6 +175,12 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig,
         model.train(was_training)
 
 
+def _context_and_vocab(model: nn.Module) -> tuple[int | None, int]:
+    """(longest sequence the model takes or None if unbounded, vocab_size)."""
+    config = model.config if isinstance(model, (GPT, Llama)) else model.config.get_text_config()
+    return model_context(model), config.vocab_size
+
+
 def _check_model_and_ids(model: object, input_ids: object, config: GenerationConfig,
                          attention_mask: object) -> None:
     check_model(model)
@@ -184,9 +191,7 @@ def _check_model_and_ids(model: object, input_ids: object, config: GenerationCon
     if attention_mask is not None:
         check_left_padded(check_attention_mask(attention_mask, tuple(input_ids.shape),
                                                device=input_ids.device))
-    context = model_context(model)
-    course = isinstance(model, (GPT, Llama))
-    vocab_size = (model.config if course else model.config.get_text_config()).vocab_size
+    context, vocab_size = _context_and_vocab(model)
     T, new = input_ids.size(1), config.max_new_tokens
     if config.sliding_context:
         if context is None:
