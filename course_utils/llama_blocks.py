@@ -80,7 +80,7 @@ class RMSNorm(nn.Module):
 def rope_tables(head_dim: int, positions: Tensor, *, rope_theta: float = 10000.0,
                 dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
     """Return (cos, sin), each (T, head_dim): the rotary angles of `positions` (T,); for
-    positions (B, T), one row's per row of a batch: (B, T, head_dim) each.
+    positions (B, T), each row of a batch its own, (B, T, head_dim) each.
 
     Pair j (dimensions j and j + head_dim/2) turns by position · θ_j with θ_j =
     rope_theta^(-2j / head_dim): the first pairs turn fast (fine position), the last slowly
@@ -229,9 +229,11 @@ class GroupedQueryAttention(nn.Module):
             k, v = kv_cache.update(layer, k, v)  # (B, nkv, S, hs): S = cached + T
         S = k.size(2)
         # subtle: causal masks align top-left; new queries come after S - T cached keys
-        mask = causal_mask(S, device=x.device)[S - T:] if S > T else None  # (T, S)
-        if key_padding is not None:  # (T, S) & (B, 1, 1, 1, S): broadcast over heads, queries
-            mask = causal_mask(S, device=x.device)[S - T:] & key_padding[:, None, None, None]
+        mask = None  # S == T and no padding: is_causal does it
+        if S > T or key_padding is not None:
+            mask = causal_mask(S, device=x.device)[S - T:]  # (T, S)
+        if key_padding is not None:  # & (B, 1, 1, 1, S): the same keys out for every query
+            mask = mask & key_padding[:, None, None, None]  # (B, 1, 1, T, S)
         group = self.n_head // self.n_kv_head
         q = q.view(B, self.n_kv_head, group, T, self.head_dim)  # (B, nkv, g, T, hs)
         y = scaled_dot_product_attention(q, k[:, :, None], v[:, :, None], attn_mask=mask,
