@@ -67,6 +67,7 @@ __all__ = ["generate", "generate_with", "GenerationConfig", "greedy_search", "sa
 def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
              strategy: Literal["greedy", "sample", "beam"] = "greedy",
              temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0,
+             min_p: float | None = None,
              seed: int | None = None, generator: torch.Generator | None = None,
              num_beams: int | None = None, length_penalty: float = 1.0,
              early_stopping: bool | Literal["never"] = False, repetition_penalty: float = 1.0,
@@ -79,9 +80,10 @@ def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
     equal length T >= 1. n <= max_new_tokens: fewer when every row stopped at an EOS token.
     The other settings are those of `GenerationConfig` (read its comments):
 
-    - strategy: "greedy", "sample" (uses temperature, top_k, top_p, and seed or generator) or
-      "beam" (uses num_beams, length_penalty, early_stopping); see the functions of the same
-      names in `course_utils.strategies`. top_k=None and top_p=1.0 switch those filters off.
+    - strategy: "greedy", "sample" (uses temperature, top_k, top_p, min_p, and seed or
+      generator) or "beam" (uses num_beams, length_penalty, early_stopping); see the functions
+      of the same names in `course_utils.strategies`. top_k=None, top_p=1.0 and min_p=None
+      switch those filters off.
     - seed=None, the default, means seed 0 unless a `generator` is given: a call is
       reproducible unless you ask otherwise (a different seed, or your own generator, whose
       stream goes on from call to call). The global RNG is never used.
@@ -105,7 +107,7 @@ def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
     """
     config = GenerationConfig(
         max_new_tokens=max_new_tokens, strategy=strategy, temperature=temperature, top_k=top_k,
-        top_p=top_p, seed=seed, generator=generator, num_beams=num_beams,
+        top_p=top_p, min_p=min_p, seed=seed, generator=generator, num_beams=num_beams,
         length_penalty=length_penalty, early_stopping=early_stopping,
         repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
         eos_token_id=eos_token_id, pad_token_id=pad_token_id, use_cache=use_cache)
@@ -137,7 +139,8 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig)
             if c.strategy == "sample":
                 return sample(next_logits, input_ids, c.max_new_tokens,
                               generator=c.make_generator(input_ids.device),
-                              temperature=c.temperature, top_k=c.top_k, top_p=c.top_p, **shared)
+                              temperature=c.temperature, top_k=c.top_k, top_p=c.top_p,
+                              min_p=c.min_p, **shared)
             return beam_search(next_logits, input_ids, c.max_new_tokens, num_beams=c.num_beams,
                                length_penalty=c.length_penalty, early_stopping=c.early_stopping,
                                **shared)
