@@ -240,17 +240,16 @@ def test_smollm2_copies_a_repetitive_prompt_in_fewer_passes():
 
     hf_model, tokenizer = load_smollm2()  # ~20 s
     model = Llama.from_hf(hf_model)
-    text = ("def add(a, b):\n    return a + b\n\n\ndef sub(a, b):\n    return a - b\n\n\n"
-            "def mul(a, b):\n")
-    prompt = tokenizer(text, return_tensors="pt").input_ids
-    new, eos = 30, tokenizer.eos_token_id
-    expected, passes = hf_prompt_lookup(hf_model, prompt, new, eos_token_id=eos)
-    greedy = generate(hf_model, prompt, new, eos_token_id=eos)
+    prompt = tokenizer("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,", return_tensors="pt").input_ids
+    new, eos = 24, tokenizer.eos_token_id
+    greedy = hf_model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False,
+                               max_new_tokens=new, eos_token_id=eos, pad_token_id=eos)
+    _, passes = hf_prompt_lookup(hf_model, prompt, new, eos_token_id=eos)
     for m in (hf_model, model):
         result = prompt_lookup_generate(m, prompt, new, eos_token_id=eos)
-        assert torch.equal(result.ids, expected) and torch.equal(result.ids, greedy)
+        assert torch.equal(result.ids, greedy)
         assert result.forward_passes == passes < result.new_tokens
+    assert tokenizer.decode(result.ids[0, prompt.size(1):]).startswith(" 13, 14, 15,")
     print(f"SmolLM2, {prompt.size(1)}-token prompt: {result.new_tokens} tokens in "
           f"{result.forward_passes} forward passes ({result.draft_tokens_accepted} of "
-          f"{result.draft_tokens_proposed} draft tokens accepted): "
-          f"{tokenizer.decode(result.ids[0, prompt.size(1):])!r}")
+          f"{result.draft_tokens_proposed} draft tokens accepted)")
