@@ -6,7 +6,7 @@ bigram table in a lambda — and the prompts `input_ids` (B, T), and appends up 
 max_new_tokens tokens:
 
 - `greedy_search`: always the highest-scoring token. Deterministic, and often repetitive.
-- `sample`: draw from softmax(logits / temperature) after top-k / top-p have removed the
+- `sample`: draw from softmax(logits / temperature) after top-k / top-p / min-p removed the
   unlikely tail. The randomness comes from the `generator` it is given, nothing else.
 - `beam_search`: keep the num_beams most likely partial texts, not just the best one.
 
