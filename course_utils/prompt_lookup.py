@@ -195,7 +195,8 @@ def prompt_lookup_generate(model: nn.Module, input_ids: Tensor, max_new_tokens: 
     model: the course `GPT`, the course `Llama` or a transformers causal LM; it runs in eval
     mode during the call. input_ids: one prompt (1, T); a batch is refused, as transformers
     does. Each pass checks the draft `find_draft` gives (at most num_draft_tokens, and never
-    more than the tokens still to write). Writing stops after max_new_tokens tokens, or after
+    more than the tokens still to write: transformers' drafts can run past those, and past a
+    GPT-2's context, where its position embeddings end in an IndexError). Writing stops after max_new_tokens tokens, or after
     an EOS token (eos_token_id: an id, a list of ids, or None), so that the result's ids equal
     `generate(model, input_ids, max_new_tokens, eos_token_id=eos_token_id)`.
     T + max_new_tokens must fit the model's context, as for `generate`.
