@@ -1,11 +1,12 @@
 """Prompt-lookup decoding: greedy search that guesses several tokens at once by copying them
 from the text so far, and checks the guess in one forward pass.
 
-Greedy search calls the model once per token. For one sequence that call is slow because it
-reads every weight, not because of the arithmetic, so it costs nearly the same for a few
-tokens as for one. Texts that repeat their prompt (summaries, code edits, answers that quote a
-document) can use that: prompt-lookup decoding (Saxena, 2023; transformers'
-`prompt_lookup_num_tokens`) copies a guess, the "draft", from the text itself.
+Greedy search calls the model once per token. For one sequence on a GPU, that call is slow
+because it reads every weight, not because of the arithmetic, so checking ten tokens costs
+nearly as much as writing one (on a CPU the arithmetic counts more: measure). Texts that repeat
+their prompt (summaries, code edits, answers that quote a document) can use that: prompt-lookup
+decoding (Saxena, 2023; transformers' `prompt_lookup_num_tokens`) copies a guess, the "draft",
+from the text itself.
 
 1. `find_draft`: take the last `max_ngram_size` tokens of the text. At their first earlier
    occurrence, the tokens that followed them then (up to `num_draft_tokens`) are the draft.
@@ -156,7 +157,6 @@ class _Verifier:
 
             # transformers computes the logits of the last positions only, when the model can.
             self.last_only = "logits_to_keep" in inspect.signature(model.forward).parameters
-
             self.cache = DynamicCache(config=model.config)
             self.cache.activate_past_recording()  # as transformers does before cropping
         self.device = next(model.parameters()).device
@@ -196,8 +196,9 @@ def prompt_lookup_generate(model: nn.Module, input_ids: Tensor, max_new_tokens: 
     mode during the call. input_ids: one prompt (1, T); a batch is refused, as transformers
     does. Each pass checks the draft `find_draft` gives (at most num_draft_tokens, and never
     more than the tokens still to write: transformers' drafts can run past those, and past a
-    GPT-2's context, where its position embeddings end in an IndexError). Writing stops after max_new_tokens tokens, or after
-    an EOS token (eos_token_id: an id, a list of ids, or None), so that the result's ids equal
+    GPT-2's context, where its position embeddings end in an IndexError). Writing stops after
+    max_new_tokens tokens, or after an EOS token (eos_token_id: an id, a list of ids, or None),
+    so that the result's ids equal
     `generate(model, input_ids, max_new_tokens, eos_token_id=eos_token_id)`.
     T + max_new_tokens must fit the model's context, as for `generate`.
 
