@@ -62,6 +62,10 @@ class GenerationConfig:
     eos_token_id: int | Sequence[int] | None = None  # a row stops at this token (or these)
     pad_token_id: int | None = None  # fills finished rows; None: the first EOS id
     use_cache: bool = True  # keep keys and values (KV cache): faster, the same tokens
+    # True: past the model's context, each step sees the last context-many tokens, recomputed
+    # without the cache (a full forward pass per step: see NextTokenLogits); False: going past
+    # it is an error. Refused for a model without a fixed context (nothing to slide).
+    sliding_context: bool = False
 
     def __post_init__(self) -> None:  # stores the checked values (plain ints and floats)
         checked = {"max_new_tokens": check_int("max_new_tokens", self.max_new_tokens, minimum=0)}
@@ -87,6 +91,7 @@ class GenerationConfig:
             (eos or [None])[0]
         checked["pad_token_id"] = None if self.pad_token_id is None else pad
         check_bool("use_cache", self.use_cache)
+        check_bool("sliding_context", self.sliding_context)
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 

@@ -16,8 +16,9 @@ biases. Its parameter names are those of transformers' `LlamaForCausalLM`
 - `kv_cache_bytes_per_token(config)` and `gpt2_vs_llama()`: what the swaps change, computed
   from the two models themselves.
 
-Left out, for generation to add: batches of prompts of different lengths (padding masks,
-position ids), generation itself, and RoPE scaling.
+`attention_mask` and `position_ids` take batches of prompts of different lengths, as in
+transformers (`course_utils.batching`); `course_utils.generation.generate` drives the model.
+Left out: RoPE scaling.
 
 >>> model = Llama(LlamaConfig(vocab_size=10, block_size=8, n_layer=2, n_head=4, n_kv_head=2,
 ...                           n_embd=16, intermediate_size=32))
@@ -34,6 +35,7 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.attention import _check_storable
+from course_utils.batching import padding_and_positions
 from course_utils.llama_blocks import GroupedQueryAttention, RMSNorm, SwiGLU, rope_tables
 from course_utils.llama_cache import StaticKVCache
 from course_utils.model import GPT, GPTConfig, _copy_weights, check_token_ids
@@ -98,8 +100,9 @@ class Block(nn.Module):
         self.mlp = SwiGLU(C, config.intermediate_size)
 
     def forward(self, x: Tensor, cos: Tensor, sin: Tensor, kv_cache: StaticKVCache | None = None,
-                layer: int = 0) -> Tensor:
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, kv_cache, layer)  # tokens mix
+                layer: int = 0, key_padding: Tensor | None = None) -> Tensor:
+        h = self.self_attn(self.input_layernorm(x), cos, sin, kv_cache, layer, key_padding)
+        x = x + h  # tokens mix
         return x + self.mlp(self.post_attention_layernorm(x))  # each token on its own
 
 
@@ -150,21 +153,27 @@ class Llama(nn.Module):
         """
         return sum(p.numel() for p in self.parameters())  # a shared tensor is yielded once
 
-    def forward(self, input_ids: Tensor, kv_cache: StaticKVCache | None = None) -> Tensor:
+    def forward(self, input_ids: Tensor, kv_cache: StaticKVCache | None = None, *,
+                attention_mask: Tensor | None = None, position_ids: Tensor | None = None
+                ) -> Tensor:
         """Return the logits (B, T, vocab_size) for token ids input_ids (B, T).
 
         With a `kv_cache`, input_ids continue the len(kv_cache) tokens cached before: their
         positions start there, they attend to the cached keys and values, and theirs are
         added. Feeding a prompt, then one token at a time, gives the logits of one forward
-        pass over the whole text (to rounding)."""
+        pass over the whole text (to rounding). attention_mask (B, cached + T) and position_ids
+        (B, T) mean what they mean in transformers, as in `GPT.forward`."""
         start = self._check_inputs(input_ids, kv_cache)
         weight = self.lm_head.weight
-        positions = torch.arange(start, start + input_ids.size(1), device=input_ids.device)
+        key_padding, positions = padding_and_positions(input_ids, start, attention_mask,
+                                                       position_ids)
         cos, sin = rope_tables(self.config.head_dim, positions, rope_theta=self.config.rope_theta,
                                dtype=weight.dtype)  # (T, hs) each, shared by every layer
+        if positions.dim() == 2:  # (B, T, hs): one row of angles per sequence, for every head
+            cos, sin = cos[:, None], sin[:, None]
         x = self.model.embed_tokens(input_ids)  # (B, T, C): no position embedding added
         for layer, block in enumerate(self.model.layers):
-            x = block(x, cos, sin, kv_cache, layer)  # (B, T, C)
+            x = block(x, cos, sin, kv_cache, layer, key_padding)  # (B, T, C)
         return self.lm_head(self.model.norm(x))  # (B, T, vocab_size)
 
     def _check_inputs(self, input_ids: object, kv_cache: object) -> int:

@@ -34,8 +34,8 @@ Numerics, as transformers does them so that logits agree to rounding: the rotati
 RMSNorm's statistic are computed in float32 whatever the model's dtype (subtle: this keeps
 bfloat16 models accurate, and makes float64 ones no more accurate there than float32).
 With a KV cache (`course_utils.llama_cache`), GroupedQueryAttention attends from its new
-tokens to every cached one. Left out: padding masks and RoPE scaling (longer contexts than
-trained).
+tokens to every cached one; a key padding mask leaves padding out (batches of prompts of
+different lengths). Left out: RoPE scaling (longer contexts than trained).
 """
 
 from __future__ import annotations
@@ -79,7 +79,8 @@ class RMSNorm(nn.Module):
 
 def rope_tables(head_dim: int, positions: Tensor, *, rope_theta: float = 10000.0,
                 dtype: torch.dtype = torch.float32) -> tuple[Tensor, Tensor]:
-    """Return (cos, sin), each (T, head_dim): the rotary angles of `positions` (T,).
+    """Return (cos, sin), each (T, head_dim): the rotary angles of `positions` (T,); for
+    positions (B, T), each row of a batch its own, (B, T, head_dim) each.
 
     Pair j (dimensions j and j + head_dim/2) turns by position · θ_j with θ_j =
     rope_theta^(-2j / head_dim): the first pairs turn fast (fine position), the last slowly
@@ -93,14 +94,14 @@ def rope_tables(head_dim: int, positions: Tensor, *, rope_theta: float = 10000.0
     head_dim = check_int("head_dim", head_dim, minimum=2)
     if head_dim % 2:
         raise ValueError(f"head_dim={head_dim} must be even: RoPE turns pairs of dimensions")
-    check_tensor("positions", positions, ndim=1, shape="(T,)")
+    check_tensor("positions", positions, ndim=(1, 2), shape="(T,) or (B, T)")
     rope_theta = check_number("rope_theta", rope_theta, minimum=1, min_open=True,
                               fix="Llama 2 uses 10000.0")
     # subtle: float32 even for float64 models, as transformers does (see the module doc)
     inv_freq = 1.0 / (rope_theta ** (torch.arange(0, head_dim, 2, dtype=torch.float,
                                                   device=positions.device) / head_dim))
-    angles = positions.float()[:, None] * inv_freq  # (T, head_dim / 2)
-    angles = torch.cat((angles, angles), dim=-1)  # (T, head_dim): rotate-half layout
+    angles = positions.float()[..., None] * inv_freq  # (T, head_dim / 2) or (B, T, ...)
+    angles = torch.cat((angles, angles), dim=-1)  # (..., T, head_dim): rotate-half layout
     return angles.cos().to(dtype), angles.sin().to(dtype)
 
 
@@ -206,11 +207,13 @@ class GroupedQueryAttention(nn.Module):
         self.o_proj = nn.Linear(n_embd, n_embd, bias=False)
 
     def forward(self, x: Tensor, cos: Tensor, sin: Tensor, kv_cache: KVStore | None = None,
-                layer: int = 0) -> Tensor:
+                layer: int = 0, key_padding: Tensor | None = None) -> Tensor:
         """Return the attention output (B, T, C) of x (B, T, C); cos, sin (T, hs) place x's
-        tokens (from `rope_tables`). With a `kv_cache`, x's tokens follow the cached ones (cos
-        and sin must place them there): their keys and values are stored as `layer`'s, and
-        each new token attends to every cached token and to the new ones up to itself."""
+        tokens (from `rope_tables`; (B, 1, T, hs) for positions per row). With a `kv_cache`,
+        x's tokens follow the cached ones (cos and sin must place them there): their keys and
+        values are stored as `layer`'s, and each new token attends to every cached token and
+        to the new ones up to itself. key_padding (B, S) bool, False for padding: those keys
+        get no attention (a query left with no key gets zeros, as in torch's SDPA)."""
         check_tensor("x", x, ndim=3, kind="floating-point", shape="(B, T, C)")
         if x.size(-1) != self.q_proj.in_features:
             raise ValueError(f"x must be (B, T, {self.q_proj.in_features}), got {tuple(x.shape)}")
@@ -226,7 +229,11 @@ class GroupedQueryAttention(nn.Module):
             k, v = kv_cache.update(layer, k, v)  # (B, nkv, S, hs): S = cached + T
         S = k.size(2)
         # subtle: causal masks align top-left; new queries come after S - T cached keys
-        mask = causal_mask(S, device=x.device)[S - T:] if S > T else None  # (T, S)
+        mask = None  # S == T and no padding: is_causal does it
+        if S > T or key_padding is not None:
+            mask = causal_mask(S, device=x.device)[S - T:]  # (T, S)
+        if key_padding is not None:  # & (B, 1, 1, 1, S): the same keys out for every query
+            mask = mask & key_padding[:, None, None, None]  # (B, 1, 1, T, S)
         group = self.n_head // self.n_kv_head
         q = q.view(B, self.n_kv_head, group, T, self.head_dim)  # (B, nkv, g, T, hs)
         y = scaled_dot_product_attention(q, k[:, :, None], v[:, :, None], attn_mask=mask,

@@ -18,7 +18,8 @@ with `torch.cat`, which copies the whole cache at every step and lets it grow wi
 `Llama.make_kv_cache(batch_size=..., max_len=...)` (`course_utils.llama`) makes one for a
 model, and `Llama.forward(input_ids, kv_cache=cache)` uses it. Left out: paged caches (blocks
 allocated as sequences grow, as vLLM does), quantized caches, evicting old positions (sliding
-windows), and per-row lengths for batches of prompts of different lengths (left padding).
+windows), and per-row lengths: a left-padded batch caches its padding too, and the model's
+attention mask (`course_utils.batching`) keeps it out of the attention.
 
 >>> cache = StaticKVCache(n_layer=1, batch_size=1, n_kv_head=2, max_len=4, head_dim=3)
 >>> k, v = cache.update(0, torch.ones(1, 2, 3, 3), torch.ones(1, 2, 3, 3))  # a 3-token prompt

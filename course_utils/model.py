@@ -13,7 +13,9 @@ moving weights to and from Hugging Face's `GPT2LMHeadModel` is a matter of names
 Each block's attention is notebook 03's `MultiHeadAttention` (`course_utils.multihead`) with
 `is_causal=True`: position t sees positions 0..t only, so every position learns to predict the
 token after it. With a `KVCache`, `model(input_ids, kv_cache=cache)` keeps every layer's keys and
-values, so that generation can feed only the new tokens. Left out: the loss and sampling.
+values, so that generation can feed only the new tokens. `attention_mask` and `position_ids`
+take batches of prompts of different lengths, padded (`course_utils.batching`), as in
+transformers. Left out: the loss and sampling.
 
 >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=2, n_head=2, n_embd=16))
 >>> model(torch.tensor([[1, 2, 3]])).shape  # (B, T, vocab_size)
@@ -35,10 +37,11 @@ import torch
 from torch import Tensor, nn
 
 from course_utils.attention import _check_storable
+from course_utils.batching import check_token_ids, padding_and_positions
 from course_utils.multihead import KVCache, MultiHeadAttention
 from course_utils.pretrained import GPT2_NAMES  # the names GPT.from_pretrained takes
 from course_utils.validation import (check_bool, check_int, check_number, check_seed,
-                                     check_tensor, check_type, short_repr)
+                                     check_tensor, check_type)
 
 if TYPE_CHECKING:
     from transformers import GPT2LMHeadModel
@@ -82,33 +85,6 @@ class GPTConfig:
             fix="GPT-2 uses 1e-5"))
 
 
-def check_token_ids(ids: object, name: str = "input_ids", *, vocab_size: int | None = None
-                    ) -> None:
-    """Raise TypeError/ValueError, saying what to do, unless `ids` is a (B, T) tensor of integer
-    token ids (int64 or int32, not bool) with B, T >= 1, and (given vocab_size) every id in
-    0..vocab_size - 1; `name` is the argument's name in the message.
-
-    >>> check_token_ids(torch.tensor([1, 2, 3]), "input_ids")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: input_ids must have shape (B, T) with T >= 1, got (3,); for one sequence use ...
-    """
-    if not isinstance(ids, Tensor) or ids.dtype not in (torch.int64, torch.int32):
-        what = f"dtype {ids.dtype}" if isinstance(ids, Tensor) else short_repr(ids)
-        raise TypeError(f"{name} must be a LongTensor of token ids, got {what}; "
-                        f"use torch.tensor(ids, dtype=torch.long)")
-    check_tensor(name, ids)  # refuses the meta device
-    vocab_size = check_int("vocab_size", vocab_size, minimum=1, optional=True)
-    if ids.dim() != 2 or ids.size(0) == 0 or ids.size(1) == 0:
-        raise ValueError(f"{name} must have shape (B, T) with T >= 1, got {tuple(ids.shape)}; "
-                         f"for one sequence use {name}[None]")
-    if vocab_size is not None:
-        low, high = int(ids.min()), int(ids.max())
-        if low < 0 or high >= vocab_size:
-            raise ValueError(f"{name}: token id {low if low < 0 else high} is out of range for "
-                             f"vocab_size={vocab_size} (ids must be in 0..{vocab_size - 1})")
-
-
 def gelu_new(x: Tensor) -> Tensor:
     """GPT-2's GELU, the tanh approximation of x·Φ(x), written as in GPT-2's code.
 
@@ -149,8 +125,10 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, eps=config.layer_norm_epsilon, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x: Tensor, kv_cache: KVCache | None = None, layer: int = 0) -> Tensor:
-        h = self.attn(self.ln_1(x), is_causal=True, kv_cache=kv_cache, layer=layer)
+    def forward(self, x: Tensor, kv_cache: KVCache | None = None, layer: int = 0,
+                key_padding: Tensor | None = None) -> Tensor:
+        h = self.attn(self.ln_1(x), is_causal=True, kv_cache=kv_cache, layer=layer,
+                      key_padding_mask=key_padding)  # key_padding: (B, S) bool or None
         x = x + self.resid_dropout(h)  # tokens exchange information (t sees 0..t only)
         return x + self.mlp(self.ln_2(x))  # each token is processed on its own
 
@@ -218,20 +196,25 @@ class GPT(nn.Module):
             n -= self.transformer.wte.weight.numel() + self.transformer.wpe.weight.numel()
         return n
 
-    def forward(self, input_ids: Tensor, kv_cache: KVCache | None = None) -> Tensor:
+    def forward(self, input_ids: Tensor, kv_cache: KVCache | None = None, *,
+                attention_mask: Tensor | None = None, position_ids: Tensor | None = None
+                ) -> Tensor:
         """Return the logits (B, T, vocab_size) for token ids input_ids (B, T).
 
         With a `kv_cache`, input_ids continues the cached tokens: its positions start at
         len(kv_cache), it attends to the cached tokens too, and its keys and values are appended
         to the cache. The logits equal those of the whole sequence without a cache, to rounding.
+        attention_mask (B, cached + T; 1 real, 0 padding) and position_ids (B, T) mean what they
+        mean in transformers (`course_utils.batching.padding_and_positions`): padding gets no
+        attention, and positions default to the mask's count of real tokens.
         """
         past = self._check_inputs(input_ids, kv_cache)
-        B, T = input_ids.shape
-        pos = torch.arange(past, past + T, device=input_ids.device)  # (T,) after the cached ones
+        key_padding, pos = padding_and_positions(input_ids, past, attention_mask, position_ids,
+                                                 max_position=self.config.block_size)
         x = self.transformer.wte(input_ids) + self.transformer.wpe(pos)  # (B, T, C) + (T, C)
-        x = self.transformer.drop(x)
+        x = self.transformer.drop(x)  # (wpe(pos) is (B, T, C) with position_ids or a mask)
         for layer, block in enumerate(self.transformer.h):
-            x = block(x, kv_cache, layer)  # (B, T, C)
+            x = block(x, kv_cache, layer, key_padding)  # (B, T, C)
         return self.lm_head(self.transformer.ln_f(x))  # (B, T, vocab_size)
 
     def _check_inputs(self, input_ids: object, kv_cache: KVCache | None) -> int:

@@ -17,7 +17,8 @@ logits, and a row still writing whose scores after every penalty and filter hold
 or no finite score (every token banned), raise ValueError naming the step, the row and the
 likely cause. A temperature that overflows float32 samples greedily (`apply_temperature`).
 
-Left out: padded prompts of different lengths, beam sampling, constraints and streaming.
+Prompts of different lengths (left-padded) need nothing here: `next_logits` knows the
+attention mask. Left out: beam sampling, constraints and streaming.
 """
 
 from __future__ import annotations

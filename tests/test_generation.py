@@ -485,7 +485,7 @@ def test_bad_prompts_are_rejected(input_ids, error, match):
 
 
 def test_other_models_are_rejected():
-    with pytest.raises(TypeError, match="the course GPT or a transformers causal LM"):
+    with pytest.raises(TypeError, match="the course GPT or Llama or a transformers causal LM"):
         generate(torch.nn.Linear(2, 2), torch.zeros(1, 2, dtype=torch.long), 2)
 
 

@@ -58,7 +58,7 @@ CASES = [
     bad("rope_tables(head_dim=3)", lambda: rope_tables(3, torch.arange(2)), ValueError,
         "head_dim=3", "even"),
     bad("rope_tables(positions=list)", lambda: rope_tables(4, [0, 1]), TypeError, "positions"),
-    bad("rope_tables(positions 2-D)", lambda: rope_tables(4, torch.zeros(1, 3)), ValueError,
+    bad("rope_tables(positions 0-D)", lambda: rope_tables(4, torch.tensor(3)), ValueError,
         "positions", "(T,)"),
     bad("rope_tables(rope_theta=1)", lambda: rope_tables(4, torch.arange(2), rope_theta=1.0),
         ValueError, "rope_theta", "10000"),
