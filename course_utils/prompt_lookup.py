@@ -47,12 +47,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from course_utils.decoding import check_ids_in_vocab
-from course_utils.generation import _context_and_vocab
+from course_utils.generation import GenerationConfig, _check_model_and_ids
 from course_utils.llama import Llama
-from course_utils.model import GPT, check_token_ids
+from course_utils.model import GPT
 from course_utils.multihead import KVCache
-from course_utils.next_token_logits import check_model
 from course_utils.strategies import check_stopping
 from course_utils.validation import check_int, check_tensor
 
@@ -209,8 +207,8 @@ def prompt_lookup_generate(model: nn.Module, input_ids: Tensor, max_new_tokens: 
     (12, True)
     """
     max_ngram_size, num_draft_tokens = _check_draft_settings(max_ngram_size, num_draft_tokens)
+    max_new_tokens = _check_model_and_prompt(model, input_ids, max_new_tokens, eos_token_id)
     eos, _ = check_stopping(eos_token_id, None)
-    max_new_tokens = _check_model_and_prompt(model, input_ids, max_new_tokens, eos)
     tokens = input_ids[0].tolist()
     T = len(tokens)
     verifier = _Verifier(model, max_len=T + max_new_tokens)
@@ -240,13 +238,11 @@ def prompt_lookup_generate(model: nn.Module, input_ids: Tensor, max_new_tokens: 
 
 
 def _check_model_and_prompt(model: object, input_ids: object, max_new_tokens: object,
-                            eos: list[int]) -> int:
-    """Return max_new_tokens, checked with the model and the prompt, or raise saying what to
-    change (the checks of `generate`, and batch size 1)."""
-    if not isinstance(model, Llama):
-        check_model(model)  # the course GPT or a transformers causal LM, not on "meta"
-    max_new_tokens = check_int("max_new_tokens", max_new_tokens, minimum=0)
-    check_token_ids(input_ids, "input_ids")
+                            eos_token_id: object) -> int:
+    """Return max_new_tokens, checked as `generate` checks it with the model and the prompt
+    (context, vocabulary, EOS ids), or raise saying what to change; and batch size 1."""
+    config = GenerationConfig(max_new_tokens=max_new_tokens, eos_token_id=eos_token_id)
+    _check_model_and_ids(model, input_ids, config, attention_mask=None)
     if input_ids.size(0) != 1:
         raise ValueError(f"prompt_lookup_generate takes one prompt, input_ids of shape (1, T), "
                          f"got {tuple(input_ids.shape)}: rows would accept different numbers "
@@ -255,15 +251,4 @@ def _check_model_and_prompt(model: object, input_ids: object, max_new_tokens: ob
     if input_ids.device != weight.device:
         raise ValueError(f"input_ids is on {input_ids.device} but the model is on "
                          f"{weight.device}; use input_ids.to({str(weight.device)!r})")
-    if isinstance(model, Llama):
-        context, vocab_size = model.config.block_size, model.config.vocab_size
-    else:
-        context, vocab_size = _context_and_vocab(model)
-    T = input_ids.size(1)
-    if context is not None and T + max_new_tokens > context:
-        raise ValueError(f"T={T} prompt tokens + max_new_tokens={max_new_tokens} exceed the "
-                         f"model's context of {context} positions; use max_new_tokens <= "
-                         f"{max(context - T, 0)}, or keep the prompt's last tokens")
-    check_ids_in_vocab("input_ids", input_ids, vocab_size)
-    check_ids_in_vocab("eos_token_id", eos, vocab_size)
-    return max_new_tokens
+    return config.max_new_tokens

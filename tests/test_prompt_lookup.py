@@ -166,6 +166,7 @@ def test_the_course_llama_equals_transformers(llama_pair):
     greedy = hf_model.generate(prompt, attention_mask=torch.ones_like(prompt), do_sample=False,
                                max_new_tokens=new, eos_token_id=None, pad_token_id=None)
     assert torch.equal(ours.ids, theirs) and torch.equal(ours.ids, greedy)
+    assert torch.equal(ours.ids, generate(model, prompt, new))
     assert ours.forward_passes == passes < new
     through_hf = prompt_lookup_generate(hf_model, prompt, new, num_draft_tokens=4)
     assert torch.equal(through_hf.ids, theirs) and through_hf.forward_passes == passes

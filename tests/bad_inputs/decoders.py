@@ -80,7 +80,7 @@ CASES = [
     bad("prompt_lookup(1-D prompt)", lambda: prompt_lookup_generate(_MODEL, _IDS[0], 2),
         ValueError, "input_ids", "input_ids[None]"),
     bad("prompt_lookup(empty prompt)", lambda: prompt_lookup_generate(
-        _MODEL, torch.zeros(1, 0, dtype=torch.long), 2), ValueError, "input_ids", "T >= 1"),
+        _MODEL, torch.zeros(1, 0, dtype=torch.long), 2), ValueError, "input_ids", "T = 0"),
     bad("prompt_lookup(float prompt)", lambda: prompt_lookup_generate(_MODEL, _IDS.float(), 2),
         TypeError, "input_ids"),
     bad("prompt_lookup(id = vocab_size)", lambda: prompt_lookup_generate(
