@@ -60,7 +60,7 @@ from torch import Tensor, nn
 
 from course_utils.batching import check_attention_mask, check_left_padded, left_pad
 from course_utils.decoding import (apply_repetition_penalty, ban_repeated_ngrams,
-                                   check_ids_in_vocab, top_k_filter, top_p_filter)
+                                   check_ids_in_vocab, min_p_filter, top_k_filter, top_p_filter)
 from course_utils.generation_config import STRATEGIES, GenerationConfig
 from course_utils.llama import Llama
 from course_utils.model import GPT, check_token_ids
@@ -71,8 +71,8 @@ from course_utils.validation import check_type
 
 __all__ = ["generate", "generate_with", "GenerationConfig", "greedy_search", "sample",
            "beam_search", "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams",
-           "top_k_filter", "top_p_filter", "load_gpt2", "load_smollm2", "STRATEGIES", "left_pad"]
-
+           "top_k_filter", "top_p_filter", "min_p_filter", "load_gpt2", "load_smollm2",
+           "STRATEGIES", "left_pad"]
 
 
 def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
@@ -147,7 +147,7 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig,
     torch.Size([1, 5])
     """
     check_type("config", config, GenerationConfig, "a GenerationConfig")
-    _check_model_and_ids(model, input_ids, config, attention_mask)
+    check_model_and_ids(model, input_ids, config, attention_mask)
     c = config
     shared = dict(repetition_penalty=c.repetition_penalty,
                   no_repeat_ngram_size=c.no_repeat_ngram_size, eos_token_id=c.eos_token_id,
@@ -184,8 +184,10 @@ def _context_and_vocab(model: nn.Module) -> tuple[int | None, int]:
     return model_context(model), config.vocab_size
 
 
-def _check_model_and_ids(model: object, input_ids: object, config: GenerationConfig,
-                         attention_mask: object) -> None:
+def check_model_and_ids(model: object, input_ids: object, config: GenerationConfig,
+                        attention_mask: object) -> None:
+    """Refuse what `generate` cannot run: the model, the prompt (and its mask), the context
+    left for config.max_new_tokens, ids outside the vocabulary."""
     check_model(model)
     if isinstance(input_ids, Tensor) and input_ids.dim() == 2 and input_ids.size(1) == 0:
         raise ValueError("the prompt is empty (T = 0): input_ids needs at least one token to "

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from course_utils.generation import GenerationConfig, _check_model_and_ids
+from course_utils.generation import GenerationConfig, check_model_and_ids
 from course_utils.llama import Llama
 from course_utils.model import GPT
 from course_utils.multihead import KVCache
@@ -242,7 +242,7 @@ def _check_model_and_prompt(model: object, input_ids: object, max_new_tokens: ob
     """Return max_new_tokens, checked as `generate` checks it with the model and the prompt
     (context, vocabulary, EOS ids), or raise saying what to change; and batch size 1."""
     config = GenerationConfig(max_new_tokens=max_new_tokens, eos_token_id=eos_token_id)
-    _check_model_and_ids(model, input_ids, config, attention_mask=None)
+    check_model_and_ids(model, input_ids, config, attention_mask=None)
     if input_ids.size(0) != 1:
         raise ValueError(f"prompt_lookup_generate takes one prompt, input_ids of shape (1, T), "
                          f"got {tuple(input_ids.shape)}: rows would accept different numbers "
