@@ -7,13 +7,13 @@ not be picked. In the order transformers applies them (and `course_utils.strateg
 1. the penalties, for every strategy: `apply_repetition_penalty` (tokens already in the text
    score lower) and `ban_repeated_ngrams` (no n-gram twice);
 2. for sampling only: `apply_temperature` (sharpen or flatten the distribution), then
-   `top_k_filter` and `top_p_filter` (cut its unlikely tail).
+   `top_k_filter`, `top_p_filter` and `min_p_filter` (cut its unlikely tail).
 
 Each equals transformers' logits processor of the same purpose (tests/test_generation.py) and
 checks what it is given: scores must be a floating-point (B, V) tensor without NaN or +inf, and
 token ids a (B, T) tensor with one row per row of scores and ids in 0..V-1.
 
-Left out: min-p, typical and epsilon sampling, forced and suppressed tokens, bad-word lists.
+Left out: typical and epsilon sampling, forced and suppressed tokens, bad-word lists.
 
 >>> scores = torch.tensor([[2.0, 1.0, 0.5, -1.0]])
 >>> top_k_filter(apply_temperature(scores, 0.5), k=2)
@@ -32,7 +32,7 @@ from course_utils.model import check_token_ids
 from course_utils.validation import check_int, check_number, check_same_device, check_tensor
 
 __all__ = ["apply_repetition_penalty", "ban_repeated_ngrams", "apply_temperature",
-           "top_k_filter", "top_p_filter", "ScoreSteps", "check_ids_in_vocab"]
+           "top_k_filter", "top_p_filter", "min_p_filter", "ScoreSteps", "check_ids_in_vocab"]
 
 NEG_INF = float("-inf")
 
@@ -76,6 +76,12 @@ def check_ids_in_vocab(name: str, ids: Tensor | Sequence[int], vocab_size: int) 
 def _check_repetition_penalty(name: str, penalty: object) -> float:
     return check_number(name, penalty, minimum=0, min_open=True,
                         fix="1.0 is off; 1.2 or 1.3 discourages repetition")
+
+
+def _check_min_p(name: str, min_p: object, optional: bool = False) -> float | None:
+    return check_number(name, min_p, minimum=0, maximum=1, optional=optional,
+                        fix="0.05 removes every token less than 1/20 as likely as the top one"
+                            + ("; None is off" if optional else ""))
 
 
 def _check_temperature(temperature: object) -> float:
@@ -224,6 +230,27 @@ def _top_p(scores: Tensor, p: float) -> Tensor:
     return scores.masked_fill(remove, NEG_INF)
 
 
+def min_p_filter(scores: Tensor, min_p: float) -> Tensor:
+    """Return scores (B, V) with -inf for every token less likely than min_p × the top token.
+
+    Min-p sampling (Nguyen et al., 2024): the cut scales with the model's confidence. A peaked
+    row (top token 0.9) keeps only tokens above min_p · 0.9; a flat one keeps many. min_p=0
+    keeps every token, min_p=1 only the most likely (and its ties); 0.05 to 0.1 is typical.
+
+    >>> probs = torch.tensor([[0.5, 0.3, 0.15, 0.05]])
+    >>> min_p_filter(probs.log(), min_p=0.2).exp()  # the cut is 0.2 · 0.5 = 0.1: 0.05 goes
+    tensor([[0.5000, 0.3000, 0.1500, 0.0000]])
+    """
+    return _min_p(_check_scores(scores), _check_min_p("min_p", min_p))
+
+
+def _min_p(scores: Tensor, min_p: float) -> Tensor:
+    probs = scores.softmax(dim=-1)  # (B, V)
+    # The top token is never removed (min_p <= 1): transformers' min_tokens_to_keep=1 is implied.
+    remove = probs < min_p * probs.amax(dim=-1, keepdim=True)
+    return scores.masked_fill(remove, NEG_INF)
+
+
 # ---------------------------------------------------------------- all of them, checked once
 
 
@@ -246,6 +273,7 @@ class ScoreSteps:
     temperature: float = 1.0  # sampling: the logits are divided by it
     top_k: int | None = None  # sampling: keep the k most likely tokens; None keeps all
     top_p: float = 1.0  # sampling: keep the smallest nucleus of probability >= p; 1.0 keeps all
+    min_p: float | None = None  # sampling: drop tokens below min_p × the top one's probability
 
     def __post_init__(self) -> None:  # stores the checked values: plain ints and floats
         checked = dict(
@@ -258,7 +286,8 @@ class ScoreSteps:
             top_k=check_int("top_k", self.top_k, minimum=1, optional=True,
                             fix="None keeps every token"),
             top_p=check_number("top_p", self.top_p, minimum=0, maximum=1, min_open=True,
-                               fix="1.0 keeps every token"))
+                               fix="1.0 keeps every token"),
+            min_p=_check_min_p("min_p", self.min_p, optional=True))
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 
@@ -272,12 +301,15 @@ class ScoreSteps:
         return scores
 
     def reshape(self, scores: Tensor) -> Tensor:
-        """scores (B, V) after temperature, top-k and top-p, in that order (sampling only)."""
+        """scores (B, V) after temperature, top-k, top-p and min-p, in that order (sampling
+        only)."""
         scores = _temperature(scores, self.temperature)
         if self.top_k is not None:
             scores = _top_k(scores, self.top_k)
         if self.top_p < 1.0:
             scores = _top_p(scores, self.top_p)
+        if self.min_p is not None:
+            scores = _min_p(scores, self.min_p)
         return scores
 
     def check_processed(self, scores: Tensor, active: Tensor, step: int) -> None:

@@ -60,7 +60,7 @@ from torch import Tensor, nn
 
 from course_utils.batching import check_attention_mask, check_left_padded, left_pad
 from course_utils.decoding import (apply_repetition_penalty, ban_repeated_ngrams,
-                                   check_ids_in_vocab, top_k_filter, top_p_filter)
+                                   check_ids_in_vocab, min_p_filter, top_k_filter, top_p_filter)
 from course_utils.generation_config import STRATEGIES, GenerationConfig
 from course_utils.llama import Llama
 from course_utils.model import GPT, check_token_ids
@@ -71,13 +71,14 @@ from course_utils.validation import check_type
 
 __all__ = ["generate", "generate_with", "GenerationConfig", "greedy_search", "sample",
            "beam_search", "NextTokenLogits", "apply_repetition_penalty", "ban_repeated_ngrams",
-           "top_k_filter", "top_p_filter", "load_gpt2", "load_smollm2", "STRATEGIES", "left_pad"]
-
+           "top_k_filter", "top_p_filter", "min_p_filter", "load_gpt2", "load_smollm2",
+           "STRATEGIES", "left_pad"]
 
 
 def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
              strategy: Literal["greedy", "sample", "beam"] = "greedy",
              temperature: float = 1.0, top_k: int | None = None, top_p: float = 1.0,
+             min_p: float | None = None,
              seed: int | None = None, generator: torch.Generator | None = None,
              num_beams: int | None = None, length_penalty: float = 1.0,
              early_stopping: bool | Literal["never"] = False, repetition_penalty: float = 1.0,
@@ -93,9 +94,10 @@ def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
     n <= max_new_tokens: fewer when every row stopped at an EOS token.
     The other settings are those of `GenerationConfig` (read its comments):
 
-    - strategy: "greedy", "sample" (uses temperature, top_k, top_p, and seed or generator) or
-      "beam" (uses num_beams, length_penalty, early_stopping); see the functions of the same
-      names in `course_utils.strategies`. top_k=None and top_p=1.0 switch those filters off.
+    - strategy: "greedy", "sample" (uses temperature, top_k, top_p, min_p, and seed or
+      generator) or "beam" (uses num_beams, length_penalty, early_stopping); see the functions
+      of the same names in `course_utils.strategies`. top_k=None, top_p=1.0 and min_p=None
+      switch those filters off.
     - seed=None, the default, means seed 0 unless a `generator` is given: a call is
       reproducible unless you ask otherwise (a different seed, or your own generator, whose
       stream goes on from call to call). The global RNG is never used.
@@ -126,7 +128,7 @@ def generate(model: nn.Module, input_ids: Tensor, max_new_tokens: int = 50, *,
     """
     config = GenerationConfig(
         max_new_tokens=max_new_tokens, strategy=strategy, temperature=temperature, top_k=top_k,
-        top_p=top_p, seed=seed, generator=generator, num_beams=num_beams,
+        top_p=top_p, min_p=min_p, seed=seed, generator=generator, num_beams=num_beams,
         length_penalty=length_penalty, early_stopping=early_stopping,
         repetition_penalty=repetition_penalty, no_repeat_ngram_size=no_repeat_ngram_size,
         eos_token_id=eos_token_id, pad_token_id=pad_token_id, use_cache=use_cache,
@@ -145,7 +147,7 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig,
     torch.Size([1, 5])
     """
     check_type("config", config, GenerationConfig, "a GenerationConfig")
-    _check_model_and_ids(model, input_ids, config, attention_mask)
+    check_model_and_ids(model, input_ids, config, attention_mask)
     c = config
     shared = dict(repetition_penalty=c.repetition_penalty,
                   no_repeat_ngram_size=c.no_repeat_ngram_size, eos_token_id=c.eos_token_id,
@@ -167,7 +169,8 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig,
             if c.strategy == "sample":
                 return sample(next_logits, input_ids, c.max_new_tokens,
                               generator=c.make_generator(input_ids.device),
-                              temperature=c.temperature, top_k=c.top_k, top_p=c.top_p, **shared)
+                              temperature=c.temperature, top_k=c.top_k, top_p=c.top_p,
+                              min_p=c.min_p, **shared)
             return beam_search(next_logits, input_ids, c.max_new_tokens, num_beams=c.num_beams,
                                length_penalty=c.length_penalty, early_stopping=c.early_stopping,
                                **shared)
@@ -181,8 +184,10 @@ def _context_and_vocab(model: nn.Module) -> tuple[int | None, int]:
     return model_context(model), config.vocab_size
 
 
-def _check_model_and_ids(model: object, input_ids: object, config: GenerationConfig,
-                         attention_mask: object) -> None:
+def check_model_and_ids(model: object, input_ids: object, config: GenerationConfig,
+                        attention_mask: object) -> None:
+    """Refuse what `generate` cannot run: the model, the prompt (and its mask), the context
+    left for config.max_new_tokens, ids outside the vocabulary."""
     check_model(model)
     if isinstance(input_ids, Tensor) and input_ids.dim() == 2 and input_ids.size(1) == 0:
         raise ValueError("the prompt is empty (T = 0): input_ids needs at least one token to "

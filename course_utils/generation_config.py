@@ -2,7 +2,7 @@
 
 `course_utils.generation.generate` takes the same settings as keywords and builds one; its
 docstring says how they map to transformers' `model.generate`. The score steps' own values
-(temperature, top_k, top_p, repetition_penalty, no_repeat_ngram_size) are checked by
+(temperature, top_k, top_p, min_p, repetition_penalty, no_repeat_ngram_size) are checked by
 `course_utils.decoding.ScoreSteps`; the beam and stopping settings by
 `course_utils.strategies`.
 
@@ -49,6 +49,7 @@ class GenerationConfig:
     temperature: float = 1.0  # the logits are divided by it: < 1 sharpens, > 1 flattens
     top_k: int | None = None  # keep the k most likely tokens; None keeps all
     top_p: float = 1.0  # keep the fewest most likely tokens whose probability sums to p; 1.0: all
+    min_p: float | None = None  # drop tokens below min_p × the top one's probability; None: off
     seed: int | None = None  # seeds a private generator; None: seed 0, unless `generator` is given
     generator: torch.Generator | None = None  # or draw from this generator, continuing its stream
     # strategy="beam" only:
@@ -70,7 +71,8 @@ class GenerationConfig:
         checked = {"max_new_tokens": check_int("max_new_tokens", self.max_new_tokens, minimum=0)}
         check_choice("strategy", self.strategy, STRATEGIES)
         checked.update(vars(ScoreSteps(self.repetition_penalty, self.no_repeat_ngram_size,
-                                       self.temperature, self.top_k, self.top_p)))  # these five
+                                       self.temperature, self.top_k, self.top_p,
+                                       self.min_p)))  # these six
         if isinstance(self.seed, torch.Generator):
             raise TypeError("seed must be an int or None, got a torch.Generator; pass it as "
                             "generator=...")
@@ -95,7 +97,8 @@ class GenerationConfig:
 
     def _check_strategy_settings(self) -> None:
         sampling = dict(temperature=self.temperature != 1.0, top_k=self.top_k is not None,
-                        top_p=self.top_p != 1.0, seed=self.seed is not None,
+                        top_p=self.top_p != 1.0, min_p=self.min_p is not None,
+                        seed=self.seed is not None,
                         generator=self.generator is not None)
         beam = dict(num_beams=self.num_beams is not None, length_penalty=self.length_penalty != 1,
                     early_stopping=self.early_stopping is not False)

@@ -107,6 +107,23 @@ class StaticKVCache:
         """Forget the cached positions (the memory stays allocated, for the next prompt)."""
         self.length = 0
 
+    def crop(self, length: int) -> None:
+        """Keep the first `length` cached positions and zero the rest: the next tokens go to
+        position `length` (speculative decoding drops rejected draft tokens so).
+
+        >>> cache = StaticKVCache(n_layer=1, batch_size=1, n_kv_head=1, max_len=4, head_dim=1)
+        >>> _ = cache.update(0, torch.ones(1, 1, 3, 1), torch.ones(1, 1, 3, 1))
+        >>> cache.crop(1)
+        >>> len(cache), cache.keys.flatten()
+        (1, tensor([1., 0., 0., 0.]))
+        """
+        length = check_int("length", length, minimum=0, maximum=self.length,
+                           fix=f"the cache holds {self.length} positions; drop n with "
+                               f"len(cache) - n")
+        self.keys[:, :, :, length:self.length] = 0  # (L, B, nkv, dropped, hs)
+        self.values[:, :, :, length:self.length] = 0
+        self.length = length
+
     def check_fits(self, *, batch_size: int, new_tokens: int, n_layer: int, n_kv_head: int,
                    head_dim: int, dtype: torch.dtype, device: torch.device) -> int:
         """Return len(self), where new_tokens positions of a model of that shape would go;

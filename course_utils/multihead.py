@@ -157,6 +157,21 @@ class KVCache:
         self.keys = [k.index_select(0, index) for k in self.keys]
         self.values = [v.index_select(0, index) for v in self.values]
 
+    def crop(self, length: int) -> None:
+        """Keep the first `length` positions of every layer and drop the rest (speculative
+        decoding drops the keys and values of rejected draft tokens so).
+
+        >>> cache = KVCache()
+        >>> _ = cache.update(0, torch.zeros(1, 2, 5, 4), torch.zeros(1, 2, 5, 4))
+        >>> cache.crop(3)
+        >>> len(cache)
+        3
+        """
+        length = check_int("length", length, minimum=0, maximum=len(self),
+                           fix=f"the cache holds {len(self)} positions; drop n with len(cache) - n")
+        self.keys = [k[:, :, :length] for k in self.keys]  # (B, nh, length, hs) views
+        self.values = [v[:, :, :length] for v in self.values]
+
 
 class MultiHeadAttention(nn.Module):
     """Multi-head attention over batch-first (B, T, C) inputs, with the same math as

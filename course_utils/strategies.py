@@ -6,7 +6,7 @@ bigram table in a lambda — and the prompts `input_ids` (B, T), and appends up 
 max_new_tokens tokens:
 
 - `greedy_search`: always the highest-scoring token. Deterministic, and often repetitive.
-- `sample`: draw from softmax(logits / temperature) after top-k / top-p have removed the
+- `sample`: draw from softmax(logits / temperature) after top-k / top-p / min-p removed the
   unlikely tail. The randomness comes from the `generator` it is given, nothing else.
 - `beam_search`: keep the num_beams most likely partial texts, not just the best one.
 
@@ -127,7 +127,7 @@ def _scores(next_logits: NextLogits, input_ids: Tensor, step: int, finished: Ten
     """The checked logits after the penalties (B, V), and for sampling the filters too."""
     scores = steps.penalize(_logits(next_logits, input_ids, step, eos, pad), input_ids)
     if sampling:
-        scores = steps.reshape(scores)  # temperature, top-k, top-p
+        scores = steps.reshape(scores)  # temperature, top-k, top-p, min-p
     steps.check_processed(scores, ~finished, step)
     # A finished row's token is replaced by padding: give it any distribution that exists.
     return scores.masked_fill(scores.isneginf().all(dim=-1, keepdim=True), 0.0)
@@ -187,13 +187,13 @@ def sample(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
            generator: torch.Generator, temperature: float = 1.0, top_k: int | None = None,
            top_p: float = 1.0, repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
            eos_token_id: int | Sequence[int] | None = None,
-           pad_token_id: int | None = None) -> Tensor:
+           pad_token_id: int | None = None, min_p: float | None = None) -> Tensor:
     """Return input_ids (B, T) followed by up to max_new_tokens sampled tokens.
 
     Each step: penalties, then logits / temperature (below 1 sharpens the distribution, above 1
-    flattens it; one that overflows float32 is greedy), then top-k and top-p cut the tail, then
-    one draw from the softmax with `generator`. top_k=None and top_p=1.0 are off. EOS handling
-    as in `greedy_search`.
+    flattens it; one that overflows float32 is greedy), then top-k, top-p and min-p cut the
+    tail, then one draw from the softmax with `generator`. top_k=None, top_p=1.0 and min_p=None
+    are off. EOS handling as in `greedy_search`.
 
     >>> bigram = torch.tensor([[0.1, 0.9], [0.8, 0.2]]).log()
     >>> generator = torch.Generator().manual_seed(3)  # 0 -> 0 has probability 0.1 and happens:
@@ -207,7 +207,8 @@ def sample(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
         raise ValueError(f"generator must be on the device of input_ids ({input_ids.device}), "
                          f"got one on {generator.device}; make it with "
                          f"torch.Generator({input_ids.device.type!r})")
-    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size, temperature, top_k, top_p)
+    steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size, temperature, top_k, top_p,
+                       min_p)
     eos, pad = check_stopping(eos_token_id, pad_token_id)
     finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
     for step in range(max_new_tokens):

@@ -42,7 +42,8 @@ ORDER = [
     ("optim", 4), ("checkpoint_folder", 4), ("checkpoint", 4), ("train_config", 4),
     ("training", 4), ("exercises.training", 4),
     ("decoding", 5), ("strategies", 5), ("generation_config", 5),
-    ("next_token_logits", 5), ("generation", 5), ("exercises.generation", 5),
+    ("next_token_logits", 5), ("generation", 5), ("prompt_lookup", 5),
+    ("exercises.generation", 5),
     ("exercises", 0),  # the checks of every notebook; lesson modules load only when a check runs
 ]
 # Names kept importable where an earlier version of the course put them, from a module that
