@@ -9,7 +9,8 @@ Greedy decoding of one prompt (B=1), in tokens generated per second, for three m
 2. SmolLM2-135M-Instruct (transformers' LlamaForCausalLM, 30 layers, n_embd=576) driven by the
    course's generate: 200 new tokens. Without the cache this run takes a few minutes.
 3. SmolLM2-135M-Instruct as the course's own Llama (`Llama.from_hf`, the same weights),
-   stepping with its preallocated `StaticKVCache`: 200 new tokens, a few minutes without it.
+   driven by the course's generate with the Llama's preallocated `StaticKVCache`: 200 new
+   tokens, a few minutes without the cache.
 
 transformers' generate runs on the same weights (GPT2LMHeadModel for the reference model,
 LlamaForCausalLM for SmolLM2), generating the same number of tokens; the table says whether the
@@ -71,21 +72,6 @@ def hf_greedy(hf_model: torch.nn.Module, prompt: torch.Tensor, new: int) -> torc
                                  num_beams=1, max_new_tokens=new)
 
 
-def llama_greedy(model: Llama, prompt: torch.Tensor, new: int, use_cache: bool = True
-                 ) -> torch.Tensor:
-    """Greedy decoding with the course Llama: the prompt, then one token at a time into its
-    StaticKVCache (or, without the cache, the whole text again at every step)."""
-    cache = model.make_kv_cache(batch_size=prompt.size(0), max_len=prompt.size(1) + new)
-    ids, step = prompt, prompt
-    with torch.no_grad():
-        for _ in range(new):
-            logits = model(step, kv_cache=cache) if use_cache else model(ids)
-            token = logits[:, -1].argmax(-1, keepdim=True)  # (B, 1)
-            ids = torch.cat([ids, token], dim=1)
-            step = token
-    return ids
-
-
 def compare(name: str, course: Callable[..., torch.Tensor], hf_model: torch.nn.Module,
             prompt: torch.Tensor, new: int, repeats: int, no_cache_repeats: int) -> None:
     """Time the three ways and print one block of the table. course(prompt, new, use_cache=...)
@@ -140,8 +126,8 @@ def main() -> None:
             lambda *args, **kw: generate(model, *args, **kw), model, prompt, 200, repeats=2,
             no_cache_repeats=1)
     llama = Llama.from_hf(model)
-    compare("SmolLM2-135M-Instruct (the course Llama with its StaticKVCache vs transformers)",
-            lambda *args, **kw: llama_greedy(llama, *args, **kw), model, prompt, 200, repeats=2,
+    compare("SmolLM2-135M-Instruct (course generate driving the course Llama)",
+            lambda *args, **kw: generate(llama, *args, **kw), model, prompt, 200, repeats=2,
             no_cache_repeats=1)
 
 
