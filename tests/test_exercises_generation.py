@@ -1,6 +1,8 @@
-"""Notebook 05's exercises that build something: a min-p filter (checked against transformers'
-MinPLogitsWarper) and one beam-search step (checked against course_utils' beam_search). The
-right answer passes, each usual mistake gets its own hint, and nonsense never raises."""
+"""Notebook 05's exercises that build something: prompt lookup's draft (checked against
+course_utils' find_draft), a min-p filter (checked against transformers' MinPLogitsWarper; an
+exercise of an earlier version of the notebook) and one beam-search step (checked against
+course_utils' beam_search). The right answer passes, each usual mistake gets its own hint (or
+the case it fails on), and nonsense never raises."""
 
 from __future__ import annotations
 
@@ -19,6 +21,22 @@ def min_p_filter(scores, min_p):
     return scores.masked_fill(probs < min_p * probs.amax(dim=-1, keepdim=True), float("-inf"))
 
 
+def find_draft(ids, max_ngram_size, num_draft_tokens):
+    for n in range(min(max_ngram_size, len(ids) - 1), 0, -1):
+        for start in range(len(ids) - n):
+            if ids[start:start + n] == ids[-n:]:
+                return ids[start + n:start + n + num_draft_tokens]
+    return []
+
+
+def most_recent_draft(ids, max_ngram_size, num_draft_tokens):
+    for n in range(min(max_ngram_size, len(ids) - 1), 0, -1):
+        for start in reversed(range(len(ids) - n)):
+            if ids[start:start + n] == ids[-n:]:
+                return ids[start + n:start + n + num_draft_tokens]
+    return []
+
+
 def beam_step(beam_scores, log_probs, num_beams):
     V = log_probs.size(1)
     scores, index = (beam_scores[:, None] + log_probs).flatten().topk(num_beams)
@@ -26,7 +44,7 @@ def beam_step(beam_scores, log_probs, num_beams):
 
 
 def test_the_new_checks_are_exported_and_their_sentences_exist():
-    assert {"check_min_p_filter", "check_beam_step"} <= set(ex.__all__)
+    assert {"check_min_p_filter", "check_find_draft", "check_beam_step"} <= set(ex.__all__)
     for code in ("min_p_filter.correct", "min_p_filter.logits", "beam_step.correct",
                  "beam_step.per_beam", "beam_step.order"):
         assert code in MESSAGES["en"]
@@ -50,6 +68,28 @@ def test_a_right_min_p_filter_passes(capsys, answer):
 def test_usual_min_p_mistakes_get_their_hint(capsys, answer, code):
     result = judge(capsys, ex.check_min_p_filter, answer)
     assert (result.outcome, result.code) == ("wrong", code)
+
+
+@pytest.mark.parametrize("answer", [
+    find_draft, lambda ids, n, k: torch.tensor(find_draft(ids, n, k), dtype=torch.long),
+    lambda ids, n, k: tuple(find_draft(ids, n, k))])
+def test_a_right_find_draft_passes(capsys, answer):
+    result = judge(capsys, ex.check_find_draft, answer)
+    assert (result.outcome, result.code) == ("correct", "all_cases_pass")
+
+
+@pytest.mark.parametrize("answer", [
+    most_recent_draft,  # transformers takes the first occurrence
+    lambda ids, n, k: find_draft(ids, n, len(ids)),  # longer than num_draft_tokens
+    lambda ids, n, k: find_draft(ids, n, k) if n == 1 or len(ids) < 3 else (  # no fallback
+        next((ids[s + n:s + n + k] for s in range(len(ids) - n) if ids[s:s + n] == ids[-n:]),
+             [])),
+    lambda ids, n, k: next((ids[s + 1:s + 1 + k] for s in range(len(ids)) if ids[s] == ids[-1]),
+                           []),  # the last token matches itself
+], ids=["most-recent", "too-long", "no-fallback", "self-match"])
+def test_usual_find_draft_mistakes_fail_on_a_case(capsys, answer):
+    result = judge(capsys, ex.check_find_draft, answer)
+    assert (result.outcome, result.code) == ("wrong", "returned")
 
 
 def test_a_right_beam_step_passes_and_equals_beam_search(capsys):
@@ -96,7 +136,8 @@ def test_usual_beam_step_mistakes_get_their_hint(capsys, answer, code):
     assert (result.outcome, result.code) == ("wrong", code)
 
 
-@pytest.mark.parametrize("check", [ex.check_min_p_filter, ex.check_beam_step])
+@pytest.mark.parametrize("check", [ex.check_min_p_filter, ex.check_find_draft,
+                                   ex.check_beam_step])
 @pytest.mark.parametrize("answer", [
     "def f(): pass", 42, lambda *args: 1 / 0, lambda *args: print("x\n" * 10_000),
     lambda *args: None, lambda *args: ("a", "b", "c"), lambda *args: torch.full((9, 9), math.nan),
@@ -107,12 +148,12 @@ def test_nonsense_never_raises_and_is_never_correct(capsys, check, answer):
 
 
 def test_not_attempted(capsys):
-    for check in (ex.check_min_p_filter, ex.check_beam_step):
+    for check in (ex.check_min_p_filter, ex.check_find_draft, ex.check_beam_step):
         assert judge(capsys, check, None).code == "not_attempted"
 
 
-@pytest.mark.parametrize("check", [ex.check_min_p_filter, ex.check_beam_step],
-                         ids=lambda check: check.__name__)
+@pytest.mark.parametrize("check", [ex.check_min_p_filter, ex.check_find_draft,
+                                   ex.check_beam_step], ids=lambda check: check.__name__)
 def test_the_hostile_battery_gets_one_line_and_a_code(capsys, check):
     from tests.test_exercises_hostile import ANSWERS, prints_a_lot
 
@@ -128,6 +169,7 @@ def test_the_hostile_battery_gets_one_line_and_a_code(capsys, check):
 
 
 @pytest.mark.parametrize("check, right", [(ex.check_min_p_filter, min_p_filter),
+                                          (ex.check_find_draft, find_draft),
                                           (ex.check_beam_step, beam_step)])
 def test_mutating_the_arguments_does_not_spoil_the_next_answer(capsys, check, right):
     def mutates(*args):

@@ -30,8 +30,8 @@ FUNCTION_CHECKS = {ex.check_count_pairs, ex.check_bpe_encode, ex.check_decode,
                    ex.check_sliding_window_mask, ex.check_chunked_attention,
                    ex.check_multihead_attention, ex.check_bpe_separator,
                    ex.check_kneser_ney_trigram, ex.check_clip_grad_norm, ex.check_adam_l2_step,
-                   ex.check_min_p_filter, ex.check_beam_step, ex.check_heavy_ball,
-                   ex.check_chat_ids}
+                   ex.check_min_p_filter, ex.check_find_draft, ex.check_beam_step,
+                   ex.check_heavy_ball, ex.check_chat_ids}
 NUMBER_CHECKS = set(CHECKS) - FUNCTION_CHECKS - {
     ex.check_pretokenize, ex.check_digit_pattern, ex.check_attention_weights,
     ex.check_repetition_penalty, ex.check_query_weights}
@@ -214,7 +214,7 @@ ANSWERS = {**VALUES, **FUNCTIONS}
 
 
 def test_the_battery_covers_every_check():
-    assert len(CHECKS) == 40
+    assert len(CHECKS) == 41
     assert len(ANSWERS) >= 70
 
 

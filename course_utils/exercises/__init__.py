@@ -30,7 +30,8 @@ from course_utils.exercises.attention import (check_attention_weights, check_cau
 from course_utils.exercises.attention_build import (check_chunked_attention,
                                                     check_multihead_attention)
 from course_utils.exercises.feedback import Result, recording, set_language
-from course_utils.exercises.generation import (check_beam_step, check_kv_cache_floats,
+from course_utils.exercises.generation import (check_beam_step, check_find_draft,
+                                               check_kv_cache_floats,
                                                check_min_p_filter, check_nucleus_size,
                                                check_repetition_penalty, check_temperature,
                                                check_top_k_filter)
@@ -67,5 +68,5 @@ __all__ = [
     "check_heavy_ball",
     # notebook 05
     "check_temperature", "check_nucleus_size", "check_repetition_penalty", "check_kv_cache_floats",
-    "check_top_k_filter", "check_min_p_filter", "check_beam_step",
+    "check_top_k_filter", "check_min_p_filter", "check_find_draft", "check_beam_step",
 ]

@@ -1,7 +1,8 @@
 """Exercise checks of notebook 05 (generation): four numbers to work out, and two pieces to
-build — a min-p filter (against transformers' MinPLogitsWarper) and one beam-search step
-(against course_utils.strategies.beam_search). `check_top_k_filter`, an exercise of an earlier
-version of the notebook, stays importable."""
+build — prompt lookup's draft (against course_utils.prompt_lookup.find_draft, which finds drafts
+as transformers' PromptLookupCandidateGenerator does) and one beam-search step (against
+course_utils.strategies.beam_search). `check_top_k_filter` and `check_min_p_filter`, exercises
+of earlier versions of the notebook (which now builds both filters itself), stay importable."""
 
 from __future__ import annotations
 
@@ -180,6 +181,42 @@ def check_min_p_filter(min_p_filter: Callable | None) -> Verdict:
                      got=describe(got.isfinite().tolist()),
                      expected=describe(expected.isfinite().tolist()))
     return correct("min_p_filter.correct", name="min_p_filter", count=len(cases))
+
+
+def _as_token_list(got: Any) -> Any:
+    """A tuple, tensor or array of token ids as a list (anything else as it is)."""
+    return list(got) if isinstance(got, tuple) else _as_lists(got)
+
+
+@exercise
+def check_find_draft(find_draft: Callable | None) -> Verdict:
+    """`find_draft(ids, max_ngram_size, num_draft_tokens)` for a list of token ids: the tokens
+    after the first earlier occurrence of the last max_ngram_size tokens (else of fewer, down to
+    one), at most num_draft_tokens of them; [] when even the last token never occurred before.
+    The cases catch the usual slips: the most recent occurrence instead of the first, no
+    shorter n-gram, a draft longer than num_draft_tokens, the last n tokens matching themselves.
+
+    >>> def find_draft(ids, max_ngram_size, num_draft_tokens):
+    ...     for n in range(min(max_ngram_size, len(ids) - 1), 0, -1):
+    ...         for start in range(len(ids) - n):  # left to right, not the last n themselves
+    ...             if ids[start:start + n] == ids[-n:]:
+    ...                 return ids[start + n:start + n + num_draft_tokens]
+    ...     return []
+    >>> check_find_draft(find_draft)
+    ✓ correct: find_draft passes all 7 cases
+    """
+    from course_utils.prompt_lookup import find_draft as reference
+
+    texts = [([5, 1, 2, 3, 9, 1, 2], 2, 10),  # the worked example of the notebook
+             ([1, 2, 3, 4, 7, 2, 3, 5, 2, 3], 2, 2),  # the first "2 3", not the most recent
+             ([4, 8, 6, 9, 8], 2, 10),  # "9 8" is new: fall back to "8"
+             ([7, 1, 2, 3, 4, 5, 6, 7], 3, 4),  # three tokens new, two new, one found
+             ([3, 3, 3, 3], 2, 10),  # overlapping occurrences count
+             ([1, 2, 3, 4], 2, 5),  # nothing repeats: no draft
+             ([6], 2, 10)]  # a single token: nothing before it
+    cases = [Case((ids, n, k), reference(ids, max_ngram_size=n, num_draft_tokens=k))
+             for ids, n, k in texts]
+    return run_cases(find_draft, cases, "find_draft", convert=_as_token_list)
 
 
 def _beam_mistakes(beam_scores: Any, log_probs: Any, num_beams: int) -> dict[str, tuple]:
