@@ -15,6 +15,7 @@ last token is real and the next token of every row goes in the same column:
 - `padding_and_positions`: what `GPT.forward` and `Llama.forward` do with their
   attention_mask and position_ids keywords (checked; without either, positions past..past+T-1
   and no padding, exactly as before).
+- `padding_lengths`: each row's padding (the repetition penalty skips it, as transformers').
 - `check_token_ids`: a (B, T) batch of token ids (it lived in `course_utils.model` first and is
   still importable from there).
 
@@ -44,7 +45,7 @@ from torch import Tensor
 from course_utils.validation import check_int, check_tensor, check_type, short_repr
 
 __all__ = ["check_token_ids", "left_pad", "check_attention_mask", "check_left_padded",
-           "position_ids_from_mask", "padding_and_positions"]
+           "position_ids_from_mask", "padding_and_positions", "padding_lengths"]
 
 
 def check_token_ids(ids: object, name: str = "input_ids", *, vocab_size: int | None = None
@@ -151,6 +152,20 @@ def check_left_padded(mask: Tensor) -> None:
                              f"generation needs left padding (padding first, then the prompt); "
                              f"pad with left_pad(prompts, pad_token_id), or tokenizer."
                              f"padding_side = 'left'")
+
+
+def padding_lengths(attention_mask: object, input_ids: Tensor) -> Tensor | None:
+    """Return the number of padding tokens before each row's text (B,), for input_ids (B, T)
+    left-padded under attention_mask (checked); None when nothing is padded (no mask, all 1s).
+
+    >>> padding_lengths(torch.tensor([[0, 0, 1], [1, 1, 1]]), torch.ones(2, 3, dtype=torch.long))
+    tensor([2, 0])
+    """
+    if attention_mask is None:
+        return None
+    mask = check_attention_mask(attention_mask, tuple(input_ids.shape), device=input_ids.device)
+    check_left_padded(mask)
+    return None if bool(mask.all()) else mask.int().argmax(dim=1)  # the first real token
 
 
 def position_ids_from_mask(attention_mask: Tensor) -> Tensor:

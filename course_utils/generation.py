@@ -151,13 +151,12 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig,
     c = config
     shared = dict(repetition_penalty=c.repetition_penalty,
                   no_repeat_ngram_size=c.no_repeat_ngram_size, eos_token_id=c.eos_token_id,
-                  pad_token_id=c.pad_token_id)
+                  pad_token_id=c.pad_token_id, attention_mask=attention_mask)
     beams = c.num_beams if c.strategy == "beam" else 1  # beam search copies each prompt
-    if attention_mask is not None:
-        attention_mask = attention_mask.repeat_interleave(beams, dim=0)
+    beam_mask = None if attention_mask is None else attention_mask.repeat_interleave(beams, 0)
     max_len, context = input_ids.size(1) + c.max_new_tokens, model_context(model)
     next_logits = NextTokenLogits(  # a course Llama's cache holds max_len positions
-        model, use_cache=c.use_cache, attention_mask=attention_mask,
+        model, use_cache=c.use_cache, attention_mask=beam_mask,
         max_len=max_len if context is None else min(max_len, context),
         sliding_context=c.sliding_context)
     was_training = model.training
