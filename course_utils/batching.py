@@ -177,8 +177,8 @@ def position_ids_from_mask(attention_mask: Tensor) -> Tensor:
             [0, 1, 2, 3]])
     """
     check_tensor("attention_mask", attention_mask, ndim=2, shape="(B, S)")
-    positions = attention_mask.long().cumsum(-1) - 1
-    return positions.masked_fill(attention_mask == 0, 0)
+    mask = check_attention_mask(attention_mask, tuple(attention_mask.shape))  # 0s and 1s
+    return (mask.long().cumsum(-1) - 1).masked_fill(~mask, 0)
 
 
 def padding_and_positions(input_ids: Tensor, past: int, attention_mask: object,

@@ -60,6 +60,8 @@ CASES = [
     bad("greedy_search(attention_mask of T - 1)", lambda: greedy_search(
         lambda ids: torch.zeros(2, 16), _IDS, 1, attention_mask=_MASK[:, 1:]), ValueError,
         "attention_mask", "(2, 3)"),
+    bad("position_ids_from_mask(a mask of 2s)", lambda: position_ids_from_mask(torch.tensor(
+        [[0, 2, 2]])), ValueError, "attention_mask", "0 (padding) and 1"),
     bad("position_ids_from_mask(1-D)", lambda: position_ids_from_mask(torch.ones(3)),
         ValueError, "attention_mask", "(B, S)"),
     # GPT.forward and Llama.forward
