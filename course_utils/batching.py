@@ -101,7 +101,9 @@ def left_pad(prompts: Sequence[Sequence[int] | Tensor], pad_token_id: int
         if not prompt:
             raise ValueError(f"prompts[{i}] is empty: every prompt needs at least one token, "
                              f"such as a BOS token")
-        rows.append([check_int(f"prompts[{i}][{j}]", t, minimum=0) for j, t in enumerate(prompt)])
+        if not all(type(t) is int for t in prompt) or min(prompt) < 0:  # else checked already
+            prompt = [check_int(f"prompts[{i}][{j}]", t, minimum=0) for j, t in enumerate(prompt)]
+        rows.append(prompt)
     T = max(map(len, rows))
     input_ids = torch.full((len(rows), T), pad_token_id, dtype=torch.long)
     attention_mask = torch.zeros(len(rows), T, dtype=torch.long)
@@ -143,15 +145,19 @@ def check_left_padded(mask: Tensor) -> None:
     ...
     ValueError: attention_mask row 0 has padding after a real token: generation needs ...
     """
-    for i, row in enumerate(mask):
-        if not row.any():
+    mask = mask.bool()
+    empty = ~mask.any(dim=-1)  # (B,)
+    late = (mask[:, :-1] & ~mask[:, 1:]).any(dim=-1)  # (B,): a real token, then padding
+    bad = (empty | late).nonzero()
+    if len(bad):  # the first bad row, checked for the whole batch at once
+        i = int(bad[0, 0])
+        if empty[i]:
             raise ValueError(f"attention_mask row {i} has no real token (all 0): every prompt "
                              f"needs at least one token to continue; drop that row")
-        if (row[1:].long() < row[:-1].long()).any():
-            raise ValueError(f"attention_mask row {i} has padding after a real token: "
-                             f"generation needs left padding (padding first, then the prompt); "
-                             f"pad with left_pad(prompts, pad_token_id), or tokenizer."
-                             f"padding_side = 'left'")
+        raise ValueError(f"attention_mask row {i} has padding after a real token: "
+                         f"generation needs left padding (padding first, then the prompt); "
+                         f"pad with left_pad(prompts, pad_token_id), or tokenizer."
+                         f"padding_side = 'left'")
 
 
 def padding_lengths(attention_mask: object, input_ids: Tensor) -> Tensor | None:
