@@ -178,13 +178,16 @@ def model_context(model: nn.Module) -> int | None:
 
 def check_model(model: object) -> None:
     """Refuse anything `generate` cannot drive: not the course GPT or Llama or a transformers
-    causal LM, or weights on the meta device."""
+    causal LM (an encoder-decoder such as T5 is not one), or weights on the meta device."""
     if not isinstance(model, (GPT, Llama)):
         from transformers import PreTrainedModel  # a course requirement, imported when needed
 
         if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
             raise TypeError(f"model must be the course GPT or Llama or a transformers causal LM "
                             f"such as GPT2LMHeadModel, got {type(model).__name__}")
+        if model.config.is_encoder_decoder:  # it has generate, but reads decoder_input_ids
+            raise TypeError(f"model must be a causal LM (decoder only), got the encoder-decoder "
+                            f"{type(model).__name__}; use its own model.generate(...)")
     if any(p.is_meta for p in model.parameters()):
         raise ValueError("model is on the meta device: its weights have shapes but no values; "
                          "load or initialise it on a real device such as 'cpu'")
