@@ -112,6 +112,9 @@ class NextTokenLogits:
             if self.cache is None:
                 self.cache = self.model.make_kv_cache(batch_size=input_ids.size(0),
                                                       max_len=max_len)
+        # subtle: a call stopped half-way through the layers (Ctrl-C) leaves some layers'
+        # caches longer than others; previous = None makes the next call start again.
+        self.previous = None
         logits = self._logits(input_ids[:, self.seen:], self.cache, mask)  # only the new tokens
         self.seen, self.previous = input_ids.size(1), input_ids.clone()
         return logits
