@@ -247,6 +247,11 @@ def _check_model_and_prompt(model: object, input_ids: object, max_new_tokens: ob
         raise ValueError(f"prompt_lookup_generate takes one prompt, input_ids of shape (1, T), "
                          f"got {tuple(input_ids.shape)}: rows would accept different numbers "
                          f"of draft tokens; call it once per row, input_ids[i:i + 1]")
+    if not isinstance(model, (GPT, Llama)) and (
+            "past_key_values" not in inspect.signature(model.forward).parameters):
+        raise TypeError(f"model {type(model).__name__} keeps no KV cache (its forward takes no "
+                        f"past_key_values) for prompt lookup to crop after each draft; use "
+                        f"generate(model, input_ids, max_new_tokens): the same tokens")
     weight = next(model.parameters())
     if input_ids.device != weight.device:
         raise ValueError(f"input_ids is on {input_ids.device} but the model is on "
