@@ -29,8 +29,10 @@ token at each step; `use_cache=False` recomputes everything: slower, same tokens
 modules' names are re-exported here (`top_k_filter`, `sample`, ..., `load_gpt2`).
 
 Prompts of different lengths go in one batch left-padded, with their `attention_mask`
-(`left_pad(prompts, pad_token_id)` makes both): padding gets no attention and positions count
-only real tokens, as in transformers, so row i equals prompt i generated alone. Generating
+(`left_pad(prompts, pad_token_id)` makes both): padding gets no attention, positions count
+only real tokens and the repetition penalty skips padding, as in transformers, so row i equals
+prompt i generated alone. (Except with no_repeat_ngram_size: like transformers', it counts the
+padding's n-grams, and bans what followed them if the row writes the pad id.) Generating
 beyond the model's context is an error (crop the prompt, or ask for fewer tokens) unless
 `sliding_context=True`: then each step sees the last context-many tokens, at the price of a
 full forward pass over them per step (see `NextTokenLogits`). The model may be the course

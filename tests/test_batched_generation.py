@@ -119,6 +119,18 @@ def test_each_row_of_a_batch_is_its_prompt_generated_alone(models, name, use_cac
         assert (batch[row, :padding] == PAD).all()
 
 
+def test_no_repeat_ngram_size_counts_the_padding_as_transformers_does(models):
+    # the documented exception to "row i equals prompt i alone": a row that writes the pad id
+    model, hf_model = models["course GPT"]
+    alone = generate(model, torch.tensor([PROMPTS[1]]), NEW, no_repeat_ngram_size=1)
+    pad = alone[0, -1].item()  # a token row 1 writes, last
+    input_ids, attention_mask = left_pad(PROMPTS, pad)
+    settings = dict(no_repeat_ngram_size=1, pad_token_id=pad, eos_token_id=None)
+    batch = generate(model, input_ids, NEW, attention_mask=attention_mask, **settings)
+    assert torch.equal(batch, hf_generate(hf_model, input_ids, attention_mask, NEW, **settings))
+    assert not torch.equal(batch[1, input_ids.size(1) - len(PROMPTS[1]):], alone[0])
+
+
 def test_beam_search_rows_equal_their_prompts_alone(models):
     model, _ = models["course Llama"]
     input_ids, attention_mask = left_pad(PROMPTS, PAD)
