@@ -128,7 +128,7 @@ class PromptLookupResult:
     new_tokens = forward_passes + draft_tokens_accepted; greedy search needs new_tokens passes.
     """
 
-    ids: Tensor  # (1, T + new_tokens): the prompt and what was written
+    ids: Tensor  # (1, T + new_tokens) LongTensor: the prompt and what was written
     new_tokens: int  # tokens written: max_new_tokens, or fewer when an EOS token came
     forward_passes: int  # calls of the model
     draft_tokens_proposed: int  # draft tokens the model checked
@@ -233,7 +233,7 @@ def prompt_lookup_generate(model: nn.Module, input_ids: Tensor, max_new_tokens: 
                     break
     finally:
         model.train(was_training)
-    ids = torch.tensor([tokens], dtype=input_ids.dtype, device=input_ids.device)
+    ids = torch.tensor([tokens], dtype=torch.long, device=input_ids.device)  # as generate's
     return PromptLookupResult(ids, len(tokens) - T, passes, proposed, accepted)
 
 
