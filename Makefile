@@ -73,6 +73,7 @@ benchmarks: setup
 	$(TEST_ENV) $(PY) benchmarks/attention.py
 	$(TEST_ENV) $(PY) benchmarks/training.py
 	$(TEST_ENV) $(PY) benchmarks/ngrams.py
+	$(TEST_ENV) $(PY) benchmarks/bits_per_byte.py
 	$(TEST_ENV) $(PY) benchmarks/generation.py
 
 # Re-execute notebooks top to bottom and store their outputs (do this after editing one):

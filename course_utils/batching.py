@@ -15,6 +15,7 @@ last token is real and the next token of every row goes in the same column:
 - `padding_and_positions`: what `GPT.forward` and `Llama.forward` do with their
   attention_mask and position_ids keywords (checked; without either, positions past..past+T-1
   and no padding, exactly as before).
+- `padding_lengths`: each row's padding (the repetition penalty skips it, as transformers').
 - `check_token_ids`: a (B, T) batch of token ids (it lived in `course_utils.model` first and is
   still importable from there).
 
@@ -44,7 +45,7 @@ from torch import Tensor
 from course_utils.validation import check_int, check_tensor, check_type, short_repr
 
 __all__ = ["check_token_ids", "left_pad", "check_attention_mask", "check_left_padded",
-           "position_ids_from_mask", "padding_and_positions"]
+           "position_ids_from_mask", "padding_and_positions", "padding_lengths"]
 
 
 def check_token_ids(ids: object, name: str = "input_ids", *, vocab_size: int | None = None
@@ -100,7 +101,9 @@ def left_pad(prompts: Sequence[Sequence[int] | Tensor], pad_token_id: int
         if not prompt:
             raise ValueError(f"prompts[{i}] is empty: every prompt needs at least one token, "
                              f"such as a BOS token")
-        rows.append([check_int(f"prompts[{i}][{j}]", t, minimum=0) for j, t in enumerate(prompt)])
+        if not all(type(t) is int for t in prompt) or min(prompt) < 0:  # else checked already
+            prompt = [check_int(f"prompts[{i}][{j}]", t, minimum=0) for j, t in enumerate(prompt)]
+        rows.append(prompt)
     T = max(map(len, rows))
     input_ids = torch.full((len(rows), T), pad_token_id, dtype=torch.long)
     attention_mask = torch.zeros(len(rows), T, dtype=torch.long)
@@ -142,15 +145,33 @@ def check_left_padded(mask: Tensor) -> None:
     ...
     ValueError: attention_mask row 0 has padding after a real token: generation needs ...
     """
-    for i, row in enumerate(mask):
-        if not row.any():
+    mask = mask.bool()
+    empty = ~mask.any(dim=-1)  # (B,)
+    late = (mask[:, :-1] & ~mask[:, 1:]).any(dim=-1)  # (B,): a real token, then padding
+    bad = (empty | late).nonzero()
+    if len(bad):  # the first bad row, checked for the whole batch at once
+        i = int(bad[0, 0])
+        if empty[i]:
             raise ValueError(f"attention_mask row {i} has no real token (all 0): every prompt "
                              f"needs at least one token to continue; drop that row")
-        if (row[1:].long() < row[:-1].long()).any():
-            raise ValueError(f"attention_mask row {i} has padding after a real token: "
-                             f"generation needs left padding (padding first, then the prompt); "
-                             f"pad with left_pad(prompts, pad_token_id), or tokenizer."
-                             f"padding_side = 'left'")
+        raise ValueError(f"attention_mask row {i} has padding after a real token: "
+                         f"generation needs left padding (padding first, then the prompt); "
+                         f"pad with left_pad(prompts, pad_token_id), or tokenizer."
+                         f"padding_side = 'left'")
+
+
+def padding_lengths(attention_mask: object, input_ids: Tensor) -> Tensor | None:
+    """Return the number of padding tokens before each row's text (B,), for input_ids (B, T)
+    left-padded under attention_mask (checked); None when nothing is padded (no mask, all 1s).
+
+    >>> padding_lengths(torch.tensor([[0, 0, 1], [1, 1, 1]]), torch.ones(2, 3, dtype=torch.long))
+    tensor([2, 0])
+    """
+    if attention_mask is None:
+        return None
+    mask = check_attention_mask(attention_mask, tuple(input_ids.shape), device=input_ids.device)
+    check_left_padded(mask)
+    return None if bool(mask.all()) else mask.int().argmax(dim=1)  # the first real token
 
 
 def position_ids_from_mask(attention_mask: Tensor) -> Tensor:
@@ -162,8 +183,8 @@ def position_ids_from_mask(attention_mask: Tensor) -> Tensor:
             [0, 1, 2, 3]])
     """
     check_tensor("attention_mask", attention_mask, ndim=2, shape="(B, S)")
-    positions = attention_mask.long().cumsum(-1) - 1
-    return positions.masked_fill(attention_mask == 0, 0)
+    mask = check_attention_mask(attention_mask, tuple(attention_mask.shape))  # 0s and 1s
+    return (mask.long().cumsum(-1) - 1).masked_fill(~mask, 0)
 
 
 def padding_and_positions(input_ids: Tensor, past: int, attention_mask: object,

@@ -119,8 +119,14 @@ def apply_repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float) 
                                _check_repetition_penalty("penalty", penalty), "penalty")
 
 
-def _repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float, name: str) -> Tensor:
-    seen = torch.zeros_like(scores, dtype=torch.bool).scatter_(1, input_ids.long(), True)
+def _repetition_penalty(scores: Tensor, input_ids: Tensor, penalty: float, name: str,
+                        padding: Tensor | None = None) -> Tensor:
+    ids = input_ids.long()  # (B, T)
+    B, V = scores.shape
+    if padding is not None:  # row i's first padding[i] tokens are left padding, not text: as
+        # transformers (prompt_ignore_length), they go to an extra column V, dropped below
+        ids = ids.masked_fill(torch.arange(ids.size(1), device=ids.device) < padding[:, None], V)
+    seen = scores.new_zeros(B, V + 1, dtype=torch.bool).scatter_(1, ids, True)[:, :V]
     penalized = torch.where(scores < 0, scores * penalty, scores / penalty)
     penalized = torch.where(seen, penalized, scores)  # (B, V)
     # subtle: penalty is rounded to the scores' dtype; 1e-308 becomes 0 in float32 (x / 0 = inf)
@@ -291,11 +297,14 @@ class ScoreSteps:
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 
-    def penalize(self, scores: Tensor, input_ids: Tensor) -> Tensor:
-        """scores (B, V) after the penalties that every strategy applies, in transformers' order."""
+    def penalize(self, scores: Tensor, input_ids: Tensor, padding: Tensor | None = None
+                 ) -> Tensor:
+        """scores (B, V) after the penalties that every strategy applies, in transformers' order.
+        padding (B,): the left padding of each row, which the repetition penalty skips (as
+        transformers does; n-grams count it, as transformers' do)."""
         if self.repetition_penalty != 1.0:
             scores = _repetition_penalty(scores, input_ids, self.repetition_penalty,
-                                         "repetition_penalty")
+                                         "repetition_penalty", padding)
         if self.no_repeat_ngram_size > 0:
             scores = _ban_repeated_ngrams(scores, input_ids, self.no_repeat_ngram_size)
         return scores

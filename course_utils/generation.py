@@ -29,8 +29,10 @@ token at each step; `use_cache=False` recomputes everything: slower, same tokens
 modules' names are re-exported here (`top_k_filter`, `sample`, ..., `load_gpt2`).
 
 Prompts of different lengths go in one batch left-padded, with their `attention_mask`
-(`left_pad(prompts, pad_token_id)` makes both): padding gets no attention and positions count
-only real tokens, as in transformers, so row i equals prompt i generated alone. Generating
+(`left_pad(prompts, pad_token_id)` makes both): padding gets no attention, positions count
+only real tokens and the repetition penalty skips padding, as in transformers, so row i equals
+prompt i generated alone. (Except with no_repeat_ngram_size: like transformers', it counts the
+padding's n-grams, and bans what followed them if the row writes the pad id.) Generating
 beyond the model's context is an error (crop the prompt, or ask for fewer tokens) unless
 `sliding_context=True`: then each step sees the last context-many tokens, at the price of a
 full forward pass over them per step (see `NextTokenLogits`). The model may be the course
@@ -151,13 +153,12 @@ def generate_with(model: nn.Module, input_ids: Tensor, config: GenerationConfig,
     c = config
     shared = dict(repetition_penalty=c.repetition_penalty,
                   no_repeat_ngram_size=c.no_repeat_ngram_size, eos_token_id=c.eos_token_id,
-                  pad_token_id=c.pad_token_id)
+                  pad_token_id=c.pad_token_id, attention_mask=attention_mask)
     beams = c.num_beams if c.strategy == "beam" else 1  # beam search copies each prompt
-    if attention_mask is not None:
-        attention_mask = attention_mask.repeat_interleave(beams, dim=0)
+    beam_mask = None if attention_mask is None else attention_mask.repeat_interleave(beams, 0)
     max_len, context = input_ids.size(1) + c.max_new_tokens, model_context(model)
     next_logits = NextTokenLogits(  # a course Llama's cache holds max_len positions
-        model, use_cache=c.use_cache, attention_mask=attention_mask,
+        model, use_cache=c.use_cache, attention_mask=beam_mask,
         max_len=max_len if context is None else min(max_len, context),
         sliding_context=c.sliding_context)
     was_training = model.training

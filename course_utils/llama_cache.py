@@ -44,8 +44,9 @@ __all__ = ["StaticKVCache"]
 class StaticKVCache:
     """Keys and values of every layer for up to max_len positions of batch_size sequences.
 
-    `keys` and `values` are (n_layer, B, n_kv_head, max_len, head_dim) tensors, zero beyond
-    `len(self)`. `update(layer, k, v)` writes a step's keys and values after the cached ones;
+    `keys` and `values` are (n_layer, B, n_kv_head, max_len, head_dim) tensors; only their
+    first `len(self)` positions are read (the rest is zero when new or cropped, and stale after
+    `reset`). `update(layer, k, v)` writes a step's keys and values after the cached ones;
     the last layer's update moves the length on, so a call that fails half-way through the
     layers leaves the cache as it was. One cache serves one batch and one model shape.
 

@@ -10,6 +10,8 @@ in nats. Two measures make such numbers comparable:
   text. A loss per token depends on the tokenizer (longer tokens: fewer predictions, each
   harder); bits per byte do not, so an n-gram over characters and a Transformer over BPE tokens
   can be compared on the same text.
+- `loss_by_position(model, data, block_size)`: the mean loss at each position of a window, over
+  many windows: how much a model gains from each extra token of context.
 - `open_vocabulary_bits(lm, tokens)` scores an n-gram model whose vocabulary comes from
   training text only: a token it never saw is predicted as `UNKNOWN`, then spelled out in UTF-8
   at 8 bits a byte, so nothing in the held-out text is impossible and nothing is free.
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 UNKNOWN = "<unk>"  # the token that stands for every token never seen in training
 
 __all__ = ["bits_per_byte", "UNKNOWN", "open_vocabulary_bits", "next_token_loss", "text_loss",
+           "loss_by_position",
            "check_token_stream", "check_model",
            "check_block_size", "check_targets", "model_logits", "vocab_size_of",
            "check_finite_loss"]
@@ -274,6 +277,52 @@ def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
         model.train(was_training)
     assert scored_until == len(data)  # every target scored exactly once
     return check_finite_loss(total / (len(data) - 1))
+
+
+def loss_by_position(model: nn.Module, data: Tensor, block_size: int | None = None,
+                     stride: int | None = None, batch_size: int = 16) -> Tensor:
+    """Return a (block_size,) float64 tensor: entry t is the mean loss (nats) of predicting a
+    token from the t + 1 tokens before it in its window, over the windows of block_size + 1
+    tokens starting at 0, stride, 2·stride, ... (default stride: block_size, no overlap).
+
+    Only whole windows count (a shorter tail is left out), so every position averages the same
+    number of predictions. With stride=block_size and len(data) - 1 a multiple of block_size,
+    the mean over positions is text_loss(model, data, block_size, stride=block_size).
+
+    >>> import torch
+    >>> from course_utils.model import GPT, GPTConfig
+    >>> model = GPT(GPTConfig(vocab_size=4, block_size=8, n_layer=1, n_head=1, n_embd=8))
+    >>> data = torch.tensor([0, 1, 2, 3] * 4 + [0])  # 17 tokens: two windows of 8 predictions
+    >>> by_position = loss_by_position(model, data, block_size=8)
+    >>> by_position.shape, abs(by_position.mean().item() - text_loss(model, data, 8, 8)) < 1e-6
+    (torch.Size([8]), True)
+    """
+    import torch
+    import torch.nn.functional as F
+
+    device = check_model("model", model)
+    block_size = check_block_size("block_size", block_size, model)
+    check_token_stream("data", data, min_length=block_size + 1, vocab_size=vocab_size_of(model),
+                       fix=f"one window of block_size + 1 = {block_size + 1} tokens")
+    stride = block_size if stride is None else check_int("stride", stride, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    starts = range(0, len(data) - block_size, stride)  # every window has block_size targets
+    total = torch.zeros(block_size, dtype=torch.float64)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            for i in range(0, len(starts), batch_size):
+                group = starts[i:i + batch_size]
+                x = torch.stack([data[s:s + block_size] for s in group]).to(device)  # (B, T)
+                y = torch.stack([data[s + 1:s + block_size + 1] for s in group]).to(device)
+                logits = model_logits(model, x)  # (B, T, V)
+                losses = F.cross_entropy(logits.transpose(1, 2), y, reduction="none")  # (B, T)
+                total += losses.sum(dim=0).double().cpu()
+    finally:
+        model.train(was_training)
+    check_finite_loss(total.sum().item())
+    return total / len(starts)
 
 
 def check_finite_loss(loss: float, fix: str = "check the model's parameters for NaN") -> float:

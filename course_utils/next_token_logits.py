@@ -38,8 +38,8 @@ class NextTokenLogits:
     `reorder`, which says which rows continue which), it feeds only the new tokens and keeps the
     keys and values of the others in a KV cache (a `KVCache`, a `StaticKVCache`, or
     transformers' `DynamicCache`); any other call (a new text, another batch) starts a new
-    cache. The logits (float32, as transformers processes
-    them) are always those of the ids given.
+    cache. A transformers model without a KV cache (no past_key_values: Mamba) recomputes.
+    The logits (float32, as transformers processes them) are always those of the ids given.
 
     >>> from course_utils.model import GPT, GPTConfig
     >>> model = GPT(GPTConfig(vocab_size=10, block_size=8, n_layer=1, n_head=1, n_embd=4)).eval()
@@ -67,6 +67,10 @@ class NextTokenLogits:
         # transformers computes the logits of the last position only, when the model can.
         self.last_only = not self.is_course and "logits_to_keep" in parameters
         self.takes_positions = self.is_course or "position_ids" in parameters
+        # A forward without past_key_values (Mamba: a recurrent state, not keys and values)
+        # is recomputed at every call, as with use_cache=False: the same logits.
+        self.has_kv_cache = self.is_course or "past_key_values" in parameters
+        self.use_cache = self.use_cache and self.has_kv_cache
         self.max_len = check_int("max_len", max_len, minimum=1, optional=True)
         self.window = None
         if check_bool("sliding_context", sliding_context):
@@ -112,6 +116,9 @@ class NextTokenLogits:
             if self.cache is None:
                 self.cache = self.model.make_kv_cache(batch_size=input_ids.size(0),
                                                       max_len=max_len)
+        # subtle: a call stopped half-way through the layers (Ctrl-C) leaves some layers'
+        # caches longer than others; previous = None makes the next call start again.
+        self.previous = None
         logits = self._logits(input_ids[:, self.seen:], self.cache, mask)  # only the new tokens
         self.seen, self.previous = input_ids.size(1), input_ids.clone()
         return logits
@@ -137,8 +144,9 @@ class NextTokenLogits:
             logits = self.model(input_ids, kv_cache=cache, **padding)  # (B, T, V)
         else:
             extra = {"logits_to_keep": 1} if self.last_only else {}
-            out = self.model(input_ids=input_ids, past_key_values=cache,
-                             use_cache=self.use_cache, **extra, **padding)
+            if self.has_kv_cache:
+                extra["past_key_values"] = cache
+            out = self.model(input_ids=input_ids, use_cache=self.use_cache, **extra, **padding)
             if self.use_cache:
                 self.cache = out.past_key_values  # made by the model on the first call
             logits = out.logits
@@ -178,13 +186,16 @@ def model_context(model: nn.Module) -> int | None:
 
 def check_model(model: object) -> None:
     """Refuse anything `generate` cannot drive: not the course GPT or Llama or a transformers
-    causal LM, or weights on the meta device."""
+    causal LM (an encoder-decoder such as T5 is not one), or weights on the meta device."""
     if not isinstance(model, (GPT, Llama)):
         from transformers import PreTrainedModel  # a course requirement, imported when needed
 
         if not (isinstance(model, PreTrainedModel) and callable(getattr(model, "generate", None))):
             raise TypeError(f"model must be the course GPT or Llama or a transformers causal LM "
                             f"such as GPT2LMHeadModel, got {type(model).__name__}")
+        if model.config.is_encoder_decoder:  # it has generate, but reads decoder_input_ids
+            raise TypeError(f"model must be a causal LM (decoder only), got the encoder-decoder "
+                            f"{type(model).__name__}; use its own model.generate(...)")
     if any(p.is_meta for p in model.parameters()):
         raise ValueError("model is on the meta device: its weights have shapes but no values; "
                          "load or initialise it on a real device such as 'cpu'")

@@ -128,7 +128,7 @@ class PromptLookupResult:
     new_tokens = forward_passes + draft_tokens_accepted; greedy search needs new_tokens passes.
     """
 
-    ids: Tensor  # (1, T + new_tokens): the prompt and what was written
+    ids: Tensor  # (1, T + new_tokens) LongTensor: the prompt and what was written
     new_tokens: int  # tokens written: max_new_tokens, or fewer when an EOS token came
     forward_passes: int  # calls of the model
     draft_tokens_proposed: int  # draft tokens the model checked
@@ -233,7 +233,7 @@ def prompt_lookup_generate(model: nn.Module, input_ids: Tensor, max_new_tokens: 
                     break
     finally:
         model.train(was_training)
-    ids = torch.tensor([tokens], dtype=input_ids.dtype, device=input_ids.device)
+    ids = torch.tensor([tokens], dtype=torch.long, device=input_ids.device)  # as generate's
     return PromptLookupResult(ids, len(tokens) - T, passes, proposed, accepted)
 
 
@@ -247,6 +247,11 @@ def _check_model_and_prompt(model: object, input_ids: object, max_new_tokens: ob
         raise ValueError(f"prompt_lookup_generate takes one prompt, input_ids of shape (1, T), "
                          f"got {tuple(input_ids.shape)}: rows would accept different numbers "
                          f"of draft tokens; call it once per row, input_ids[i:i + 1]")
+    if not isinstance(model, (GPT, Llama)) and (
+            "past_key_values" not in inspect.signature(model.forward).parameters):
+        raise TypeError(f"model {type(model).__name__} keeps no KV cache (its forward takes no "
+                        f"past_key_values) for prompt lookup to crop after each draft; use "
+                        f"generate(model, input_ids, max_new_tokens): the same tokens")
     weight = next(model.parameters())
     if input_ids.device != weight.device:
         raise ValueError(f"input_ids is on {input_ids.device} but the model is on "

@@ -17,8 +17,8 @@ logits, and a row still writing whose scores after every penalty and filter hold
 or no finite score (every token banned), raise ValueError naming the step, the row and the
 likely cause. A temperature that overflows float32 samples greedily (`apply_temperature`).
 
-Prompts of different lengths (left-padded) need nothing here: `next_logits` knows the
-attention mask. Left out: beam sampling, constraints and streaming.
+Left-padded prompts: `next_logits` knows the attention mask; the strategies take it too, as
+transformers' repetition penalty skips padding. Left out: beam sampling, constraints, streaming.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from course_utils.batching import padding_lengths
 from course_utils.decoding import ScoreSteps, check_ids_in_vocab
 from course_utils.model import check_token_ids
 from course_utils.validation import (check_choice, check_int, check_memory, check_number,
@@ -122,10 +123,11 @@ def _logits(next_logits: NextLogits, input_ids: Tensor, step: int, eos: list[int
     return logits
 
 
-def _scores(next_logits: NextLogits, input_ids: Tensor, step: int, finished: Tensor,
-            steps: ScoreSteps, eos: list[int], pad: int | None, sampling: bool = False) -> Tensor:
+def _scores(next_logits: NextLogits, input_ids: Tensor, step: int, finished: Tensor, steps:
+            ScoreSteps, eos: list[int], pad: int | None, padding: Tensor | None,
+            sampling: bool = False) -> Tensor:
     """The checked logits after the penalties (B, V), and for sampling the filters too."""
-    scores = steps.penalize(_logits(next_logits, input_ids, step, eos, pad), input_ids)
+    scores = steps.penalize(_logits(next_logits, input_ids, step, eos, pad), input_ids, padding)
     if sampling:
         scores = steps.reshape(scores)  # temperature, top-k, top-p, min-p
     steps.check_processed(scores, ~finished, step)
@@ -160,11 +162,12 @@ def _length_order(totals: Tensor, length: int, length_penalty: float) -> Tensor:
 def greedy_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
                   repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
                   eos_token_id: int | Sequence[int] | None = None,
-                  pad_token_id: int | None = None) -> Tensor:
+                  pad_token_id: int | None = None, attention_mask: Tensor | None = None) -> Tensor:
     """Return input_ids (B, T) followed by up to max_new_tokens tokens, each the argmax.
 
     A row that produces an EOS token is finished: it gets pad_token_id (default: the first EOS
     id) at the later steps, and the loop ends early once every row has finished.
+    attention_mask (B, T): the prompts' left padding, which the repetition penalty skips.
 
     >>> bigram = torch.tensor([[0.1, 0.9], [0.8, 0.2]]).log()  # P(next | last token)
     >>> greedy_search(lambda ids: bigram[ids[:, -1]], torch.tensor([[0]]), 4)
@@ -173,9 +176,10 @@ def greedy_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: in
     max_new_tokens = _check_start(next_logits, input_ids, max_new_tokens)
     steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size)
     eos, pad = check_stopping(eos_token_id, pad_token_id)
+    padding = padding_lengths(attention_mask, input_ids)  # (B,) or None
     finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
     for step in range(max_new_tokens):
-        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad)  # (B, V)
+        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad, padding)
         next_token = scores.argmax(dim=-1)  # (B,)
         input_ids, finished = _append(input_ids, next_token, finished, eos, pad)
         if finished.all():
@@ -187,13 +191,14 @@ def sample(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
            generator: torch.Generator, temperature: float = 1.0, top_k: int | None = None,
            top_p: float = 1.0, repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
            eos_token_id: int | Sequence[int] | None = None,
-           pad_token_id: int | None = None, min_p: float | None = None) -> Tensor:
+           pad_token_id: int | None = None, min_p: float | None = None,
+           attention_mask: Tensor | None = None) -> Tensor:
     """Return input_ids (B, T) followed by up to max_new_tokens sampled tokens.
 
     Each step: penalties, then logits / temperature (below 1 sharpens the distribution, above 1
     flattens it; one that overflows float32 is greedy), then top-k, top-p and min-p cut the
     tail, then one draw from the softmax with `generator`. top_k=None, top_p=1.0 and min_p=None
-    are off. EOS handling as in `greedy_search`.
+    are off. EOS handling and attention_mask as in `greedy_search`.
 
     >>> bigram = torch.tensor([[0.1, 0.9], [0.8, 0.2]]).log()
     >>> generator = torch.Generator().manual_seed(3)  # 0 -> 0 has probability 0.1 and happens:
@@ -210,9 +215,11 @@ def sample(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int, *,
     steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size, temperature, top_k, top_p,
                        min_p)
     eos, pad = check_stopping(eos_token_id, pad_token_id)
+    padding = padding_lengths(attention_mask, input_ids)  # (B,) or None
     finished = torch.zeros(input_ids.size(0), dtype=torch.bool, device=input_ids.device)
     for step in range(max_new_tokens):
-        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad, sampling=True)
+        scores = _scores(next_logits, input_ids, step, finished, steps, eos, pad, padding,
+                         sampling=True)
         probs = scores.softmax(dim=-1)  # filtered tokens have probability exp(-inf) = 0
         next_token = torch.multinomial(probs, num_samples=1, generator=generator)[:, 0]  # (B,)
         input_ids, finished = _append(input_ids, next_token, finished, eos, pad)
@@ -226,7 +233,8 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
                 early_stopping: bool | Literal["never"] = False,
                 repetition_penalty: float = 1.0, no_repeat_ngram_size: int = 0,
                 eos_token_id: int | Sequence[int] | None = None,
-                pad_token_id: int | None = None) -> Tensor:
+                pad_token_id: int | None = None, attention_mask: Tensor | None = None
+                ) -> Tensor:
     """Return each prompt followed by the best of its beam search's finished texts.
 
     Each prompt keeps num_beams running texts ("beams") and their scores, the sum of their
@@ -244,8 +252,9 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
 
     `next_logits` may have a `reorder(rows)` method (like `NextTokenLogits`): it is called when
     beams change places, so that a KV cache follows them. Rows whose best text ended early are
-    padded with pad_token_id (default: the first EOS id). (transformers pads with the EOS id
-    when pad_token_id is 0.) A step where every candidate of a prompt is banned is an error.
+    padded with pad_token_id (default: the first EOS id; transformers pads with the EOS id when
+    pad_token_id is 0). attention_mask as in `greedy_search`. A step where every candidate of
+    a prompt is banned is an error.
 
     The worked example of Hugging Face's "How to generate" post: greedy search goes "The nice
     woman" (0.5 · 0.4 = 0.2); two beams find "The dog has" (0.4 · 0.9 = 0.36).
@@ -263,6 +272,7 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
     nb, length_penalty = check_beam_settings(num_beams, length_penalty, early_stopping)
     steps = ScoreSteps(repetition_penalty, no_repeat_ngram_size)
     eos, pad_token_id = check_stopping(eos_token_id, pad_token_id)
+    padding = padding_lengths(attention_mask, input_ids)  # (B,) or None
     if max_new_tokens == 0:
         return input_ids
     B = input_ids.size(0)
@@ -273,6 +283,7 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
     # Take enough candidates that nb remain when every beam's best continuation is an EOS.
     n_candidates = max(2, 1 + len(eos)) * nb
     beams = input_ids.repeat_interleave(nb, dim=0)  # (B·nb, T): every beam starts as the prompt
+    padding = None if padding is None else padding.repeat_interleave(nb)  # beams keep theirs
     # Only beam 0 may extend the prompt at first: the copies would propose the same candidates.
     # (-1e9 rather than -inf, as in transformers, keeps tiny vocabularies working.)
     beam_scores = torch.zeros(B, nb, device=input_ids.device)  # (B, nb)
@@ -287,7 +298,7 @@ def beam_search(next_logits: NextLogits, input_ids: Tensor, max_new_tokens: int,
 
     for step in range(max_new_tokens):
         logits = _logits(next_logits, beams, step, eos, pad_token_id)
-        log_probs = steps.penalize(F.log_softmax(logits, dim=-1), beams)  # (B·nb, V)
+        log_probs = steps.penalize(F.log_softmax(logits, dim=-1), beams, padding)  # (B·nb, V)
         V = log_probs.size(-1)
         totals = (log_probs.view(B, nb, V) + beam_scores[:, :, None]).view(B, nb * V)
         active = torch.tensor([not done(b) for b in range(B)], device=totals.device)

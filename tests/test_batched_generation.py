@@ -85,6 +85,27 @@ def test_padded_batches_equal_transformers_generate(models, name, strategy, eos)
         assert (ours[1, -1] == PAD) and (ours[:, -1] != PAD).any()  # one row finished early
 
 
+@pytest.mark.parametrize("strategy", ["greedy", "sample", "beam"])
+@pytest.mark.parametrize("name", ["course GPT", "course Llama", "GPT2LMHeadModel"])
+def test_the_repetition_penalty_skips_the_padding_as_transformers_does(models, name, strategy):
+    # transformers 5 does not penalise a padded row's padding (prompt_ignore_length): with the
+    # pad id a token row 1 wants to write (GPT-2 pads with its EOS), penalising it changes it.
+    model, hf_model = models[name]
+    settings = dict(SETTINGS[strategy], repetition_penalty=3.0, eos_token_id=None)
+    input_ids, attention_mask = left_pad(PROMPTS, PAD)
+    first = generate(model, input_ids, 1, attention_mask=attention_mask,
+                     repetition_penalty=3.0)
+    pad = first[1, -1].item()  # row 1's first new token, not in its prompt
+    assert pad not in PROMPTS[1]
+    input_ids, attention_mask = left_pad(PROMPTS, pad)
+    settings["pad_token_id"] = pad
+    ours = generate(model, input_ids, NEW, strategy=strategy, attention_mask=attention_mask,
+                    **settings)
+    theirs = hf_generate(hf_model, input_ids, attention_mask, NEW, strategy=strategy, **settings)
+    assert torch.equal(ours, theirs), (ours, theirs)
+    assert ours[1, input_ids.size(1)] == pad or strategy != "greedy"
+
+
 @pytest.mark.parametrize("use_cache", [True, False])
 @pytest.mark.parametrize("name", ["course GPT", "course Llama", "GPT2LMHeadModel"])
 def test_each_row_of_a_batch_is_its_prompt_generated_alone(models, name, use_cache):
@@ -96,6 +117,18 @@ def test_each_row_of_a_batch_is_its_prompt_generated_alone(models, name, use_cac
         padding = input_ids.size(1) - len(prompt)
         assert torch.equal(batch[row, padding:], alone[0])
         assert (batch[row, :padding] == PAD).all()
+
+
+def test_no_repeat_ngram_size_counts_the_padding_as_transformers_does(models):
+    # the documented exception to "row i equals prompt i alone": a row that writes the pad id
+    model, hf_model = models["course GPT"]
+    alone = generate(model, torch.tensor([PROMPTS[1]]), NEW, no_repeat_ngram_size=1)
+    pad = alone[0, -1].item()  # a token row 1 writes, last
+    input_ids, attention_mask = left_pad(PROMPTS, pad)
+    settings = dict(no_repeat_ngram_size=1, pad_token_id=pad, eos_token_id=None)
+    batch = generate(model, input_ids, NEW, attention_mask=attention_mask, **settings)
+    assert torch.equal(batch, hf_generate(hf_model, input_ids, attention_mask, NEW, **settings))
+    assert not torch.equal(batch[1, input_ids.size(1) - len(PROMPTS[1]):], alone[0])
 
 
 def test_beam_search_rows_equal_their_prompts_alone(models):

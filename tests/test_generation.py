@@ -296,6 +296,44 @@ def test_next_token_logits_feeds_only_new_tokens(monkeypatch):
     assert lengths == [4, 5, 6, 7, 8]
 
 
+@pytest.mark.parametrize("twin", [False, True], ids=["course GPT", "transformers"])
+def test_a_call_interrupted_half_way_through_the_layers_leaves_no_cache_to_continue(tiny, twin):
+    """Ctrl-C inside the second layer: the first layer's cache has the new token, the others
+    not. The next call must not continue that cache (transformers' would give wrong logits
+    silently, the course GPT's a KVCache error the caller cannot act on)."""
+    model = tiny[1] if twin else tiny[0]
+    blocks = model.transformer.h
+    next_logits, fresh = NextTokenLogits(model), NextTokenLogits(model, use_cache=False)
+    ids = torch.tensor([[1, 2, 3]])
+    longer = torch.cat([ids, torch.tensor([[4]])], dim=1)
+
+    def interrupt(module, args):
+        raise KeyboardInterrupt
+
+    next_logits(ids)
+    hook = blocks[1].register_forward_pre_hook(interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        next_logits(longer)
+    hook.remove()
+    torch.testing.assert_close(next_logits(longer), fresh(longer), atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_a_transformers_model_without_a_kv_cache_is_recomputed(use_cache):
+    """Mamba keeps a recurrent state, not keys and values: its forward takes no
+    past_key_values. generate recomputes each step, with transformers' generate's tokens."""
+    from transformers import MambaConfig, MambaForCausalLM
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = MambaForCausalLM(MambaConfig(vocab_size=20, hidden_size=8, num_hidden_layers=1,
+                                             state_size=4, expand=2, conv_kernel=2)).eval()
+    prompt = torch.tensor([[1, 2, 3, 4], [5, 6, 7, 8]])
+    theirs = model.generate(prompt, attention_mask=torch.ones_like(prompt), max_new_tokens=5,
+                            do_sample=False, pad_token_id=0, eos_token_id=None)
+    assert torch.equal(generate(model, prompt, 5, use_cache=use_cache), theirs)
+
+
 def test_the_cache_cannot_grow_beyond_block_size():
     model = peaked_gpt()
     cache = KVCache()

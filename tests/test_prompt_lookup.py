@@ -192,6 +192,13 @@ def test_zero_new_tokens_and_the_model_mode(tiny):
     assert torch.equal(result.ids, REPETITIVE) and result.forward_passes == 0
 
 
+def test_an_int32_prompt_gives_long_ids_as_generate_does(tiny):
+    model, _ = tiny
+    prompt = REPETITIVE.int()
+    result, greedy = prompt_lookup_generate(model, prompt, 6), generate(model, prompt, 6)
+    assert result.ids.dtype == greedy.dtype == torch.long and torch.equal(result.ids, greedy)
+
+
 def test_a_batch_is_refused(tiny):
     model, _ = tiny
     with pytest.raises(ValueError, match=r"one prompt, input_ids of shape \(1, T\)"):

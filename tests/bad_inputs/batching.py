@@ -9,11 +9,12 @@ import torch
 
 from bad_inputs import bad
 
-from course_utils.batching import left_pad, position_ids_from_mask
+from course_utils.batching import left_pad, padding_lengths, position_ids_from_mask
 from course_utils.generation import GenerationConfig, NextTokenLogits, generate
 from course_utils.llama import Llama, LlamaConfig
 from course_utils.llama_blocks import rope_tables
 from course_utils.model import GPT, GPTConfig
+from course_utils.strategies import greedy_search
 
 _GPT = GPT(GPTConfig(vocab_size=16, block_size=8, n_layer=1, n_head=2, n_embd=8))
 _IDS = torch.tensor([[1, 2, 3], [4, 5, 6]])
@@ -53,6 +54,14 @@ CASES = [
         "(T,)"),
     bad("left_pad(pad_token_id=None)", lambda: left_pad([[1]], None), TypeError, "pad_token_id",
         "eos_token_id"),
+    bad("padding_lengths(right padding)", lambda: padding_lengths(torch.tensor([[1, 0]]),
+                                                                  _IDS[:1, :2]), ValueError,
+        "attention_mask", "left"),
+    bad("greedy_search(attention_mask of T - 1)", lambda: greedy_search(
+        lambda ids: torch.zeros(2, 16), _IDS, 1, attention_mask=_MASK[:, 1:]), ValueError,
+        "attention_mask", "(2, 3)"),
+    bad("position_ids_from_mask(a mask of 2s)", lambda: position_ids_from_mask(torch.tensor(
+        [[0, 2, 2]])), ValueError, "attention_mask", "0 (padding) and 1"),
     bad("position_ids_from_mask(1-D)", lambda: position_ids_from_mask(torch.ones(3)),
         ValueError, "attention_mask", "(B, S)"),
     # GPT.forward and Llama.forward

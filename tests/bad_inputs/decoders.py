@@ -19,6 +19,15 @@ _IDS = torch.tensor([[1, 2, 3, 1, 2]])
 _SCORES = torch.tensor([[2.0, -1.0, 0.5, 0.0]])
 
 
+def _mamba() -> torch.nn.Module:
+    """A transformers causal LM with a recurrent state, not keys and values."""
+    from transformers import MambaConfig, MambaForCausalLM
+
+    with torch.random.fork_rng(devices=[]):
+        return MambaForCausalLM(MambaConfig(vocab_size=64, hidden_size=8, num_hidden_layers=1,
+                                            state_size=4, expand=2, conv_kernel=2))
+
+
 def _cache(positions: int) -> KVCache:
     cache = KVCache()
     cache.update(0, torch.zeros(1, 1, positions, 2), torch.zeros(1, 1, positions, 2))
@@ -74,6 +83,9 @@ CASES = [
     bad("prompt_lookup(model=Linear)", lambda: prompt_lookup_generate(torch.nn.Linear(2, 2),
                                                                       _IDS, 2), TypeError,
         "model", "Linear"),
+    bad("prompt_lookup(model=Mamba, no KV cache)", lambda: prompt_lookup_generate(
+        _mamba(), _IDS, 2), TypeError, "model", "MambaForCausalLM", "past_key_values",
+        "generate("),
     bad("prompt_lookup(batch of 2)", lambda: prompt_lookup_generate(_MODEL, _IDS.repeat(2, 1),
                                                                     2), ValueError,
         "input_ids", "(1, T)", "once per row"),

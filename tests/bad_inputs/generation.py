@@ -52,6 +52,16 @@ def _hf_model() -> torch.nn.Module:
     return _MODEL.to_hf()
 
 
+@functools.cache
+def _t5() -> torch.nn.Module:
+    """An encoder-decoder: it has generate, but it is no causal LM."""
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    with torch.random.fork_rng(devices=[]):
+        return T5ForConditionalGeneration(T5Config(vocab_size=64, d_model=8, d_kv=4, d_ff=8,
+                                                   num_layers=1, num_heads=2))
+
+
 def _reordered(model: torch.nn.Module, rows: object) -> None:
     """A model adapter that has seen one row, told which rows continue which."""
     next_logits = NextTokenLogits(model)
@@ -63,6 +73,8 @@ CASES = [
     # generate: the model and the prompt
     bad("generate(model=Linear)", lambda: generate(torch.nn.Linear(2, 2), _IDS, 2), TypeError,
         "model", "Linear"),
+    bad("generate(model=T5, an encoder-decoder)", lambda: generate(_t5(), _IDS, 2), TypeError,
+        "model", "encoder-decoder", "T5ForConditionalGeneration"),
     bad("generate(input_ids=list)", lambda: generate(_MODEL, [[1, 2, 3]], 2), TypeError,
         "input_ids", "dtype=torch.long"),
     bad("generate(input_ids=float)", lambda: generate(_MODEL, torch.zeros(1, 3), 2), TypeError,

@@ -11,7 +11,7 @@ from bad_inputs import bad
 from torch import nn
 
 from course_utils.checkpoint import write_checkpoint
-from course_utils.metrics import bits_per_byte, next_token_loss, text_loss
+from course_utils.metrics import bits_per_byte, loss_by_position, next_token_loss, text_loss
 from course_utils.model import GPT, GPTConfig
 from course_utils.optim import SGD, train_step
 from course_utils.progress import progress_bar
@@ -107,6 +107,12 @@ CASES = [
     bad("text_loss(ids outside vocab)", lambda: text_loss(_MODEL, _OUTSIDE), ValueError, "data",
         "0..7"),
     bad("text_loss(model=str)", lambda: text_loss("gpt2", _IDS), TypeError, "model"),
+    bad("loss_by_position(too short)", lambda: loss_by_position(_MODEL, _IDS[:8]), ValueError,
+        "data", "block_size + 1 = 9"),
+    bad("loss_by_position(stride=0)", lambda: loss_by_position(_MODEL, _IDS, stride=0),
+        ValueError, "stride"),
+    bad("loss_by_position(block_size>model's)",
+        lambda: loss_by_position(_MODEL, _IDS, block_size=16), ValueError, "block_size=16"),
     bad("bits_per_byte(nan)", lambda: bits_per_byte(float("nan"), 10, 10), ValueError,
         "loss_nats_per_token"),
     bad("bits_per_byte(num_bytes=0)", lambda: bits_per_byte(1.0, 10, 0), ValueError,
