@@ -71,6 +71,9 @@ class RMSNorm(nn.Module):
         self.eps = check_number("eps", eps, minimum=0, fix="Llama uses 1e-5 or 1e-6")
         self.weight = nn.Parameter(torch.ones(n_embd))
 
+    def extra_repr(self) -> str:  # printed as transformers' LlamaRMSNorm is: "(576,), eps=1e-05"
+        return f"{tuple(self.weight.shape)}, eps={self.eps}"
+
     def forward(self, x: Tensor) -> Tensor:
         x32 = x.float()  # float32 statistics whatever x's dtype, as transformers computes them
         x32 = x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)
