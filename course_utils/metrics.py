@@ -228,6 +228,26 @@ def check_block_size(name: str, block_size: object, model: nn.Module) -> int:
     return block_size
 
 
+def window_losses(model: nn.Module, data: Tensor, starts: Sequence[int], length: int,
+                  device: torch.device) -> Tensor:
+    """Return the (B, length) losses (nats) of the windows data[s : s + length] predicting
+    data[s + 1 : s + length + 1], one row per start s (B = len(starts)).
+
+    >>> import torch
+    >>> from course_utils.model import GPT, GPTConfig
+    >>> model = GPT(GPTConfig(vocab_size=4, block_size=8, n_layer=1, n_head=1, n_embd=8))
+    >>> window_losses(model, torch.tensor([0, 1, 2, 3] * 3), [0, 4], 6, "cpu").shape
+    torch.Size([2, 6])
+    """
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.stack([data[s:s + length] for s in starts]).to(device)  # (B, T)
+    y = torch.stack([data[s + 1:s + length + 1] for s in starts]).to(device)
+    logits = model_logits(model, x)  # (B, T, V)
+    return F.cross_entropy(logits.transpose(1, 2), y, reduction="none")  # (B, T)
+
+
 def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
               stride: int | None = None, batch_size: int = 16) -> float:
     """Return the mean cross-entropy (nats per token) of predicting every token of `data` after
@@ -246,7 +266,6 @@ def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
     True
     """
     import torch
-    import torch.nn.functional as F
 
     device = check_model("model", model)
     check_token_stream("data", data, min_length=2, vocab_size=vocab_size_of(model))
@@ -265,10 +284,7 @@ def text_loss(model: nn.Module, data: Tensor, block_size: int | None = None,
         with torch.no_grad():
             for i in range(0, len(starts), batch_size):
                 group = starts[i:i + batch_size]
-                x = torch.stack([data[s:s + length] for s in group]).to(device)  # (B, T)
-                y = torch.stack([data[s + 1:s + length + 1] for s in group]).to(device)
-                logits = model_logits(model, x)  # (B, T, V)
-                losses = F.cross_entropy(logits.transpose(1, 2), y, reduction="none")  # (B, T)
+                losses = window_losses(model, data, group, length, device)  # (B, T)
                 for row, s in enumerate(group):
                     first = scored_until - (s + 1)  # targets s+1 .. s+first were scored before
                     total += losses[row, first:].sum().item()
@@ -298,7 +314,6 @@ def loss_by_position(model: nn.Module, data: Tensor, block_size: int | None = No
     (torch.Size([8]), True)
     """
     import torch
-    import torch.nn.functional as F
 
     device = check_model("model", model)
     block_size = check_block_size("block_size", block_size, model)
@@ -314,10 +329,7 @@ def loss_by_position(model: nn.Module, data: Tensor, block_size: int | None = No
         with torch.no_grad():
             for i in range(0, len(starts), batch_size):
                 group = starts[i:i + batch_size]
-                x = torch.stack([data[s:s + block_size] for s in group]).to(device)  # (B, T)
-                y = torch.stack([data[s + 1:s + block_size + 1] for s in group]).to(device)
-                logits = model_logits(model, x)  # (B, T, V)
-                losses = F.cross_entropy(logits.transpose(1, 2), y, reduction="none")  # (B, T)
+                losses = window_losses(model, data, group, block_size, device)  # (B, T)
                 total += losses.sum(dim=0).double().cpu()
     finally:
         model.train(was_training)

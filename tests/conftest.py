@@ -18,6 +18,19 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Run a test on one torch thread (modules use it with pytestmark). The course's test models
+    are small: a second thread gains nothing, and when another process keeps the CPU busy,
+    torch's threads wait on each other and a test takes 20-100x longer."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO_ROOT

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+import test_generation as generation_tests
 from test_batching import hf_llama
 
 from course_utils.generation import NextTokenLogits, generate, left_pad
@@ -24,23 +25,13 @@ SETTINGS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def peaked_gpt(block_size: int = 32) -> GPT:
     """A random float64 GPT with peaked next-token distributions, like a trained model's."""
-    model = GPT(GPTConfig(vocab_size=40, block_size=block_size, n_layer=2, n_head=2, n_embd=16),
-                seed=3).to(F64).eval()
-    generator = torch.Generator().manual_seed(3)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.3 * torch.randn(p.shape, generator=generator, dtype=F64))
-    return model
+    config = GPTConfig(vocab_size=40, block_size=block_size, n_layer=2, n_head=2, n_embd=16)
+    return generation_tests.peaked_gpt(config, dtype=F64, seed=3)
 
 
 @pytest.fixture(scope="module")

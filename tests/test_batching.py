@@ -20,12 +20,7 @@ PROMPTS = [[3, 14, 15, 9, 2, 6, 5], [35, 8], [9, 7, 9, 3]]  # lengths 7, 2, 4
 PAD = 0
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def course_gpt() -> GPT:

@@ -37,14 +37,7 @@ NEW = 20  # tokens generated in the tiny-model tests
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}  # cached vs full logits, max abs error
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """These models are small: a second thread gains nothing, and when another process keeps
-    the CPU busy, torch's threads wait on each other and a test takes 100x longer."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def peaked_gpt(config: GPTConfig = TINY, dtype=torch.float64, seed: int = 1) -> GPT:

@@ -22,12 +22,7 @@ DISTINCT = torch.tensor([[10, 9, 35, 20, 42, 45]])  # `tiny` goes on 28 56 52 25
 WIDE = dataclasses.replace(TINY, block_size=128)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -31,14 +31,7 @@ TINY = GPTConfig(vocab_size=8, block_size=8, n_layer=1, n_head=2, n_embd=16)
 PATTERN = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 6, 5, 4, 3, 2, 1] * 30)  # 420 predictable tokens
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Models this small gain nothing from a second thread, and when another process keeps the
-    CPU busy, torch's threads wait on each other and a test takes 20x longer."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # see conftest.py
 
 
 def tiny_config(**overrides):
