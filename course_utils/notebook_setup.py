@@ -18,7 +18,8 @@ import os
 import random
 import warnings
 
-from course_utils.validation import check_bool, check_int, check_seed
+from course_utils.language import LANGUAGES, set_language
+from course_utils.validation import check_bool, check_choice, check_int, check_seed, check_str
 
 __all__ = ["setup_notebook", "seed_everything"]
 
@@ -56,8 +57,9 @@ def seed_everything(seed: int = 0) -> None:
         torch.manual_seed(seed)
 
 
-def setup_notebook(seed: int = 0, *, offline: bool = True, num_threads: int | None = 2) -> None:
-    """Prepare a notebook kernel: seeds, offline mode, fixed threads, quiet libraries.
+def setup_notebook(seed: int = 0, *, offline: bool = True, num_threads: int | None = 2,
+                   language: str = "en") -> None:
+    """Prepare a notebook kernel: seeds, offline mode, fixed threads, quiet libraries, language.
 
     Args:
         seed: seed for `random`, NumPy and PyTorch (an int from 0 to 2**64 - 1).
@@ -66,6 +68,8 @@ def setup_notebook(seed: int = 0, *, offline: bool = True, num_threads: int | No
             Pass False only in a notebook that really loads from the hub when it can.
         num_threads: PyTorch CPU threads (1 to MAX_THREADS); a fixed number keeps float
             results identical between machines. None leaves PyTorch's default.
+        language: "en" or "zh", the language of exercise feedback, progress bars and the
+            errors the course raises (`course_utils.language`); the Chinese edition passes "zh".
 
     Every argument is checked before anything changes. Prints nothing and returns None, so a
     notebook's outputs are the same on every machine.
@@ -74,6 +78,7 @@ def setup_notebook(seed: int = 0, *, offline: bool = True, num_threads: int | No
     offline = check_bool("offline", offline)
     num_threads = check_int("num_threads", num_threads, minimum=1, maximum=MAX_THREADS,
                             optional=True, fix="e.g. num_threads=2, or None for PyTorch's default")
+    language = check_choice("language", check_str("language", language), LANGUAGES)
     for key, value in _QUIET_ENV.items():
         os.environ.setdefault(key, value)
     if offline:
@@ -84,6 +89,7 @@ def setup_notebook(seed: int = 0, *, offline: bool = True, num_threads: int | No
         # install path in the message, then draws text bars; `make check` reports the package.
         warnings.filterwarnings("ignore", message="IProgress not found")
 
+    set_language(language)
     seed_everything(seed)
     if num_threads is not None and importlib.util.find_spec("torch") is not None:
         import torch

@@ -25,8 +25,9 @@ MAX_LINES = 350
 # Every module, in reading order, with the notebook that teaches it (0: the course's machinery,
 # which any notebook may use).
 ORDER = [
-    ("validation", 0), ("files", 0), ("progress", 0), ("data", 0), ("plotting", 0),
+    ("validation", 0), ("language", 0), ("files", 0), ("progress", 0), ("data", 0), ("plotting", 0),
     ("notebook_setup", 0), ("doctor", 0), ("check", 0), ("pretrained", 0),
+    ("exercises.messages_en", 0), ("exercises.messages_zh", 0),
     ("exercises.messages", 0), ("exercises.feedback", 0), ("exercises.answers", 0),
     ("bpe", 1), ("merge_table", 1), ("tokenizer_file", 1), ("special_tokens", 1),
     ("pretokenize", 1),

@@ -40,12 +40,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from course_utils.exercises.messages import MESSAGES
+from course_utils import language
+from course_utils.language import get_language
 from course_utils.validation import check_choice, check_str, short_repr
 
 MAX_LINE = 300  # characters of the one line a check prints, its mark included
 MARKS = {"correct": "✓", "wrong": "✗", "not_attempted": "…", "error": "⚠"}
 _LIMITS = (300, 100, 48, 20)  # characters per value, tried in turn until the line fits
-_settings = {"language": "en"}
 _recorders: list[list[Result]] = []
 
 
@@ -98,10 +99,14 @@ def recording() -> Iterator[list[Result]]:
         _recorders[:] = [r for r in _recorders if r is not results]
 
 
-def set_language(language: str) -> None:
-    """Choose the message table the checks render their lines from ("en" today)."""
-    _settings["language"] = check_choice("language", check_str("language", language),
-                                         tuple(MESSAGES))
+def set_language(language_code: str) -> None:
+    """Speak `language_code`, a language of the message table ("en", "zh"), from now on.
+
+    The same as `course_utils.language.set_language`, except that any language the table has
+    is accepted (a table added at run time included), so a check can be tried in a new language.
+    """
+    code = check_choice("language", check_str("language", language_code), tuple(MESSAGES))
+    language._chosen[:] = [code]
 
 
 def describe(value: object, limit: int = 300) -> str:
@@ -172,7 +177,7 @@ def _text(value: object, limit: int) -> str | int | float:
 
 def _sentence(code: str, params: dict[str, Any]) -> str:
     """The current language's sentence for `code`, else the English one, else the code."""
-    for table in (MESSAGES.get(_settings["language"], {}), MESSAGES["en"]):
+    for table in (MESSAGES.get(get_language(), {}), MESSAGES["en"]):
         template = table.get(code)
         if template is not None:
             try:

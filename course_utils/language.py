@@ -1,0 +1,54 @@
+"""The language the course speaks to the learner: English ("en", the default) or Chinese ("zh").
+
+What follows the language: exercise feedback (`course_utils.exercises.messages`), the
+progress-bar labels and the errors a learner meets in the notebooks, and `make check`'s report.
+Code, result codes and everything a test compares stay the same in both languages.
+
+It is chosen, in this order, by `set_language` (a notebook's `setup_notebook(language="zh")`
+calls it), else by the environment variable LLM_TOKENS_LANGUAGE (for the command line:
+`LLM_TOKENS_LANGUAGE=zh make check`), else English.
+
+>>> set_language("zh"); say("training", "训练")
+'训练'
+>>> set_language("en"); say("training", "训练")
+'training'
+
+Left out: more languages. A third would add a third table to each place that speaks, and a
+third argument to `say`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from course_utils.validation import check_choice, check_str
+
+__all__ = ["LANGUAGES", "ENV_VAR", "set_language", "get_language", "say"]
+
+LANGUAGES = ("en", "zh")
+ENV_VAR = "LLM_TOKENS_LANGUAGE"
+_chosen: list[str] = []  # empty until set_language is called
+
+
+def set_language(language: str) -> None:
+    """Speak `language` ("en" or "zh") from now on, in this process."""
+    language = check_choice("language", check_str("language", language), LANGUAGES)
+    _chosen[:] = [language]
+
+
+def get_language() -> str:
+    """The language chosen by `set_language`, else by LLM_TOKENS_LANGUAGE, else "en"."""
+    if _chosen:
+        return _chosen[0]
+    value = os.environ.get(ENV_VAR, "").strip().lower()
+    if not value:
+        return "en"
+    if value not in LANGUAGES:
+        raise ValueError(f"the environment variable {ENV_VAR} must be one of {LANGUAGES}, "
+                         f"got {value!r}; e.g. {ENV_VAR}=zh, or unset it for English")
+    return value
+
+
+def say(english: str, chinese: str) -> str:
+    """`english` or `chinese`, whichever the current language is."""
+    return chinese if get_language() == "zh" else english
