@@ -148,7 +148,7 @@ class NGramCounts:
                     f"{seen:,} of {positions:,} positions); lower the order, fit "
                     f"on less text, or raise max_memory_gb if the machine has the memory",
                     f"{self.order}阶的拟合约需{need:.2g} GB内存，超过了max_memory_gb={limit:g}：至少"
-                    f"{at_least:,}个n元语法，每个最多{BYTES_PER_NGRAM}字节（数完{positions:,}个位置中"
+                    f"{at_least:,}个n 元语法，每个最多{BYTES_PER_NGRAM}字节（数完{positions:,}个位置中"
                     f"{seen:,}个位置的{n}元语法后得知）；请降低阶数、用更少的文本拟合，或在机器"
                     f"内存足够时调大max_memory_gb"))
         grouped: defaultdict[Context, dict[Hashable, int]] = defaultdict(dict)
