@@ -26,8 +26,8 @@ MAX_LINES = 350
 # which any notebook may use).
 ORDER = [
     ("language", 0), ("validation_messages", 0), ("validation", 0), ("files", 0), ("progress", 0),
-    ("data_messages", 0), ("data", 0), ("plotting", 0), ("notebook_setup", 0), ("doctor_messages", 0), ("doctor", 0),
-    ("check", 0), ("pretrained", 0),
+    ("data_messages", 0), ("data", 0), ("plotting", 0), ("notebook_setup", 0),
+    ("doctor_messages", 0), ("doctor", 0), ("check", 0), ("pretrained", 0),
     ("exercises.messages_en", 0), ("exercises.messages_zh", 0),
     ("exercises.messages", 0), ("exercises.feedback", 0), ("exercises.answers", 0),
     ("bpe", 1), ("merge_table", 1), ("tokenizer_file", 1), ("special_tokens", 1),
