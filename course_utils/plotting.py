@@ -8,7 +8,7 @@ code points (U+4ECA) instead of drawing empty boxes and warning on stderr.
 The Chinese edition passes its labels straight to matplotlib (`ax.set_title("每个词元的损失")`).
 So that they too stay readable without a CJK font, `use_course_style()` then makes every text
 of a figure go through `readable_text` as it is set: Chinese in pinyin with tone marks
-(měi gè cí yuán de sǔn shī) when the optional package pypinyin is installed, else as code
+(měi gè cí yuán de sǔn shī) with pypinyin (installed with the course), else as code
 points; full-width punctuation as its ASCII twin. With a CJK font nothing is changed.
 """
 
