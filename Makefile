@@ -78,7 +78,7 @@ benchmarks: setup
 
 # Re-execute notebooks top to bottom and store their outputs (do this after editing one):
 #   make execute-notebooks NBS=notebooks/01_tokenization.ipynb
-NBS ?= notebooks/*.ipynb notebooks/solutions/*.ipynb
+NBS ?= notebooks/*.ipynb notebooks/solutions/*.ipynb notebooks/zh/*.ipynb notebooks/zh/solutions/*.ipynb
 execute-notebooks: setup
 	$(TEST_ENV) $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.kernel_name=$(KERNEL) --ExecutePreprocessor.timeout=600 $(NBS)
