@@ -16,9 +16,12 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+ZH_DIR = NOTEBOOK_DIR / "zh"  # the Chinese edition: the same checks, and tests/test_translation.py
 LESSONS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
+ZH_LESSONS = sorted(ZH_DIR.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOK_DIR / "solutions").glob("*.ipynb"))
-ALL_NOTEBOOKS = LESSONS + SOLUTIONS
+ZH_SOLUTIONS = sorted((ZH_DIR / "solutions").glob("*.ipynb"))
+ALL_NOTEBOOKS = LESSONS + SOLUTIONS + ZH_LESSONS + ZH_SOLUTIONS
 KERNEL_NAME = "llm-tokens"
 
 _MACHINE_PATHS = re.compile(
@@ -49,12 +52,13 @@ def test_the_course_has_its_first_lesson():
     assert NOTEBOOK_DIR / "01_tokenization.ipynb" in LESSONS
 
 
-@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.name)
+@pytest.mark.parametrize("lesson", LESSONS + ZH_LESSONS,
+                         ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_each_lesson_has_a_solutions_notebook(lesson):
-    assert (NOTEBOOK_DIR / "solutions" / f"{lesson.stem}_solutions.ipynb").exists()
+    assert (lesson.parent / "solutions" / f"{lesson.stem}_solutions.ipynb").exists()
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_notebook_is_executed_in_order_without_errors(path):
     notebook = _load(path)
     counts = [cell["execution_count"] for cell in _code_cells(notebook)]
@@ -69,7 +73,7 @@ def test_notebook_is_executed_in_order_without_errors(path):
             assert match is None, f"cell {index} output holds a machine path: {match.group(0)}"
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_notebook_lines_fit_the_page(path):
     # Code wider than 100 characters or printed lines wider than 120 scroll sideways in
     # JupyterLab's default layout and wrap in the rendered notebook on GitHub.
@@ -81,7 +85,7 @@ def test_notebook_lines_fit_the_page(path):
                 assert len(line) <= 120, f"cell {index}: printed line of {len(line)}: {line!r}"
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_notebook_holds_no_progress_bar_widgets(path):
     # Committed notebooks are executed with TQDM_DISABLE=1: a widget in them is a bar that
     # escaped it (it would differ on every run and show a stale bar to the learner).
@@ -92,7 +96,7 @@ def test_notebook_holds_no_progress_bar_widgets(path):
             assert not any("widget" in kind for kind in output.get("data", {})), index
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_notebook_uses_the_course_kernel_and_setup(path):
     notebook = _load(path)
     assert notebook["metadata"]["kernelspec"]["name"] == KERNEL_NAME
@@ -111,7 +115,7 @@ def test_lesson_ends_with_checked_exercises(lesson):
     assert checks <= solved, f"exercises without a solution: {checks - solved}"
 
 
-@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOK_DIR)))
 def test_notebook_prints_evidence_not_verdicts(path):
     # A printed line that ends in a bare True/False hides the number it judged: print the
     # number or the sample, and state the claim as an assert in its own cell.
