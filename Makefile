@@ -13,8 +13,10 @@ KERNEL := llm-tokens
 TORCH_PIP_ARGS ?=
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-# Tests never touch the network; progress bars stay quiet in logs.
-TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1
+# Tests never touch the network; progress bars stay quiet in logs; the package speaks English
+# unless a test (or a zh notebook's set-up) chooses Chinese.
+TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1 \
+	LLM_TOKENS_LANGUAGE=en
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: setup lab test test-unit test-notebooks check fonts benchmarks data reference-model execute-notebooks clean

@@ -41,6 +41,7 @@ from torch import Tensor, nn
 from course_utils import files
 from course_utils.checkpoint_folder import (FORMAT_1, MANIFEST, TENSOR_FILE,
                                              check_checkpoint_folder, check_folder, tidy)
+from course_utils.language import say
 from course_utils.optim import check_optimizer, optimizer_state, optimizer_tensors
 from course_utils.validation import check_path, check_tensor, check_type, short_repr
 
@@ -173,9 +174,12 @@ def _check_generators(generators: dict[Any, Any]) -> dict[str, torch.Generator]:
     return generators
 
 
-def _fail(folder: Path, problem: str, fix: str = "restore it, or train without resume=True to "
-          "start afresh") -> ValueError:
-    return ValueError(f"the checkpoint in {folder} {problem}; {fix}")
+def _fail(folder: Path, problem: str, fix: str | None = None) -> ValueError:
+    """'the checkpoint in <folder> <problem>; <fix>', in the course's language."""
+    fix = fix or say("restore it, or train without resume=True to start afresh",
+                     "请恢复它，或者去掉resume=True从头训练")
+    return ValueError(say(f"the checkpoint in {folder} {problem}; {fix}",
+                          f"{folder}中的检查点{problem}；{fix}"))
 
 
 def _read_manifest(folder: Path) -> dict[str, Any]:
@@ -185,8 +189,9 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
                                 f"checkpoint_dir set first, or without resume=True")
     if not path.is_file():
         if (folder / FORMAT_1[2]).is_file():
-            raise _fail(folder, f"is in format 1 ({FORMAT_1[2]}), which this version of the "
-                                f"course no longer reads (saving there replaces it)")
+            raise _fail(folder, say(f"is in format 1 ({FORMAT_1[2]}), which this version of the "
+                                    f"course no longer reads (saving there replaces it)",
+                                    f"是格式1（{FORMAT_1[2]}），这一版课程不再读取它（在那里保存会替换它）"))
         raise FileNotFoundError(errno.ENOENT, f"{folder} holds no checkpoint ({MANIFEST} is "
                                 f"missing); train without resume=True to start afresh")
     try:
@@ -207,12 +212,15 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
         if missing or not all(isinstance(group["params"], list) for group in groups):
             raise ValueError(f"the model or optimizer entry is incomplete {sorted(missing)}")
     except (ValueError, KeyError, TypeError, RecursionError) as error:  # binascii.Error too
-        raise _fail(folder, f"has a damaged {MANIFEST} ({short_repr(error, 160)})") from None
+        raise _fail(folder, say(f"has a damaged {MANIFEST} ({short_repr(error, 160)})",
+                                f"的{MANIFEST}已损坏（{short_repr(error, 160)}）")) from None
     if version == 2:
-        raise _fail(folder, f"is in format 2, which has no sha256 of {MANIFEST}, so it cannot be "
-                            f"verified (saving there replaces it)")
+        raise _fail(folder, say(f"is in format 2, which has no sha256 of {MANIFEST}, so it cannot "
+                                f"be verified (saving there replaces it)", f"是格式2，没有{MANIFEST}"
+                                "的sha256，因而无法校验（在那里保存会替换它）"))
     if manifest.get("sha256") != _digest(manifest):
-        raise _fail(folder, f"was altered or damaged: {MANIFEST} does not match its sha256")
+        raise _fail(folder, say(f"was altered or damaged: {MANIFEST} does not match its sha256",
+                                f"被改动或已损坏：{MANIFEST}与它记录的sha256不符"))
     return manifest
 
 
@@ -228,8 +236,10 @@ def _read_tensors(folder: Path, entry: dict[str, str]) -> dict[str, Tensor]:
         raise files.as_os_error(error, path, action="read") from error
     actual = hashlib.sha256(blob).hexdigest()
     if actual != entry["sha256"]:
-        raise _fail(folder, f"was altered or damaged: {entry['name']} has sha256 {actual[:16]}…, "
-                            f"the manifest recorded {entry['sha256'][:16]}…")
+        raise _fail(folder, say(f"was altered or damaged: {entry['name']} has sha256 "
+                                f"{actual[:16]}…, the manifest recorded {entry['sha256'][:16]}…",
+                                f"被改动或已损坏：{entry['name']}的sha256是{actual[:16]}…，"
+                                f"清单记录的是{entry['sha256'][:16]}…"))
     return load(blob)
 
 
@@ -237,20 +247,25 @@ def _check_model(folder: Path, saved: dict[str, Any], model: nn.Module) -> None:
     """Refuse a checkpoint of another model: another class, config or tensor shapes."""
     here = _describe(model)
     if saved["class"] != here["class"]:
-        raise _fail(folder, f"is of a {saved['class']}, not a {here['class']}", "load it into "
-                    f"a {saved['class']}")
+        raise _fail(folder, say(f"is of a {saved['class']}, not a {here['class']}",
+                                f"属于{saved['class']}，不是{here['class']}"),
+                    say(f"load it into a {saved['class']}", f"请把它载入{saved['class']}"))
     if saved["config"] != here["config"]:
         old, new = saved["config"] or {}, here["config"] or {}
-        diff = [f"{k}={old.get(k)!r} (model: {new.get(k)!r})" for k in sorted({*old, *new})
+        model = say("model: ", "模型：")
+        diff = [f"{k}={old.get(k)!r} ({model}{new.get(k)!r})" for k in sorted({*old, *new})
                 if old.get(k) != new.get(k)]
-        raise _fail(folder, f"is of a model with another config: {', '.join(diff)[:300]}",
-                    "build the model with the checkpoint's config")
+        raise _fail(folder, say(f"is of a model with another config: {', '.join(diff)[:300]}",
+                                f"属于另一种配置的模型：{', '.join(diff)[:300]}"),
+                    say("build the model with the checkpoint's config", "请按检查点的配置构建模型"))
     if saved["tensors"] != here["tensors"]:
         old, new = saved["tensors"], here["tensors"]
-        diff = [f"{k}: {old.get(k, 'absent')} (model: {new.get(k, 'absent')})"
+        model = say("model: ", "模型：")
+        diff = [f"{k}: {old.get(k, 'absent')} ({model}{new.get(k, 'absent')})"
                 for k in sorted({*old, *new}) if old.get(k) != new.get(k)]
-        raise _fail(folder, f"is of a model with other tensors: {'; '.join(diff)[:300]}",
-                    "load it into a model of the same shapes")
+        raise _fail(folder, say(f"is of a model with other tensors: {'; '.join(diff)[:300]}",
+                                f"属于张量不同的模型：{'; '.join(diff)[:300]}"),
+                    say("load it into a model of the same shapes", "请把它载入形状相同的模型"))
 
 
 def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
@@ -293,7 +308,8 @@ def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
     for name, generator in generators.items():
         saved_states[name] = base64.b64decode(manifest["generators"].get(name, ""))
         if len(saved_states[name]) != generator.get_state().numel():
-            raise _fail(folder, f"has no state for generator {name!r} of this kind")
+            raise _fail(folder, say(f"has no state for generator {name!r} of this kind",
+                                    f"没有这种生成器{name!r}的状态"))
     tensors = _read_tensors(folder, manifest["files"]["model"])
     moments = _read_tensors(folder, manifest["files"]["optimizer"]) if optimizer else {}
     saved = manifest["files"].get("snapshot")
@@ -302,8 +318,10 @@ def read_checkpoint(directory: str | os.PathLike[str], model: nn.Module,
         tensors.update({alias: tensors[name] for alias, name in manifest["model"]["tied"].items()})
         state = optimizer and optimizer_state(optimizer, manifest["optimizer"], moments)
     except (KeyError, ValueError) as error:
-        raise _fail(folder, f"does not fit: {str(error)[:240]}",
-                    "load it into the model and optimizer it was saved from") from None
+        raise _fail(folder, say(f"does not fit: {str(error)[:240]}",
+                                f"对不上：{str(error)[:240]}"),
+                    say("load it into the model and optimizer it was saved from",
+                        "请把它载入保存它的模型和优化器")) from None
 
     # All checked: now change the model, the optimizer and the generators.
     model.load_state_dict(tensors)

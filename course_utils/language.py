@@ -13,6 +13,9 @@ calls it), else by the environment variable LLM_TOKENS_LANGUAGE (for the command
 >>> set_language("en"); say("training", "训练")
 'training'
 
+It is the first module of the package and imports none of it: everything that speaks, the
+argument checks of `course_utils.validation` included, asks it.
+
 Left out: more languages. A third would add a third table to each place that speaks, and a
 third argument to `say`.
 """
@@ -20,8 +23,6 @@ third argument to `say`.
 from __future__ import annotations
 
 import os
-
-from course_utils.validation import check_choice, check_str
 
 __all__ = ["LANGUAGES", "ENV_VAR", "set_language", "get_language", "say"]
 
@@ -32,7 +33,14 @@ _chosen: list[str] = []  # empty until set_language is called
 
 def set_language(language: str) -> None:
     """Speak `language` ("en" or "zh") from now on, in this process."""
-    language = check_choice("language", check_str("language", language), LANGUAGES)
+    # Checked here, not by course_utils.validation, which comes later: it speaks through `say`.
+    got = repr(language) + (" (bool)" if isinstance(language, bool) else "")
+    if not isinstance(language, str):
+        raise TypeError(say(f"language must be a str, got {got}", f"language应为str，实际为{got}"))
+    if language not in LANGUAGES:
+        choices = ", ".join(map(repr, LANGUAGES))
+        raise ValueError(say(f"language must be one of {choices}, got {got}",
+                             f"language应为以下之一：{choices}，实际为{got}"))
     _chosen[:] = [language]
 
 

@@ -37,6 +37,8 @@ import heapq
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from course_utils.language import say
+
 __all__ = ["MergeTable", "apply_merges"]
 
 Pair = tuple[int, int]
@@ -180,9 +182,11 @@ class MergeTable:
         if -1 in ids:
             byte = raw[ids.index(-1)]
             missing = self.byte_ids.count(-1)
-            raise ValueError(f"{chunk!r} holds the byte {byte:#04x}, which has no token in this "
-                             f"vocabulary (it lacks {missing} of the 256 bytes); remove or "
-                             "replace such characters before encoding")
+            raise ValueError(say(f"{chunk!r} holds the byte {byte:#04x}, which has no token in "
+                                 f"this vocabulary (it lacks {missing} of the 256 bytes); remove "
+                                 "or replace such characters before encoding",
+                                 f"{chunk!r}含有字节{byte:#04x}，这个词表里没有它的词元（256个字节"
+                                 f"中缺了{missing}个）；编码前请删除或替换这样的字符"))
         ids = apply_merges(ids, self.ranks) if whole is None else ids
         if len(chunk) <= _CACHED_LENGTH:
             if len(self.cache) >= _CACHE_SIZE:

@@ -32,6 +32,7 @@ from functools import cached_property
 
 import regex
 
+from course_utils.language import say
 from course_utils.validation import short_repr
 
 __all__ = ["SpecialPolicy", "special_regex"]
@@ -122,15 +123,18 @@ text, pass disallowed_special=() or use encode_ordinary
         """
         found = special_regex(self.disallowed).search(text) if self.disallowed else None
         if found:
-            name = found.group()
-            raise ValueError(
-                f"the text contains the special token {name!r} (at character "
-                f"{offset + found.start()}), "
+            name, at = found.group(), offset + found.start()
+            raise ValueError(say(
+                f"the text contains the special token {name!r} (at character {at}), "
                 "which this call does not allow: text from a user could end a document or fake "
                 "a turn of the conversation with it (prompt injection). If the text is trusted "
                 f"and {name!r} means the special token, pass allowed_special={{{name!r}}} (or "
                 '"all"); to encode it as ordinary text, pass disallowed_special=() or use '
-                "encode_ordinary")
+                "encode_ordinary",
+                f"文本含有特殊词元{name!r}（在第{at}个字符处），这次调用不允许它出现：用户输入的文本"
+                "可以借它结束一篇文档，或伪造对话中的一轮（提示注入）。如果文本可信，而且"
+                f"{name!r}确实表示特殊词元，请传入allowed_special={{{name!r}}}（或\"all\"）；"
+                "若要把它当作普通文本编码，请传入disallowed_special=()，或使用encode_ordinary"))
 
     @cached_property
     def prefixes(self) -> frozenset[str]:

@@ -22,6 +22,8 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from course_utils.validation_messages import must_be, must_have_dims
+
 if TYPE_CHECKING:
     import torch
 
@@ -61,14 +63,14 @@ def short_repr(value: object, limit: int = 80) -> str:
     return text
 
 
-def _got(value: object) -> str:
-    """'got <value>', with the type for a bool (True looks like a number but is not one here)."""
-    return f"got {short_repr(value)}" + (" (bool)" if isinstance(value, bool) else "")
+def _shown(value: object) -> str:
+    """`value` for a message, with the type for a bool (True looks like a number but is not)."""
+    return short_repr(value) + (" (bool)" if isinstance(value, bool) else "")
 
 
 def _fail(error: type[Exception], name: str, expected: str, value: object,
           fix: str | None) -> Exception:
-    return error(f"{name} must be {expected}, {_got(value)}" + (f"; {fix}" if fix else ""))
+    return error(must_be(name, expected, _shown(value), fix))  # in the course's language
 
 
 def _range(minimum: float | None, maximum: float | None, min_open: bool, max_open: bool) -> str:
@@ -210,9 +212,8 @@ def check_type(name: str, value: _T, types: type | tuple[type, ...], expected: s
     TypeError: config must be a GPTConfig, got {} (dict)
     """
     if not isinstance(value, types):
-        raise TypeError(f"{name} must be {expected}, {_got(value)}"
-                        + ("" if isinstance(value, bool) else f" ({type(value).__name__})")
-                        + (f"; {fix}" if fix else ""))
+        shown = _shown(value) + ("" if isinstance(value, bool) else f" ({type(value).__name__})")
+        raise TypeError(must_be(name, expected, shown, fix))
     return value
 
 
@@ -313,13 +314,11 @@ def check_tensor(name: str, value: object, *, ndim: int | tuple[int, ...] | None
         raise ValueError(f"{name} is on the meta device: it has a shape but no values; create it "
                          f"on a real device such as 'cpu'")
     if kind is not None and not _DTYPE_KINDS[kind](value):
-        raise TypeError(f"{name} must be {what}, got dtype {value.dtype}"
-                        + (f"; {fix}" if fix else ""))
+        raise TypeError(must_be(name, what, f"dtype {value.dtype}", fix))
     dims = (ndim,) if isinstance(ndim, int) else ndim
     if dims is not None and value.dim() not in dims:
         count = " or ".join(map(str, dims))
-        raise ValueError(f"{name} must have {count} dimensions{' ' + shape if shape else ''}, "
-                         f"got shape {tuple(value.shape)}" + (f"; {fix}" if fix else ""))
+        raise ValueError(must_have_dims(name, count, shape, tuple(value.shape), fix))
     return value
 
 

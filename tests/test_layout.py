@@ -25,8 +25,9 @@ MAX_LINES = 350
 # Every module, in reading order, with the notebook that teaches it (0: the course's machinery,
 # which any notebook may use).
 ORDER = [
-    ("validation", 0), ("language", 0), ("files", 0), ("progress", 0), ("data", 0), ("plotting", 0),
-    ("notebook_setup", 0), ("doctor", 0), ("check", 0), ("pretrained", 0),
+    ("language", 0), ("validation_messages", 0), ("validation", 0), ("files", 0), ("progress", 0),
+    ("data_messages", 0), ("data", 0), ("plotting", 0), ("notebook_setup", 0),
+    ("doctor_messages", 0), ("doctor", 0), ("check", 0), ("pretrained", 0),
     ("exercises.messages_en", 0), ("exercises.messages_zh", 0),
     ("exercises.messages", 0), ("exercises.feedback", 0), ("exercises.answers", 0),
     ("bpe", 1), ("merge_table", 1), ("tokenizer_file", 1), ("special_tokens", 1),
@@ -35,7 +36,8 @@ ORDER = [
     ("tokenizer_json", 1), ("tiktoken_format", 1), ("released_tokenizers", 1),
     ("tokenization", 1), ("tokenizer_pitfalls", 1), ("undertrained_tokens", 1),
     ("exercises.tokenization", 1), ("exercises.tokenizer_pitfalls", 1),
-    ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2), ("exercises.ngrams", 2),
+    ("ngram_tokens", 2), ("ngram_counts", 2), ("ngrams", 2), ("metrics", 2),
+    ("exercises.ngrams", 2),
     ("attention", 3), ("multihead", 3), ("batching", 3), ("model", 3), ("llama_blocks", 3),
     ("llama_cache", 3), ("llama", 3),
     ("exercises.attention", 3),

@@ -64,6 +64,34 @@ def test_zh_notebook_is_translated_and_speaks_chinese(en, zh):
     assert kernels[0] == kernels[1]
 
 
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+DRIFTS = ("NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP")  # machine-dependent outputs: not compared
+
+
+def output_summary(cell: dict) -> tuple[list[str], list[str]]:
+    """(the kinds of output a cell shows, the numbers of two or more digits it prints)."""
+    kinds, text = [], []
+    for output in cell.get("outputs", []):
+        kind = output.get("name") or "+".join(sorted(output.get("data", {})))
+        if not kinds or kinds[-1] != kind:  # a stream may arrive in one piece or several
+            kinds.append(kind)
+        part = output.get("text") or output.get("data", {}).get("text/plain", "")
+        text.append("".join(part) if isinstance(part, list) else part)
+    numbers = [n for n in NUMBER.findall("\n".join(text)) if sum(c.isdigit() for c in n) > 1]
+    return kinds, sorted(numbers)
+
+
+@pytest.mark.parametrize("en, zh", PAIRS, ids=[en.stem for en, _ in PAIRS])
+def test_zh_outputs_differ_only_in_language(en, zh):
+    """The same code prints the same numbers and draws the same plots in both editions."""
+    en_cells = json.loads(en.read_text(encoding="utf-8"))["cells"]
+    zh_cells = json.loads(zh.read_text(encoding="utf-8"))["cells"]
+    differ = [i for i, (a, b) in enumerate(zip(en_cells, zh_cells))
+              if a["cell_type"] == "code" and not any(d in translation.source(a) for d in DRIFTS)
+              and output_summary(a) != output_summary(b)]
+    assert differ == [], f"code cells whose outputs differ beyond language: {differ}"
+
+
 # ---------------------------------------------------------------- each rule can fail
 
 
