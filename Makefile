@@ -18,6 +18,11 @@ CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1 \
 	LLM_TOKENS_LANGUAGE=en
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+# Two test processes (pytest-xdist), one per core of the smallest machine the course supports.
+# --dist loadfile gives each file to one process: a notebook's cells run in order in one kernel,
+# and a test module's fixtures are built once.
+TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: setup lab test test-unit test-notebooks check fonts benchmarks data reference-model execute-notebooks clean
 
@@ -57,15 +62,15 @@ lab: setup
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: setup
-	$(TEST_ENV) $(PY) -m pytest --doctest-modules course_utils tests $(NBVAL) notebooks
+	$(TEST_ENV) $(PY) -m pytest $(PARALLEL) --doctest-modules course_utils tests $(NBVAL) notebooks
 
 test-unit: setup
-	$(TEST_ENV) $(PY) -m pytest --doctest-modules course_utils tests
+	$(TEST_ENV) $(PY) -m pytest $(PARALLEL) --doctest-modules course_utils tests
 
 # One notebook: make test-notebooks NB=notebooks/01_tokenization.ipynb
 NB ?= notebooks
 test-notebooks: setup
-	$(TEST_ENV) $(PY) -m pytest $(NBVAL) $(NB)
+	$(TEST_ENV) $(PY) -m pytest $(PARALLEL) $(NBVAL) $(NB)
 
 check: setup
 	$(PY) -m course_utils.doctor

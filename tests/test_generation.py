@@ -25,7 +25,6 @@ from course_utils.generation import (
     generate_with,
     greedy_search,
     load_gpt2,
-    load_smollm2,
     sample,
     top_k_filter,
     top_p_filter,
@@ -753,28 +752,14 @@ def test_the_reference_model_cannot_generate_past_its_context(reference):
 
 # ---------------------------------------------------------------- SmolLM2 (a Llama)
 
-_smollm2: dict[str, object] = {}
-
-
 @pytest.fixture(scope="module")
-def smollm2_cache():
-    yield _smollm2
-    _smollm2.clear()  # free its ~540 MB after this module
-
-
-@pytest.fixture
-def smollm2(smollm2_cache, capfd):
-    """Load SmolLM2 once per module (20-30 s), in whichever test asks first, recording what the
-    load printed and how long it took."""
-    if not smollm2_cache:
-        capfd.readouterr()
-        start = time.perf_counter()
-        model, tokenizer = load_smollm2()
-        smollm2_cache.update(model=model, tokenizer=tokenizer, printed=capfd.readouterr(),
-                             seconds=time.perf_counter() - start)
-        prompts = ["The capital of France is", "Once upon a time, there"]
-        smollm2_cache["prompt"] = torch.tensor([tokenizer.encode(p)[:5] for p in prompts])
-    return smollm2_cache
+def smollm2(smollm2_loaded):
+    """SmolLM2 as load_smollm2 gives it (loaded once per test process, recording what the load
+    printed and how long it took: conftest.py), and two 5-token prompts."""
+    tokenizer = smollm2_loaded["tokenizer"]
+    prompts = ["The capital of France is", "Once upon a time, there"]
+    return dict(smollm2_loaded,
+                prompt=torch.tensor([tokenizer.encode(p)[:5] for p in prompts]))
 
 
 def test_the_gguf_progress_bar_is_hidden_during_a_load_and_given_back():

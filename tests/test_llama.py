@@ -167,10 +167,8 @@ def test_gpt2_vs_llama_rows_are_read_off_the_models():
 # SmolLM2-135M ---------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def smollm2():
-    from course_utils.pretrained import load_smollm2
-
-    hf_model, tokenizer = load_smollm2()  # ~20 s: once for this module
+def smollm2(smollm2_loaded):
+    hf_model, tokenizer = smollm2_loaded["model"], smollm2_loaded["tokenizer"]  # see conftest.py
     return hf_model, tokenizer, Llama.from_hf(hf_model)
 
 

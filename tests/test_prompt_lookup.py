@@ -238,10 +238,8 @@ def test_a_cropped_static_cache_continues_like_a_fresh_one(llama_pair):
 
 
 @pytest.mark.slow
-def test_smollm2_copies_a_repetitive_prompt_in_fewer_passes():
-    from course_utils.pretrained import load_smollm2
-
-    hf_model, tokenizer = load_smollm2()  # ~20 s
+def test_smollm2_copies_a_repetitive_prompt_in_fewer_passes(smollm2_loaded):
+    hf_model, tokenizer = smollm2_loaded["model"], smollm2_loaded["tokenizer"]  # load_smollm2()
     model = Llama.from_hf(hf_model)
     prompt = tokenizer("1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,", return_tensors="pt").input_ids
     new, eos = 24, tokenizer.eos_token_id

@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import random
+import signal
 import stat
 
 import pytest
@@ -235,12 +236,18 @@ def test_kills_at_random_times_while_saving_two_tokenizers_in_turn(two, tmp_path
     english, chinese, (a, b) = two
     folder = tmp_path / "tokenizer"
     english.save(folder)
-    script = _SCRIPT.format(a=str(a), b=str(b), body=(
-        f"while True:\n    toks[0].save({str(folder)!r})\n    toks[1].save({str(folder)!r})"))
     rng = random.Random(0)
     seen = []
     for _ in range(24):
-        run_killed_after(script, rng.uniform(0.3, 1.2))
+        # The child times its first save, then kills itself (SIGKILL: no clean-up runs) at a
+        # random instant of the next four saves, wherever they have got to.
+        script = _SCRIPT.format(a=str(a), b=str(b), body=(
+            f"import os, signal, threading, time\n"
+            f"start = time.perf_counter()\ntoks[0].save({str(folder)!r})\n"
+            f"threading.Timer({rng.uniform(0, 4)} * (time.perf_counter() - start), os.kill,"
+            f" (os.getpid(), signal.SIGKILL)).start()\n"
+            f"while True:\n    toks[1].save({str(folder)!r})\n    toks[0].save({str(folder)!r})"))
+        assert run_killed_after(script, 120) == -signal.SIGKILL
         seen.append(_check_survivor(folder, [english, chinese]).vocab_size)
     assert len(seen) == 24 and set(seen) == {english.vocab_size, chinese.vocab_size}
 

@@ -116,8 +116,8 @@ CHINESE: dict[str, str] = {
     "split_heads.mixes_tokens":
         "形状对了，值不对：先view成(B, T, n_head, head_size)，再交换T和n_head；直接view成(B, n_head, T, hs)会把词元混在一起",
     "split_heads.wrong_values": "形状对了，值不对：头h必须包含每个词元的第h*hs .. (h+1)*hs - 1个通道",
-    "gpt2_parameters.correct": "正确：共{expected:,}个参数（LM头与词元嵌入共享权重）",
-    "gpt2_parameters.lm_head": "LM头与词元嵌入wte绑定：这个矩阵只算一次",
+    "gpt2_parameters.correct": "正确：共{expected:,}个参数（语言模型输出头与词元嵌入权重绑定）",
+    "gpt2_parameters.lm_head": "语言模型输出头与词元嵌入wte权重绑定：这个矩阵只算一次",
     "gpt2_parameters.wpe": "别忘了位置嵌入wpe（block_size × n_embd）",
     "gpt2_parameters.layernorms": "别忘了LayerNorm：各有n_embd个权重和n_embd个偏置，每个块2个，另加ln_f",
     "gpt2_parameters.not_quite":
@@ -135,7 +135,7 @@ CHINESE: dict[str, str] = {
     "window_mask.not_causal": "查询之后的键必须保持不可见：还要求j <= i",
     "window_mask.wrong":
         "sliding_window_mask({T}, {window})不对：第i行必须恰好在第i - window + 1 .. i列（且>= 0）为True",
-    "medium_parameters.correct": "正确：共{expected:,}个参数（LM头与词元嵌入共享权重）",
+    "medium_parameters.correct": "正确：共{expected:,}个参数（语言模型输出头与词元嵌入权重绑定）",
     "medium_parameters.small": "这是GPT-2 small：要用24层、n_embd = 1024",
     "medium_parameters.not_quite":
         "还不对（{answer:,}）：数一数wte、wpe、24个块（2个LayerNorm、c_attn、c_proj、c_fc、mlp c_proj，含偏置）和ln_f",
