@@ -14,9 +14,10 @@ TORCH_PIP_ARGS ?=
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
 # Tests never touch the network; progress bars stay quiet in logs; the package speaks English
-# unless a test (or a zh notebook's set-up) chooses Chinese.
+# unless a test (or a zh notebook's set-up) chooses Chinese; idle OpenMP threads sleep rather
+# than spin, as two test processes share the cores (see tests/conftest.py).
 TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1 \
-	LLM_TOKENS_LANGUAGE=en
+	LLM_TOKENS_LANGUAGE=en OMP_WAIT_POLICY=PASSIVE
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 # Two test processes (pytest-xdist), one per core of the smallest machine the course supports.
 # --dist loadfile gives each file to one process: a notebook's cells run in order in one kernel,
