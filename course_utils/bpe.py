@@ -34,7 +34,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain
 
-from course_utils.language import say
 from course_utils.progress import progress_bar
 from course_utils.validation import check_bool, check_int, short_repr
 
@@ -98,7 +97,7 @@ def train_naive(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merge
     chunks, freqs, num_merges = _check_training(chunks, freqs, num_merges, progress)
     order = _tie_order(tie_break)
     merged: list[Pair] = []
-    with progress_bar(num_merges, say("BPE merges", "BPE合并"), enabled=progress) as bar:
+    with progress_bar(num_merges, "BPE merges", enabled=progress) as bar:
         for new_id in range(256, 256 + num_merges):
             counts: Counter[Pair] = Counter()
             for ids, freq in zip(chunks, freqs):
@@ -141,7 +140,7 @@ def train_fast(chunks: Sequence[Sequence[int]], freqs: Sequence[int], num_merges
     heapq.heapify(heap)
 
     merged: list[Pair] = []
-    with progress_bar(num_merges, say("BPE merges", "BPE合并"), enabled=progress) as bar:
+    with progress_bar(num_merges, "BPE merges", enabled=progress) as bar:
         for new_id in range(256, 256 + num_merges):
             # Pop until the top entry still tells the truth about its pair's count.
             while heap and counts.get((heap[0][-2], heap[0][-1])) != -heap[0][0]:

@@ -20,9 +20,23 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+from course_utils.language import say
 from course_utils.validation import check_bool, check_int, check_str
 
-__all__ = ["progress_bar"]
+__all__ = ["progress_bar", "label", "CHINESE_LABELS"]
+
+# The labels of the course's loops in Chinese: a bar shows its label in the current language
+# (course_utils.language), so the code that starts a bar names it once, in English.
+CHINESE_LABELS = {"BPE merges": "BPE合并", "training": "训练", "texts encoded": "已编码文本"}
+
+
+def label(desc: str) -> str:
+    """`desc` as a bar shows it: in Chinese when the language is "zh" and a translation exists.
+
+    >>> label("training")
+    'training'
+    """
+    return say(desc, CHINESE_LABELS.get(desc, desc))
 
 
 class _NoBar:
@@ -57,7 +71,7 @@ def progress_bar(total: int, desc: str, *, enabled: bool = True, initial: int = 
     # tqdm reads TQDM_DISABLE only when it is imported, and its notebook bar not at all (it
     # passes disable=False itself): read it here, at every call.
     quiet = os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false", "no")
-    bar = tqdm(total=total, desc=desc, initial=initial, unit=unit,
+    bar = tqdm(total=total, desc=label(desc), initial=initial, unit=unit,
                **({"disable": True} if quiet else {}))
     try:
         yield bar

@@ -21,7 +21,6 @@ from typing import Any, Protocol
 
 import regex
 
-from course_utils.language import say
 from course_utils.progress import progress_bar
 from course_utils.validation import check_int, check_str, short_repr
 
@@ -254,7 +253,7 @@ def language_costs(tokenizers: Mapping[str, Tokenizer], texts: Mapping[str, str]
         check_str(f"texts[{name!r}]", text, nonempty=True)
     pairs = [(t, x) for t in tokenizers for x in texts]
     costs = {}
-    for tok_name, text_name in _bar(pairs, say("texts encoded", "已编码文本"), progress):
+    for tok_name, text_name in _bar(pairs, "texts encoded", progress):
         text = texts[text_name]
         n = len(tokenizers[tok_name].encode_ordinary(text))
         costs[tok_name, text_name] = (n / len(text), len(text.encode("utf-8")) / n)

@@ -27,7 +27,6 @@ from course_utils.metrics import (bits_per_byte, check_block_size, check_finite_
                                   check_model, check_token_stream, next_token_loss, text_loss,
                                   vocab_size_of)
 from course_utils.optim import get_batch, train_step, trainable_parameters
-from course_utils.language import say
 from course_utils.progress import progress_bar
 from course_utils.train_config import TrainConfig, TrainHistory, lr_at
 from course_utils.validation import check_bool, check_int, check_type
@@ -201,7 +200,7 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor, config: TrainC
             check_checkpoint_folder(config.checkpoint_dir)
         was_training = model.training
         try:
-            with progress_bar(config.num_steps, say("training", "训练"), enabled=config.progress,
+            with progress_bar(config.num_steps, "training", enabled=config.progress,
                               initial=len(history.steps)) as bar:
                 _loop(model.train(), optimizer, train_data, val_data, config, history,
                       generators, bar, best, stop_after or config.num_steps)

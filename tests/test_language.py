@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from course_utils import bpe, checkpoint, doctor, language, tokenizer_pitfalls, training
+from course_utils import (bpe, checkpoint, doctor, language, progress, tokenizer_pitfalls,
+                          training)
 from course_utils.language import ENV_VAR, get_language, say, set_language
 from course_utils.merge_table import MergeTable
 from course_utils.model import GPT, GPTConfig
@@ -144,12 +145,10 @@ def test_progress_labels(monkeypatch):
                              "encode_ordinary": staticmethod(lambda text: list(text.encode()))})()
     tokenizer_pitfalls.language_costs({"bytes": tok}, {"zh": "好"}, progress=False)
     assert labels + pitfalls == ["BPE merges", "BPE merges", "texts encoded"]
-    labels.clear()
-    pitfalls.clear()
+    assert [progress.label(x) for x in labels + pitfalls] == labels + pitfalls
     set_language("zh")
-    bpe.train_naive([[1, 2, 1, 2]], [1], 1, progress=False)
-    tokenizer_pitfalls.language_costs({"bytes": tok}, {"zh": "好"}, progress=False)
-    assert labels + pitfalls == ["BPE合并", "已编码文本"]
+    assert [progress.label(x) for x in labels + pitfalls] == ["BPE合并", "BPE合并", "已编码文本"]
+    assert progress.label("steps") == "steps"  # a label without a translation stays as it is
 
 
 def test_the_training_bar_label(monkeypatch, zh):
@@ -159,7 +158,32 @@ def test_the_training_bar_label(monkeypatch, zh):
     training.train(GPT(config), data, data, training.TrainConfig(
         batch_size=2, num_steps=1, eval_interval=1, eval_batches=1, warmup_steps=0,
         progress=False))
-    assert labels == ["训练"]
+    assert [progress.label(x) for x in labels] == ["训练"]
+
+
+@pytest.mark.parametrize("language, shown", [("en", "BPE merges"), ("zh", "BPE合并")])
+def test_the_bar_shows_the_label_in_the_current_language(monkeypatch, language, shown):
+    import tqdm.auto
+
+    made = []
+
+    class Bar:  # records what tqdm would be given
+        def __init__(self, **kwargs):
+            made.append(kwargs["desc"])
+            self.n, self.disable = 0, True
+
+        def update(self, n=1):
+            self.n += n
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Bar)
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    set_language(language)
+    with progress.progress_bar(2, "BPE merges") as bar:
+        bar.update(2)
+    assert made == [shown]
 
 
 # --- the errors the notebooks print -------------------------------------------------------------
