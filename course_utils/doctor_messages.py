@@ -79,8 +79,9 @@ TEXT: dict[str, tuple[str, str]] = {
     # the font and the kernel
     "no matplotlib": ("matplotlib is not installed; run `make setup`",
                       "matplotlib未安装；请运行`make setup`"),
-    "no font": ("none found; plots spell Chinese as code points. Install one: `sudo apt-get "
-                "install fonts-wqy-microhei` (Debian/Ubuntu)", "没有找到；图中的中文会写成码位。"
+    "no font": ("none found; plots spell Chinese in pinyin (or as code points). Install one: "
+                "`sudo apt-get install fonts-wqy-microhei` (Debian/Ubuntu)",
+                "没有找到；图中的中文会写成拼音（或码位）。"
                 "请安装一种中文字体：`sudo apt-get install fonts-wqy-microhei`（Debian/Ubuntu）"),
     "no jupyter_client": ("jupyter_client missing; run `make setup`",
                           "缺少jupyter_client；请运行`make setup`"),
