@@ -13,7 +13,11 @@ parameters. This module does the rest, the same way for every check:
   check runs (the line then says that output was hidden). Whatever the answer raises while it
   is judged — SystemExit, GeneratorExit or a BaseException of its own included — is a wrong
   answer; only KeyboardInterrupt (the notebook's stop button) goes through;
-- each result is also recorded, machine-readable, for tests and graders:
+- each result is also recorded, machine-readable: for graders, while the environment variable
+  LLM_TOKENS_GRADING_RESULTS names a file (`course_utils.grade` sets it), as one JSON line per
+  check appended to that file and flushed at once, so a notebook the grader must kill still
+  has every result recorded before (the printed line is the same either way, and a file that
+  cannot be written is skipped: grading never breaks a learner's notebook); for tests:
 
 >>> from course_utils.exercises import check_utf8_bytes
 >>> with recording() as results:
@@ -32,11 +36,13 @@ import contextlib
 import functools
 import inspect
 import io
+import json
 import math
+import os
 import numbers
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from course_utils.exercises.messages import MESSAGES
@@ -48,6 +54,7 @@ MAX_LINE = 300  # characters of the one line a check prints, its mark included
 MARKS = {"correct": "✓", "wrong": "✗", "not_attempted": "…", "error": "⚠"}
 _LIMITS = (300, 100, 48, 20)  # characters per value, tried in turn until the line fits
 _recorders: list[list[Result]] = []
+GRADING_RESULTS = "LLM_TOKENS_GRADING_RESULTS"  # names the file the grader reads results from
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,32 @@ def recording() -> Iterator[list[Result]]:
         yield results
     finally:  # by identity: two recorders holding equal results are still two
         _recorders[:] = [r for r in _recorders if r is not results]
+
+
+def record_for_grading(result: Result) -> None:
+    """Append `result` as one JSON line to the file LLM_TOKENS_GRADING_RESULTS names, if any.
+
+    Never raises (bar the stop button): a result that cannot be written is not recorded.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     os.environ[GRADING_RESULTS] = os.path.join(folder, "results.jsonl")
+    ...     record_for_grading(Result("check_x", "x.right", "correct", {"n": 1}, "✓ right"))
+    ...     with open(os.environ.pop(GRADING_RESULTS), encoding="utf-8") as file:
+    ...         json.loads(file.read())["code"]
+    'x.right'
+    """
+    path = os.environ.get(GRADING_RESULTS)
+    if not path:
+        return
+    try:
+        line = json.dumps(asdict(result), ensure_ascii=True)  # one line: no raw line breaks
+        with open(path, "a", encoding="utf-8") as file:  # closing flushes it
+            file.write(line + "\n")
+    except KeyboardInterrupt:
+        raise
+    except BaseException:  # a folder the notebook deleted, a full disk: the check still prints
+        pass
 
 
 def set_language(language_code: str) -> None:
@@ -265,6 +298,7 @@ def exercise(check: Callable[[Any], Verdict]) -> Callable[..., None]:
         result = Result(name, verdict.code, verdict.outcome, params, line)
         for results in _recorders:
             results.append(result)
+        record_for_grading(result)
         try:
             print(line)
         except UnicodeEncodeError:  # a script's output sent to a cp1252 file cannot show ✓
