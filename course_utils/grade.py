@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=TIMEOUT,
                         help=f"seconds per notebook (default {TIMEOUT:g})")
     parser.add_argument("--cell-timeout", type=float, default=CELL_TIMEOUT,
-                        help=f"seconds per cell before it is interrupted (default {CELL_TIMEOUT:g})")
+                        help=f"seconds before a cell is interrupted (default {CELL_TIMEOUT:g})")
     parser.add_argument("--max-output", type=int, default=MAX_OUTPUT,
                         help=f"bytes of output kept per cell (default {MAX_OUTPUT})")
     args = parser.parse_args(argv)

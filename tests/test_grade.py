@@ -144,8 +144,9 @@ def test_an_endless_cell_is_interrupted_and_the_run_goes_on(batch):
 def test_a_cell_that_ignores_interrupts_is_killed_at_the_notebook_limit(batch):
     row = batch["rows"]["deaf"]
     assert (row["check_utf8_bytes"], row["check_pretokenize"]) == ("correct", "error: not run")
-    assert row["problems"] == f"cell 3 ran over {CELL_TIMEOUT} s and was interrupted; " \
-                              f"ran over the notebook limit of {TIMEOUT} s at cell 3 and was stopped"
+    assert row["problems"] == (f"cell 3 ran over {CELL_TIMEOUT} s and was interrupted; "
+                               f"ran over the notebook limit of {TIMEOUT} s at cell 3 and was "
+                               "stopped")
     assert "  - ran over the notebook limit" in batch["feedback"]["deaf"]
 
 
