@@ -352,6 +352,13 @@ def test_check_finds_plans_out_of_date_and_sources_missing(tmp_path):
     assert lp.run(root, write=True)[0] == []  # build makes what exists
 
 
+def test_a_source_without_its_notebook_is_named(tmp_path):
+    root = make_repo(tmp_path)
+    (root / "instructors" / "plans" / "zh" / "06_extra.toml").write_text('notebook = "06_extra"')
+    assert "instructors/plans/zh/06_extra.toml: no notebook notebooks/06_extra.ipynb" in \
+        problems_of(root)
+
+
 def test_bad_toml_is_named(tmp_path):
     root = make_repo(tmp_path)
     write_source(root, 'notebook = "01_demo"\n[[section]\n', "en")

@@ -502,6 +502,12 @@ def run(root: Path, write: bool) -> tuple[list[str], list[str]]:
                                 f"the timings: run {BUILD}")
         if plans:
             report += _report(plans[0])
+    names = set(lessons(root))
+    for language in LANGUAGES:
+        for path in sorted(source_path(root, "x", language).parent.glob("*.toml")):
+            if path.stem not in names:
+                problems.append(f"{path.relative_to(root)}: no notebook notebooks/"
+                                f"{path.stem}.ipynb (lessons: {', '.join(sorted(names))})")
     if write:  # build makes what it can; check insists on a plan for every notebook
         report += [f"not written yet: {m.split(':')[0].removeprefix('no lesson-plan source ')}"
                    for m in missing]
