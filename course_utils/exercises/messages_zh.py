@@ -216,7 +216,7 @@ CHINESE: dict[str, str] = {
     "kv_cache_floats.correct": "正确：键和值（2）× 16层 × 8个键值头 × 64 × 4,096个词元 = 67,108,864（bf16下为128 MiB）",
     "kv_cache_floats.one_of_two": "这只算了键或值，没有把两者都算上",
     "kv_cache_floats.one_layer": "每一层都有自己的键和值：要乘以16层",
-    "kv_cache_floats.query_heads": "多了3倍：只缓存8个键值头，而不是24个查询头（24 × 64 = 1,536维）",
+    "kv_cache_floats.query_heads": "是正确答案的3倍：只缓存8个键值头，而不是24个查询头（24 × 64 = 1,536维）",
     "kv_cache_floats.bytes": "这看起来是字节数：题目问的是数的个数，不是字节数",
     "kv_cache_floats.not_quite": "每一层为每个键值头和每个词元各保存一个键向量和一个值向量",
     "min_p_filter.correct": "正确：{name}在全部{count}个用例上都等于transformers的MinPLogitsWarper",
