@@ -44,10 +44,14 @@ LABELS: dict[str, tuple[str, str]] = {
                   "live code {live} + questions {questions}",
                   "课上{total}分钟：运行{run} + 讲解{prose} + 演示单元格{shown} + 现场编写{live}"
                   " + 提问{questions}"),
+    "breakdown_reading": ("{total} min if taught in class: run {run} + prose {prose} + cells "
+                          "shown {shown} + live code {live} + questions {questions}",
+                          "若在课上讲授需{total}分钟：运行{run} + 讲解{prose} + 演示单元格{shown}"
+                          " + 现场编写{live} + 提问{questions}"),
     "live_cell": ("Live-code cell {cell} ({lines} lines):", "现场编写单元格{cell}（{lines}行）："),
     "questions": ("Questions for the room", "课堂提问"),
-    "q": ("Ask", "问"),
-    "a": ("Answer", "答"),
+    "q": ("Ask:", "问："),
+    "a": ("Answer:", "答："),
     "misconceptions": ("Misconceptions the checks detect", "检查函数能识别的误解"),
     "check": ("Check", "检查函数"),
     "code": ("Code", "结果代码"),
@@ -177,10 +181,11 @@ def render(root: Path, plan: lp.Plan, context: dict) -> str:
         where = (_label("taught_in", lang, paths=_label("and", lang).join(paths),
                         s="s" if len(paths) > 1 else "") if paths
                  else _label("as_reading", lang))
+        kind = "breakdown" if paths else "breakdown_reading"
         numbers = {k: _number(getattr(m, k)) for k in ("run", "prose", "shown", "live",
                                                         "questions")}
         out += [f"### {titles[i]}", "",
-                f"*{where}{sep}{_label('breakdown', lang, total=_number(m.total), **numbers)}*",
+                f"*{where}{sep}{_label(kind, lang, total=_number(m.total), **numbers)}*",
                 ""]
         if entry.get("teach", "").strip():
             out += [entry["teach"].strip(), ""]
@@ -191,9 +196,8 @@ def render(root: Path, plan: lp.Plan, context: dict) -> str:
         if entry.get("question"):
             out += [f"**{_label('questions', lang)}**", ""]
             for n, q in enumerate(entry["question"], 1):
-                out += [f"{n}. **{_label('q', lang)}:** {q['ask'].strip()}",
-                        f"   **{_label('a', lang)}:** {' '.join(q['answer'].split())}"]
-            out.append("")
+                out += [f"{n}. **{_label('q', lang)}** {' '.join(q['ask'].split())}", "",
+                        f"   **{_label('a', lang)}** {' '.join(q['answer'].split())}", ""]
     out += [f"## {_label('misconceptions', lang)}", "",
             f"| {_label('check', lang)} | {_label('code', lang)} | {_label('sees', lang)} | "
             f"{_label('address', lang)} |", "|---|---|---|---|"]

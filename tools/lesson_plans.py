@@ -104,12 +104,15 @@ def _source(cell: dict) -> str:
 
 
 def _markdown_lines(text: str):
-    """(line, is a section heading) for each line of markdown, fenced code never a heading."""
+    """(line, kind) for each line of Markdown: kind is "heading" (a section's), "fence" (a
+    code fence's marker line, not prose) or "text"; a line inside a fence is never a heading."""
     fenced = False
     for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
             fenced = not fenced
-        yield line, not fenced and bool(_HEADING.match(line))
+            yield line, "fence"
+        else:
+            yield line, "heading" if not fenced and _HEADING.match(line) else "text"
 
 
 def code_lines(source: str) -> int:
@@ -133,11 +136,11 @@ def sections(nb: dict) -> list[Section]:
         if cell["cell_type"] != "markdown":
             continue
         nth = 0
-        for line, is_heading in _markdown_lines(_source(cell)):
-            if is_heading:
+        for line, kind in _markdown_lines(_source(cell)):
+            if kind == "heading":
                 found.append(Section(line.rstrip(), index, nth))
                 nth += 1
-            if found:
+            if found and kind != "fence":
                 found[-1].words += len(_WORD.findall(re.sub(r"\]\([^)]*\)", "]", line)))
     return found
 
@@ -146,8 +149,8 @@ def zh_heading(zh_nb: dict, section: Section) -> str | None:
     """The Chinese notebook's heading in the same cell, the same place among its headings."""
     if section.cell >= len(zh_nb["cells"]):
         return None
-    headings = [line.rstrip() for line, is_heading in
-                _markdown_lines(_source(zh_nb["cells"][section.cell])) if is_heading]
+    headings = [line.rstrip() for line, kind in
+                _markdown_lines(_source(zh_nb["cells"][section.cell])) if kind == "heading"]
     return headings[section.nth] if section.nth < len(headings) else None
 
 
@@ -184,7 +187,9 @@ def section_minutes(words: int, cells: list[tuple[int, float, int]], live: list[
 
 
 def round_half_up(x: float) -> int:
-    """>>> [round_half_up(x) for x in (0.5, 1.5, 2.49, 2.5)]
+    """`x` rounded to the nearest integer, halves up (Python's round() takes halves to even).
+
+    >>> [round_half_up(x) for x in (0.5, 1.5, 2.49, 2.5)]
     [1, 2, 2, 3]
     """
     return math.floor(x + 0.5 + 1e-9)
@@ -497,6 +502,12 @@ def run(root: Path, write: bool) -> tuple[list[str], list[str]]:
                                 f"the timings: run {BUILD}")
         if plans:
             report += _report(plans[0])
+    names = set(lessons(root))
+    for language in LANGUAGES:
+        for path in sorted(source_path(root, "x", language).parent.glob("*.toml")):
+            if path.stem not in names:
+                problems.append(f"{path.relative_to(root)}: no notebook notebooks/"
+                                f"{path.stem}.ipynb (lessons: {', '.join(sorted(names))})")
     if write:  # build makes what it can; check insists on a plan for every notebook
         report += [f"not written yet: {m.split(':')[0].removeprefix('no lesson-plan source ')}"
                    for m in missing]
