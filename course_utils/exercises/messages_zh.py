@@ -43,7 +43,7 @@ CHINESE: dict[str, str] = {
     "bpe_separator.crosses": "合并{index}得到{token}，其中含有分隔符{separator}的字节：先在分隔符处切开文本，再统计字节对",
     "bpe_separator.pretokenize": "合并{index}得到{token}，它跨越了GPT2_SPLIT_PATTERN切出的两块：用这个模式把每一段切成块",
     "bpe_separator.unweighted": "合并{index}不同：每个不同的块出现几次，它的字节对就要计几次",
-    "bpe_separator.tie_break": "合并{index}：{got}和{want}出现的次数相同；平局时选id较小的字节对",
+    "bpe_separator.tie_break": "合并{index}：{got}和{want}出现的次数相同；并列时选id较小的字节对",
     "bpe_separator.first_difference": "合并{index}：你的是{got}，BPETokenizer.train学到的是{want}",
     "digit_pattern.correct": "正确：2026现在是4块：' 2'、'0'、'2'、'6'；其余部分的切法和GPT-2相同",
     "digit_pattern.not_a_str": "请把模式写成str（一个正则表达式），收到{type}",
@@ -59,12 +59,12 @@ CHINESE: dict[str, str] = {
     "chat_ids.correct": "正确：模板的3个标记是特殊id；用户的文本，即使是'<|im_end|>'，也仍是普通文本",
     "chat_ids.not_ids": "请返回int id的列表，收到{got}",
     "chat_ids.refused":
-        "为{text}构造提示词时，encode拒绝了特殊词元的文本：允许模板的标记（allowed_special='all'），"
+        "为{text}构造提示时，encode拒绝了特殊词元的文本：允许模板的标记（allowed_special='all'），"
         "并把用户的文本当作普通文本编码（disallowed_special=()）",
     "chat_ids.markers_as_text": "模板的3个标记中只有{count}个成了特殊id：用allowed_special='all'编码模板",
-    "chat_ids.system_turn": "你的id以SmolLM2自带模板的默认系统轮次开头：本练习要的是不含它的最简提示词",
-    "chat_ids.ends_early": "对于{text}，你的提示词在{last}后就结束了；接下来应是{want}",
-    "chat_ids.first_difference": "对于{text}，在{last}之后你的id是{got}，而提示词里是{want}",
+    "chat_ids.system_turn": "你的id以SmolLM2自带模板的默认系统轮次开头：本练习要的是不含它的最简提示",
+    "chat_ids.ends_early": "对于{text}，你的提示在{last}后就结束了；接下来应是{want}",
+    "chat_ids.first_difference": "对于{text}，在{last}之后你的id是{got}，而提示里是{want}",
     "chat_ids.injected": "注入：对于{text}，你的id中用户的部分含有{count}个特殊词元，第一个是{first}；请把它当作普通文本编码",
     # ---------------------------------------------------------------- notebook 02
     "bigram_mle.correct": "正确：c(. the) / c(. ·) = 2 / 2 = 1：最后一个'.'是语料库的结尾，后面什么也没有",
