@@ -25,7 +25,7 @@ CHINESE: dict[str, str] = {
     "utf8_bytes.correct": "正确：6个ASCII字符 × 1 + ï 2 + 好 3 + 😀 4 = 15字节",
     "utf8_bytes.characters": "这是字符（码位）的个数，不是字节数",
     "utf8_bytes.utf16": "这是UTF-16（每个字符2字节，表情符号4字节），不是UTF-8",
-    "utf8_bytes.emoji": "接近了：😀在U+FFFF之后，UTF-8要用4字节而不是3字节来表示它",
+    "utf8_bytes.emoji": "少了1字节：是漏数了一个空格，还是把😀算成了3字节？它在U+FFFF之后，UTF-8要用4字节表示它",
     "utf8_bytes.accent": "接近了：ï是U+00EF，小于U+0800，UTF-8要用2字节而不是3字节来表示它",
     "utf8_bytes.all_three": "并非每个字符都占3字节：ASCII占1字节，ï占2，好占3，😀占4",
     "utf8_bytes.not_quite": "还不对：先对单个字符看看len(text.encode('utf-8'))",
