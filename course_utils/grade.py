@@ -187,10 +187,18 @@ def grade(paths: list[Path], notebook: str, out: Path = Path("grades"), *, jobs:
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     (out / "executed").mkdir(exist_ok=True)
     lesson = lesson_notebook(notebook).stem
+    def one(path: Path) -> Graded:
+        try:
+            return grade_one(path, lesson, checks, out, timeout=timeout,
+                             cell_timeout=cell_timeout, max_output=max_output)
+        except Exception as error:  # e.g. a full disk: this row says so, the batch goes on
+            row = unreadable(path.name, checks, "")
+            row.problems = [say(f"could not be graded: {error!r}"[:300],
+                                f"无法批改：{error!r}"[:300])]
+            return row
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        rows = list(pool.map(lambda p: grade_one(
-            p, lesson, checks, out, timeout=timeout, cell_timeout=cell_timeout,
-            max_output=max_output), paths))
+        rows = list(pool.map(one, paths))
     write_csv(out / "grades.csv", rows, checks)
     for path, row in zip(paths, rows):
         (out / "feedback" / f"{path.stem}.txt").write_text(feedback_text(row, lesson),
