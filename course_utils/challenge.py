@@ -1,0 +1,340 @@
+"""The class challenge's scorer: bits per byte on the validation poems, checks, a leaderboard.
+
+    python -m course_utils.challenge SUBMISSION_DIR [SUBMISSION_DIR ...]
+
+scores each folder (the format is `course_utils.challenge_submission`'s) and the course's
+baseline (instructors/challenge/baseline/), and prints the board, best first.
+
+The score: `course_utils.metrics.text_loss` of the model on the validation text, tokenized by
+the submission's own tokenizer (`encode_ordinary`), with the model's block_size and stride =
+block_size // 2 for everyone; `metrics.bits_per_byte` turns it into bits per UTF-8 byte of the
+text the scored tokens cover (every token but the first). Bits per byte do not depend on the
+tokenizer, so teams may train their own.
+
+What is refused (`Result.refused`, the reason): anything `challenge_submission` refuses (pickle
+files, not safetensors, names or shapes not the config's GPT, a damaged tokenizer); a claim over
+the budget (training_seconds > 600, threads > 2) or trained on other text (train_sha256); a
+tokenizer that does not give the text back exactly (decode(encode(text)) != text: dropping
+characters would score fewer bytes) or gives ids beyond the model's vocab.
+
+What is flagged (`Result.flags`: on the board, for the instructor to look at):
+- a claimed parameter count that is not the model's;
+- a time claim below steps × the time of one training step measured here on 2 threads, divided
+  by `TIME_MARGIN`, the speed-up a faster CPU could explain (see its comment);
+- guards against scoring on training data: the same model's bits per byte on an equal slice of
+  the training text (the last poems before val, the nearest in the source's order) is scored
+  too, and validation bits per byte well below it (`GAP`) is flagged: an honest model knows its
+  training text at least as well as new text. A tokenizer that packs the validation text into
+  far fewer tokens per byte than the training text (`GAP` too) is flagged: its merges were
+  learnt from the validation text.
+- the validation poems whose text is mostly in the training split are not scored
+  (`held_out_text`): data/README.md says no poem is in both splits, and none is verbatim, but
+  《点绛唇》汪藻 in val is 《点绛唇》苏过 in train with one character changed.
+
+Left out: running a submission's own code (nothing is run: a submission is weights), and
+retraining a submission to check its score (10 minutes each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from course_utils.challenge_submission import (BUDGET_SECONDS, BUDGET_THREADS, TRAIN_SHA256,
+                                               Refused, check_folder, read_claim, read_config,
+                                               read_model, read_tokenizer, training_step_seconds)
+from course_utils.language import say
+
+if TYPE_CHECKING:
+    from course_utils.model import GPT
+    from course_utils.tokenization import BPETokenizer
+
+__all__ = ["Result", "score_submission", "score_all", "leaderboard", "held_out_text",
+           "training_slice", "BASELINE_DIR", "TIME_MARGIN", "GAP", "main"]
+
+BASELINE_DIR = Path(__file__).resolve().parent.parent / "instructors" / "challenge" / "baseline"
+# A claim is implausible below steps × (one step here) / TIME_MARGIN. Here is 2 threads of the
+# scoring machine, timed at the fastest of 3 steps; per core, laptop and server CPUs of the last
+# years differ by up to about 2x, and an efficient loop saves a little more: 3 leaves room.
+TIME_MARGIN = 3.0
+# Flag validation bits per byte below (1 - GAP) × the training slice's, and a tokenizer whose
+# bytes per token on validation exceed (1 + GAP) × those on the training slice.
+GAP = 0.10
+SHINGLE, SHARED = 8, 0.5  # a val poem with half its 8-character runs in training is not scored
+
+
+@dataclass
+class Result:
+    """One submission's outcome: scored (bits_per_byte) or refused (the reason), with flags."""
+
+    folder: str
+    team: str  # the claim's, else the folder's name
+    bits_per_byte: float | None = None  # on the held-out validation text; None if refused
+    train_bits_per_byte: float | None = None  # on an equal slice of the training text
+    refused: str | None = None
+    flags: list[str] = field(default_factory=list)
+    parameters: int | None = None  # counted in the model (the tied matrix once)
+    claimed_seconds: float | None = None
+    estimated_seconds: float | None = None  # claimed steps × one step timed here
+    num_tokens: int = 0  # of the validation text, by the submission's tokenizer
+    num_bytes: int = 0  # scored: the validation text's UTF-8 bytes but the first token's
+    dropped: list[str] = field(default_factory=list)  # titles of val poems also in training
+    scoring_seconds: float = 0.0
+    baseline: bool = False  # the course's own
+
+
+def _poems(text: str) -> list[str]:
+    return [p for p in text.strip("\n").split("\n\n") if p]
+
+
+def held_out_text(val_text: str, train_text: str) -> tuple[str, list[str]]:
+    """Return the validation text without its poems that are mostly in the training text
+    (at least SHARED of the poem's runs of SHINGLE characters, title line aside, occur in
+    it), and the dropped poems' title lines. Poems are separated by blank lines.
+
+    >>> held_out_text("《a》x\\n一二三四五六七八九。\\n\\n《b》y\\n春风又绿江南岸。\\n",
+    ...               "《c》z\\n一二三四五六七八九。\\n")
+    ('《b》y\\n春风又绿江南岸。\\n', ['《a》x'])
+    """
+    runs = set()
+    for poem in _poems(train_text):
+        body = poem.partition("\n")[2]
+        runs.update(body[i:i + SHINGLE] for i in range(len(body) - SHINGLE + 1))
+    kept, dropped = [], []
+    for poem in _poems(val_text):
+        body = poem.partition("\n")[2]
+        own = [body[i:i + SHINGLE] for i in range(len(body) - SHINGLE + 1)]
+        shared = own and sum(run in runs for run in own) >= SHARED * len(own)
+        (dropped if shared else kept).append(poem.partition("\n")[0] if shared else poem)
+    return "\n\n".join(kept) + "\n", dropped
+
+
+def training_slice(train_text: str, num_bytes: int) -> str:
+    """Return the last whole poems of `train_text`, at least `num_bytes` UTF-8 bytes of them.
+
+    >>> training_slice("《a》\\n一\\n\\n《b》\\n二\\n", 5)
+    '《b》\\n二\\n'
+    """
+    poems, size = [], 0
+    for poem in reversed(_poems(train_text)):
+        if size >= num_bytes:
+            break
+        poems.append(poem)
+        size += len(poem.encode("utf-8")) + 2
+    return "\n\n".join(reversed(poems)) + "\n"
+
+
+@functools.lru_cache(maxsize=1)
+def _course_texts() -> tuple[str, str]:
+    from course_utils.data import load_corpus
+
+    return load_corpus("poetry_zh", "val"), load_corpus("poetry_zh", "train")
+
+
+def _bits(model: GPT, tokenizer: BPETokenizer, text: str, what: str,
+          batch_size: int) -> tuple[float, int, int]:
+    """(bits per byte, tokens, scored bytes) of `model` on `text`; Refused if the tokenizer
+    does not give `text` back or gives ids beyond the model's vocab."""
+    import torch
+
+    from course_utils.metrics import bits_per_byte, text_loss
+
+    try:
+        ids = tokenizer.encode_ordinary(text)
+        back = tokenizer.decode(ids)
+    except ValueError as error:  # e.g. a vocab without some byte of the text
+        raise Refused(say(f"the tokenizer cannot encode the {what} text: {error}",
+                          f"分词器无法编码{what}文本：{error}")) from None
+    if back != text:
+        at = next((i for i, (a, b) in enumerate(zip(back, text)) if a != b), min(len(back),
+                                                                                  len(text)))
+        raise Refused(say(f"the tokenizer does not give the {what} text back: decode(encode(text))"
+                          f" differs from character {at} on ({text[at:at + 12]!r}); it must be "
+                          "lossless, or it could score fewer bytes",
+                          f"分词器无法还原文本：decode(encode(text))从第{at}个字符起不同"
+                          f"（{text[at:at + 12]!r}）；分词必须无损，否则被计分的字节会变少"))
+    vocab_size = model.config.vocab_size
+    if len(ids) < 2 or max(ids) >= vocab_size:
+        raise Refused(say(f"the tokenizer gives {len(ids)} tokens with ids up to "
+                          f"{max(ids, default=0)}; scoring needs 2 or more, below the model's "
+                          f"vocab_size={vocab_size}",
+                          f"分词器给出{len(ids)}个词元，最大id为{max(ids, default=0)}；"
+                          f"计分需要至少2个，且id小于模型的vocab_size={vocab_size}"))
+    block_size = model.config.block_size
+    try:
+        loss = text_loss(model, torch.tensor(ids), block_size=block_size,
+                         stride=max(block_size // 2, 1), batch_size=batch_size)
+    except FloatingPointError as error:
+        raise Refused(str(error)) from None
+    num_bytes = len(text.encode("utf-8")) - len(tokenizer.decode_bytes(ids[:1]))
+    return bits_per_byte(loss, len(ids) - 1, num_bytes), len(ids), num_bytes
+
+
+def _score(result: Result, folder: Path, val_text: str, train_text: str, time_claim: bool,
+           batch_size: int) -> None:
+    claim = read_claim(check_folder(folder))
+    result.team, result.claimed_seconds = claim.team, claim.training_seconds
+    config = read_config(folder)
+    if claim.training_seconds > BUDGET_SECONDS or claim.threads > BUDGET_THREADS:
+        raise Refused(say(f"over the budget: {claim.training_seconds:g} s on {claim.threads} "
+                          f"threads claimed, at most {BUDGET_SECONDS:g} s on {BUDGET_THREADS}",
+                          f"超出预算：声明{claim.training_seconds:g}秒、{claim.threads}个线程，"
+                          f"上限为{BUDGET_SECONDS:g}秒、{BUDGET_THREADS}个线程"))
+    if claim.train_sha256 != TRAIN_SHA256:
+        raise Refused(say("train_sha256 is not data/poetry_zh/train.txt's: the model must be "
+                          "trained on the course's training split, and only on it",
+                          "train_sha256与data/poetry_zh/train.txt不符：模型必须且只能用课程的"
+                          "训练集训练"))
+    if claim.block_size > config.block_size:
+        raise Refused(say(f"claim.json's block_size={claim.block_size} exceeds the model's "
+                          f"{config.block_size}", f"claim.json的block_size={claim.block_size}"
+                          f"超过模型的{config.block_size}"))
+    model, tokenizer = read_model(folder, config), read_tokenizer(folder)
+    result.parameters = model.num_parameters()
+    if claim.parameters != result.parameters:
+        result.flags.append(say(f"claims {claim.parameters:,} parameters, the model has "
+                                f"{result.parameters:,}", f"声明参数{claim.parameters:,}个，"
+                                f"模型实有{result.parameters:,}个"))
+    text, result.dropped = held_out_text(val_text, train_text)
+    result.bits_per_byte, result.num_tokens, result.num_bytes = _bits(
+        model, tokenizer, text, say("validation", "验证"), batch_size)
+    own = training_slice(train_text, len(text.encode("utf-8")))
+    result.train_bits_per_byte, train_tokens, train_bytes = _bits(
+        model, tokenizer, own, say("training", "训练"), batch_size)
+    val_bits, train_bits = result.bits_per_byte, result.train_bits_per_byte
+    if val_bits < (1 - GAP) * train_bits:
+        result.flags.append(say(
+            f"{val_bits:.3f} bits per byte on validation, {train_bits:.3f} on training text: "
+            "trained on the validation text?",
+            f"验证文本{val_bits:.3f}比特/字节，训练文本{train_bits:.3f}：是否用验证文本训练过？"))
+    val_packing, train_packing = result.num_bytes / result.num_tokens, train_bytes / train_tokens
+    if val_packing > (1 + GAP) * train_packing:
+        result.flags.append(say(
+            f"the tokenizer packs {val_packing:.2f} bytes per token of validation text, "
+            f"{train_packing:.2f} of training text: merges learnt from the validation text?",
+            f"分词器在验证文本上每词元{val_packing:.2f}字节，训练文本上{train_packing:.2f}："
+            "合并规则是否学自验证文本？"))
+    if time_claim:
+        step = training_step_seconds(config, claim.batch_size, claim.block_size)
+        result.estimated_seconds = claim.steps * step
+        if claim.training_seconds < result.estimated_seconds / TIME_MARGIN:
+            result.flags.append(say(
+                f"{claim.steps:,} steps in {claim.training_seconds:g} s is implausible: one "
+                f"step takes {step:.3f} s here on {BUDGET_THREADS} threads, so "
+                f"≥ {result.estimated_seconds / TIME_MARGIN:.0f} s even on a {TIME_MARGIN:g}x "
+                f"faster CPU", f"{claim.training_seconds:g}秒内{claim.steps:,}步不可信：本机"
+                f"{BUDGET_THREADS}个线程上每步{step:.3f}秒，即使CPU快{TIME_MARGIN:g}倍也需"
+                f"≥{result.estimated_seconds / TIME_MARGIN:.0f}秒"))
+
+
+def score_submission(folder: str | os.PathLike[str], *, val_text: str | None = None,
+                     train_text: str | None = None, time_claim: bool = True,
+                     batch_size: int = 16) -> Result:
+    """Score one submission folder; return its Result (refused ones too: never raises for a
+    bad submission). `val_text` and `train_text` default to the course's poetry_zh splits
+    (tests pass short slices); time_claim=False skips timing training steps.
+    """
+    if val_text is None or train_text is None:
+        default_val, default_train = _course_texts()
+        val_text = default_val if val_text is None else val_text
+        train_text = default_train if train_text is None else train_text
+    path = Path(os.fspath(folder))
+    result = Result(folder=str(path), team=path.name)
+    result.baseline = path.resolve() == BASELINE_DIR
+    start = time.perf_counter()
+    try:
+        _score(result, path, val_text, train_text, time_claim, batch_size)
+    except Refused as error:
+        result.refused = str(error)
+        result.bits_per_byte = result.train_bits_per_byte = None
+    result.scoring_seconds = time.perf_counter() - start
+    return result
+
+
+def score_all(folders: list[str | os.PathLike[str]], *, baseline: bool = True,
+              report: bool = False, **kwargs: object) -> list[Result]:
+    """Score every folder, and the course's baseline first if `baseline` and it exists;
+    report=True prints each outcome to stderr as it comes."""
+    paths = [Path(os.fspath(f)) for f in folders]
+    if baseline and BASELINE_DIR.is_dir() and all(p.resolve() != BASELINE_DIR for p in paths):
+        paths.insert(0, BASELINE_DIR)
+    results = []
+    for path in paths:
+        r = score_submission(path, **kwargs)  # type: ignore[arg-type]
+        results.append(r)
+        if report:
+            score = r.refused or say(f"{r.bits_per_byte:.4f} bits per byte",
+                                     f"{r.bits_per_byte:.4f}比特/字节")
+            print(f"{r.folder}: {score} ({r.scoring_seconds:.1f} s)", file=sys.stderr)
+    return results
+
+
+def leaderboard(results: list[Result]) -> str:
+    """Return the board as text: scored submissions by bits per byte (best first), each with
+    its flags, then the refused ones with their reasons, and whether the baseline is on it.
+
+    >>> print(leaderboard([Result("a", "A", bits_per_byte=2.5, train_bits_per_byte=2.4),
+    ...                    Result("b", "B", refused="no")]))  # doctest: +NORMALIZE_WHITESPACE
+    rank  team  bits/byte  train bits/byte  parameters  claimed s  estimated s
+    1     A     2.5000     2.4000           -           -          -
+    refused: B (b): no
+    the course's baseline (instructors/challenge/baseline/) is not on the board
+    """
+    scored = sorted((r for r in results if r.refused is None),
+                    key=lambda r: (r.bits_per_byte if r.bits_per_byte is not None else math.inf,
+                                   r.team))
+    head = [say("rank", "名次"), say("team", "队伍"), say("bits/byte", "比特/字节"),
+            say("train bits/byte", "训练比特/字节"), say("parameters", "参数"),
+            say("claimed s", "声明秒数"), say("estimated s", "估计秒数")]
+
+    def number(value: float | None, form: str) -> str:
+        return "-" if value is None else format(value, form)
+
+    rows = [head] + [[str(i), r.team + (" *" if r.baseline else "") + (" !" if r.flags else ""),
+                      number(r.bits_per_byte, ".4f"), number(r.train_bits_per_byte, ".4f"),
+                      number(r.parameters, ","), number(r.claimed_seconds, ".0f"),
+                      number(r.estimated_seconds, ".0f")] for i, r in enumerate(scored, 1)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines += [f"! {r.team}: {flag}" for r in scored for flag in r.flags]
+    lines += [say(f"refused: {r.team} ({r.folder}): {r.refused}",
+                  f"拒绝：{r.team}（{r.folder}）：{r.refused}")
+              for r in results if r.refused is not None]
+    if any(r.baseline for r in scored):
+        lines.append(say("* the course's baseline", "* 课程的基线"))
+    else:
+        lines.append(say("the course's baseline (instructors/challenge/baseline/) is not on the "
+                         "board", "课程的基线（instructors/challenge/baseline/）不在榜上"))
+    dropped = next((r.dropped for r in scored if r.dropped), [])
+    if dropped:
+        lines.append(say(f"not scored: {len(dropped)} validation poem(s) also in the training "
+                         f"split ({', '.join(dropped)})",
+                         f"未计分：{len(dropped)}首验证诗词也在训练集中（{'、'.join(dropped)}）"))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line: score the folders and print the board."""
+    parser = argparse.ArgumentParser(prog="python -m course_utils.challenge", description=say(
+        "Score class-challenge submissions and print the leaderboard.",
+        "为课堂挑战的提交计分并打印排行榜。"))
+    parser.add_argument("folders", nargs="*", help=say("submission folders", "提交的文件夹"))
+    parser.add_argument("--no-baseline", action="store_true",
+                        help=say("leave out the course's baseline", "不加入课程的基线"))
+    parser.add_argument("--no-timing", action="store_true",
+                        help=say("do not time training steps", "不测训练步的耗时"))
+    args = parser.parse_args(argv)
+    print(leaderboard(score_all(args.folders, baseline=not args.no_baseline, report=True,
+                                time_claim=not args.no_timing)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
