@@ -26,7 +26,8 @@ Names, shapes and dtypes are checked from the safetensors header before any tens
 Every problem is a `Refused` (a ValueError) with the reason an instructor reads.
 
 `training_step_seconds` times the course's training step (forward, backward, AdamW) of a
-config on 2 threads: what `course_utils.challenge` compares a time claim with.
+config, and `estimated_seconds` the claimed steps at best on 2 threads: what
+`course_utils.challenge` compares a time claim with.
 Left out: the scoring and the leaderboard (`course_utils.challenge`), and a limit on the time
 the tokenizer's split pattern (a regex) may take.
 
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
 __all__ = ["Refused", "Claim", "MODEL_FILE", "CONFIG_FILE", "TOKENIZER_FILE", "CLAIM_FILE",
            "TRAIN_SHA256", "BUDGET_SECONDS", "BUDGET_THREADS", "PICKLE_SUFFIXES",
            "check_folder", "read_claim", "read_config", "read_model", "read_tokenizer",
-           "training_step_seconds"]
+           "training_step_seconds", "estimated_seconds"]
 
 MODEL_FILE, CONFIG_FILE = "model.safetensors", "config.json"
 TOKENIZER_FILE, CLAIM_FILE = "bpe_tokenizer.json", "claim.json"
@@ -299,3 +300,19 @@ def training_step_seconds(config: GPTConfig, batch_size: int, block_size: int, *
     finally:
         torch.set_num_threads(before)
     return min(times[1:] or times)
+
+
+def estimated_seconds(config: GPTConfig, steps: int, batch_size: int, block_size: int) -> float:
+    """Return the seconds `steps` training steps of GPT(config) take on this machine with
+    BUDGET_THREADS threads, at best: one step timed on ONE thread, divided by BUDGET_THREADS
+    (two threads are at most twice as fast as one). One thread, because it is what a busy
+    machine slows least: on the course's shared 2-core machine, with other work running, a step
+    on 2 threads took 4-9x longer than on 1 (1.5-3.5 s against 0.33-0.46 s).
+
+    >>> from course_utils.model import GPTConfig
+    >>> config = GPTConfig(vocab_size=50, block_size=16, n_layer=1, n_head=2, n_embd=16)
+    >>> 0 < estimated_seconds(config, steps=100, batch_size=2, block_size=16) < 1000
+    True
+    """
+    step = training_step_seconds(config, batch_size, block_size, threads=1)
+    return steps * step / BUDGET_THREADS
