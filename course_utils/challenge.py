@@ -23,8 +23,8 @@ What is flagged (`Result.flags`: on the board, for the instructor to look at):
   (`estimated_seconds`, `TIME_MARGIN`): it catches a run several times over the budget, not
   one a little over (CPUs differ too much for that);
 - guards against scoring on training data: the same model's bits per byte on an equal slice of
-  the training text (the last poems before val, the nearest in the source's order) is scored
-  too, and validation bits per byte below it by more than `BITS_GAP` is flagged: an honest
+  the training text (poems spread over it, `training_slice`) is scored too, and validation
+  bits per byte below it by more than `BITS_GAP` is flagged: an honest
   model knows its training text at least as well as new text. A tokenizer whose bytes per
   token on the validation text exceed those on the training slice by more than `PACKING_GAP`
   is flagged: its merges were learnt from the validation text.
@@ -39,7 +39,6 @@ retraining a submission to check its score (10 minutes each).
 from __future__ import annotations
 
 import argparse
-import functools
 import math
 import os
 import sys
@@ -52,14 +51,15 @@ from course_utils.challenge_submission import (BUDGET_SECONDS, BUDGET_THREADS, T
                                                Refused, check_folder, estimated_seconds,
                                                read_claim, read_config, read_model,
                                                read_tokenizer)
+from course_utils.challenge_texts import course_texts, held_out_text, training_slice
 from course_utils.language import say
+from course_utils.validation import check_str
 
 if TYPE_CHECKING:
     from course_utils.model import GPT
     from course_utils.tokenization import BPETokenizer
 
-__all__ = ["Result", "score_submission", "score_all", "leaderboard", "held_out_text",
-           "training_slice", "BASELINE_DIR", "TIME_MARGIN", "BITS_GAP",
+__all__ = ["Result", "score_submission", "score_all", "leaderboard", "BASELINE_DIR", "TIME_MARGIN", "BITS_GAP",
            "PACKING_GAP", "main"]
 
 BASELINE_DIR = Path(__file__).resolve().parent.parent / "instructors" / "challenge" / "baseline"
@@ -73,7 +73,6 @@ TIME_MARGIN = 3.0
 # on train.txt, 1.05 for one trained on val.txt.
 BITS_GAP = 0.03  # flag validation bits per byte below (1 - BITS_GAP) × the training slice's
 PACKING_GAP = 0.03  # flag validation bytes per token above (1 + PACKING_GAP) × the slice's
-SHINGLE, SHARED = 8, 0.5  # a val poem with half its 8-character runs in training is not scored
 
 
 @dataclass
@@ -96,54 +95,6 @@ class Result:
     baseline: bool = False  # the course's own
 
 
-def _poems(text: str) -> list[str]:
-    return [p for p in text.strip("\n").split("\n\n") if p]
-
-
-def held_out_text(val_text: str, train_text: str) -> tuple[str, list[str]]:
-    """Return the validation text without its poems that are mostly in the training text
-    (at least SHARED of the poem's runs of SHINGLE characters, title line aside, occur in
-    it), and the dropped poems' title lines. Poems are separated by blank lines.
-
-    >>> held_out_text("《a》x\\n一二三四五六七八九。\\n\\n《b》y\\n春风又绿江南岸。\\n",
-    ...               "《c》z\\n一二三四五六七八九。\\n")
-    ('《b》y\\n春风又绿江南岸。\\n', ['《a》x'])
-    """
-    runs = set()
-    for poem in _poems(train_text):
-        body = poem.partition("\n")[2]
-        runs.update(body[i:i + SHINGLE] for i in range(len(body) - SHINGLE + 1))
-    kept, dropped = [], []
-    for poem in _poems(val_text):
-        body = poem.partition("\n")[2]
-        own = [body[i:i + SHINGLE] for i in range(len(body) - SHINGLE + 1)]
-        shared = own and sum(run in runs for run in own) >= SHARED * len(own)
-        (dropped if shared else kept).append(poem.partition("\n")[0] if shared else poem)
-    return "\n\n".join(kept) + "\n", dropped
-
-
-def training_slice(train_text: str, num_bytes: int) -> str:
-    """Return the last whole poems of `train_text`, at least `num_bytes` UTF-8 bytes of them.
-
-    >>> training_slice("《a》\\n一\\n\\n《b》\\n二\\n", 5)
-    '《b》\\n二\\n'
-    """
-    poems, size = [], 0
-    for poem in reversed(_poems(train_text)):
-        if size >= num_bytes:
-            break
-        poems.append(poem)
-        size += len(poem.encode("utf-8")) + 2
-    return "\n\n".join(reversed(poems)) + "\n"
-
-
-@functools.lru_cache(maxsize=1)
-def _course_texts() -> tuple[str, str]:
-    from course_utils.data import load_corpus
-
-    return load_corpus("poetry_zh", "val"), load_corpus("poetry_zh", "train")
-
-
 def _bits(model: GPT, tokenizer: BPETokenizer, text: str, what: str,
           batch_size: int) -> tuple[float, int, int]:
     """(bits per byte, tokens, scored bytes) of `model` on `text`; Refused if the tokenizer
@@ -164,7 +115,7 @@ def _bits(model: GPT, tokenizer: BPETokenizer, text: str, what: str,
         raise Refused(say(f"the tokenizer does not give the {what} text back: decode(encode(text))"
                           f" differs from character {at} on ({text[at:at + 12]!r}); it must be "
                           "lossless, or it could score fewer bytes",
-                          f"分词器无法还原文本：decode(encode(text))从第{at}个字符起不同"
+                          f"分词器无法还原{what}文本：decode(encode(text))从第{at}个字符起不同"
                           f"（{text[at:at + 12]!r}）；分词必须无损，否则被计分的字节会变少"))
     vocab_size = model.config.vocab_size
     if len(ids) < 2 or max(ids) >= vocab_size:
@@ -243,12 +194,19 @@ def _score(result: Result, folder: Path, val_text: str, train_text: str, time_cl
 def score_submission(folder: str | os.PathLike[str], *, val_text: str | None = None,
                      train_text: str | None = None, time_claim: bool = True,
                      batch_size: int = 16) -> Result:
-    """Score one submission folder; return its Result (refused ones too: never raises for a
-    bad submission). `val_text` and `train_text` default to the course's poetry_zh splits
-    (tests pass short slices); time_claim=False skips timing training steps.
+    """Score one submission folder; return its Result: refused ones too, with the reason (it
+    never raises for a submission, so one bad folder cannot stop a class's scoring).
+    `val_text` and `train_text` default to the course's poetry_zh splits (tests pass short
+    slices); time_claim=False skips timing training steps.
+
+    >>> score_submission("no/such/folder", val_text="", train_text="").refused
+    'no/such/folder is not a folder'
     """
+    for name, value in (("val_text", val_text), ("train_text", train_text)):
+        if value is not None:
+            check_str(name, value)
     if val_text is None or train_text is None:
-        default_val, default_train = _course_texts()
+        default_val, default_train = course_texts()
         val_text = default_val if val_text is None else val_text
         train_text = default_train if train_text is None else train_text
     path = Path(os.fspath(folder))
@@ -259,6 +217,9 @@ def score_submission(folder: str | os.PathLike[str], *, val_text: str | None = N
         _score(result, path, val_text, train_text, time_claim, batch_size)
     except Refused as error:
         result.refused = str(error)
+    except Exception as error:  # a case no check foresaw: report it, score the next folder
+        result.refused = say(f"the scorer failed on it: {type(error).__name__}: {error}",
+                             f"计分出错：{type(error).__name__}：{error}")
         result.bits_per_byte = result.train_bits_per_byte = None
     result.scoring_seconds = time.perf_counter() - start
     return result
