@@ -59,8 +59,8 @@ if TYPE_CHECKING:
     from course_utils.model import GPT
     from course_utils.tokenization import BPETokenizer
 
-__all__ = ["Result", "score_submission", "score_all", "leaderboard", "BASELINE_DIR", "TIME_MARGIN", "BITS_GAP",
-           "PACKING_GAP", "main"]
+__all__ = ["Result", "score_submission", "score_all", "leaderboard", "BASELINE_DIR",
+           "TIME_MARGIN", "BITS_GAP", "PACKING_GAP", "main"]
 
 BASELINE_DIR = Path(__file__).resolve().parent.parent / "instructors" / "challenge" / "baseline"
 # A time claim is flagged below estimated_seconds / TIME_MARGIN. Per core, the laptop and server
