@@ -24,10 +24,10 @@ What is flagged (`Result.flags`: on the board, for the instructor to look at):
   one a little over (CPUs differ too much for that);
 - guards against scoring on training data: the same model's bits per byte on an equal slice of
   the training text (poems spread over it, `training_slice`) is scored too, and validation
-  bits per byte below it by more than `BITS_GAP` is flagged: an honest
-  model knows its training text at least as well as new text. A tokenizer whose bytes per
-  token on the validation text exceed those on the training slice by more than `PACKING_GAP`
-  is flagged: its merges were learnt from the validation text.
+  bits per byte below it (`BITS_GAP`) is flagged: an honest model knows its training text at
+  least as well as new text. A tokenizer whose bytes per token on the validation text exceed
+  those on the training slice by more than `PACKING_GAP` is flagged: its merges were learnt
+  from the validation text.
 - the validation poems whose text is mostly in the training split are not scored
   (`held_out_text`): data/README.md says no poem is in both splits, and none is verbatim, but
   《点绛唇》汪藻 in val is 《点绛唇》苏过 in train with one character changed.
@@ -43,6 +43,7 @@ import math
 import os
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,12 +67,13 @@ BASELINE_DIR = Path(__file__).resolve().parent.parent / "instructors" / "challen
 # A time claim is flagged below estimated_seconds / TIME_MARGIN. Per core, the laptop and server
 # CPUs a class brings differ by up to about 2x, and a lean training loop saves a little more.
 TIME_MARGIN = 3.0
-# Measured on the poems, with a 2-layer GPT (vocab 1,024, n_embd 128) trained on 1 thread: val
-# bits per byte / training slice's was 1.02, 1.04, 1.06 after 1, 2, 4 minutes of honest
-# training (1.01 untrained), and 0.93, 0.88, 0.79 after 1, 1.5, 3 minutes on the validation
-# text alone. Bytes per token, validation / training slice: 0.99 for a 1,024-token BPE trained
-# on train.txt, 1.05 for one trained on val.txt.
-BITS_GAP = 0.03  # flag validation bits per byte below (1 - BITS_GAP) × the training slice's
+# Measured on the poems (scorer's slices), validation bits per byte / the training slice's:
+# honest runs 1.009 untrained, 1.04-1.07 trained 1-4 minutes (a 2-layer GPT, 1 thread; also
+# with the last tenth of train.txt held out), the starter's baseline 1.05; trained on val.txt
+# alone 0.94, 0.85 after 0.5, 2 minutes; on train.txt + val.txt 1.003, 0.989, 0.987 after 1, 2,
+# 4 minutes. Validation bytes per token / the slice's: 0.99 for a 1,024-token BPE trained on
+# train.txt (0.97, 0.97 for 2,048, 4,096), 1.06 for one trained on val.txt (1.08, 1.13).
+BITS_GAP = 0.0  # flag validation bits per byte below (1 - BITS_GAP) × the training slice's
 PACKING_GAP = 0.03  # flag validation bytes per token above (1 + PACKING_GAP) × the slice's
 
 
@@ -268,8 +270,12 @@ def leaderboard(results: list[Result]) -> str:
                       number(r.bits_per_byte, ".4f"), number(r.train_bits_per_byte, ".4f"),
                       number(r.parameters, ","), number(r.claimed_seconds, ".0f"),
                       number(r.estimated_seconds, ".0f")] for i, r in enumerate(scored, 1)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    def width(cell: str) -> int:  # on screen: a Chinese character takes two columns
+        return sum(1 + (unicodedata.east_asian_width(c) in "WF") for c in cell)
+
+    widths = [max(width(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["  ".join(c + " " * (w - width(c)) for c, w in zip(row, widths)).rstrip()
+             for row in rows]
     lines += [f"! {r.team}: {flag}" for r in scored for flag in r.flags]
     lines += [say(f"refused: {r.team} ({r.folder}): {r.refused}",
                   f"拒绝：{r.team}（{r.folder}）：{r.refused}")
