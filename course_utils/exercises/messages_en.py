@@ -23,7 +23,8 @@ ENGLISH: dict[str, str] = {
     "utf8_bytes.correct": "correct: 6 ASCII characters × 1 + ï 2 + 好 3 + 😀 4 = 15 bytes",
     "utf8_bytes.characters": "that is the number of characters (code points), not bytes",
     "utf8_bytes.utf16": "that is UTF-16 (2 bytes per character, 4 for the emoji), not UTF-8",
-    "utf8_bytes.emoji": "close: 😀 is past U+FFFF, so UTF-8 needs 4 bytes for it, not 3",
+    "utf8_bytes.emoji": "one byte short: did a space go uncounted, or 😀 get 3 bytes? It is past "
+                       "U+FFFF, so UTF-8 needs 4 bytes for it",
     "utf8_bytes.accent": "close: ï is U+00EF, below U+0800, so UTF-8 needs 2 bytes for it, not 3",
     "utf8_bytes.all_three": "not every character takes 3 bytes: ASCII takes 1, ï 2, 好 3, 😀 4",
     "utf8_bytes.not_quite": "not quite: look at len(text.encode('utf-8')) for one character first",

@@ -25,7 +25,7 @@ CHINESE: dict[str, str] = {
     "utf8_bytes.correct": "正确：6个ASCII字符 × 1 + ï 2 + 好 3 + 😀 4 = 15字节",
     "utf8_bytes.characters": "这是字符（码位）的个数，不是字节数",
     "utf8_bytes.utf16": "这是UTF-16（每个字符2字节，表情符号4字节），不是UTF-8",
-    "utf8_bytes.emoji": "接近了：😀在U+FFFF之后，UTF-8要用4字节而不是3字节来表示它",
+    "utf8_bytes.emoji": "少了1字节：是漏数了一个空格，还是把😀算成了3字节？它在U+FFFF之后，UTF-8要用4字节表示它",
     "utf8_bytes.accent": "接近了：ï是U+00EF，小于U+0800，UTF-8要用2字节而不是3字节来表示它",
     "utf8_bytes.all_three": "并非每个字符都占3字节：ASCII占1字节，ï占2，好占3，😀占4",
     "utf8_bytes.not_quite": "还不对：先对单个字符看看len(text.encode('utf-8'))",
@@ -43,7 +43,7 @@ CHINESE: dict[str, str] = {
     "bpe_separator.crosses": "合并{index}得到{token}，其中含有分隔符{separator}的字节：先在分隔符处切开文本，再统计字节对",
     "bpe_separator.pretokenize": "合并{index}得到{token}，它跨越了GPT2_SPLIT_PATTERN切出的两块：用这个模式把每一段切成块",
     "bpe_separator.unweighted": "合并{index}不同：每个不同的块出现几次，它的字节对就要计几次",
-    "bpe_separator.tie_break": "合并{index}：{got}和{want}出现的次数相同；平局时选id较小的字节对",
+    "bpe_separator.tie_break": "合并{index}：{got}和{want}出现的次数相同；并列时选id较小的字节对",
     "bpe_separator.first_difference": "合并{index}：你的是{got}，BPETokenizer.train学到的是{want}",
     "digit_pattern.correct": "正确：2026现在是4块：' 2'、'0'、'2'、'6'；其余部分的切法和GPT-2相同",
     "digit_pattern.not_a_str": "请把模式写成str（一个正则表达式），收到{type}",
@@ -59,12 +59,12 @@ CHINESE: dict[str, str] = {
     "chat_ids.correct": "正确：模板的3个标记是特殊id；用户的文本，即使是'<|im_end|>'，也仍是普通文本",
     "chat_ids.not_ids": "请返回int id的列表，收到{got}",
     "chat_ids.refused":
-        "为{text}构造提示词时，encode拒绝了特殊词元的文本：允许模板的标记（allowed_special='all'），"
+        "为{text}构造提示时，encode拒绝了特殊词元的文本：允许模板的标记（allowed_special='all'），"
         "并把用户的文本当作普通文本编码（disallowed_special=()）",
     "chat_ids.markers_as_text": "模板的3个标记中只有{count}个成了特殊id：用allowed_special='all'编码模板",
-    "chat_ids.system_turn": "你的id以SmolLM2自带模板的默认系统轮次开头：本练习要的是不含它的最简提示词",
-    "chat_ids.ends_early": "对于{text}，你的提示词在{last}后就结束了；接下来应是{want}",
-    "chat_ids.first_difference": "对于{text}，在{last}之后你的id是{got}，而提示词里是{want}",
+    "chat_ids.system_turn": "你的id以SmolLM2自带模板的默认系统轮次开头：本练习要的是不含它的最简提示",
+    "chat_ids.ends_early": "对于{text}，你的提示在{last}后就结束了；接下来应是{want}",
+    "chat_ids.first_difference": "对于{text}，在{last}之后你的id是{got}，而提示里是{want}",
     "chat_ids.injected": "注入：对于{text}，你的id中用户的部分含有{count}个特殊词元，第一个是{first}；请把它当作普通文本编码",
     # ---------------------------------------------------------------- notebook 02
     "bigram_mle.correct": "正确：c(. the) / c(. ·) = 2 / 2 = 1：最后一个'.'是语料库的结尾，后面什么也没有",
@@ -216,7 +216,7 @@ CHINESE: dict[str, str] = {
     "kv_cache_floats.correct": "正确：键和值（2）× 16层 × 8个键值头 × 64 × 4,096个词元 = 67,108,864（bf16下为128 MiB）",
     "kv_cache_floats.one_of_two": "这只算了键或值，没有把两者都算上",
     "kv_cache_floats.one_layer": "每一层都有自己的键和值：要乘以16层",
-    "kv_cache_floats.query_heads": "多了3倍：只缓存8个键值头，而不是24个查询头（24 × 64 = 1,536维）",
+    "kv_cache_floats.query_heads": "是正确答案的3倍：只缓存8个键值头，而不是24个查询头（24 × 64 = 1,536维）",
     "kv_cache_floats.bytes": "这看起来是字节数：题目问的是数的个数，不是字节数",
     "kv_cache_floats.not_quite": "每一层为每个键值头和每个词元各保存一个键向量和一个值向量",
     "min_p_filter.correct": "正确：{name}在全部{count}个用例上都等于transformers的MinPLogitsWarper",

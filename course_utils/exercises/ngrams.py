@@ -46,7 +46,7 @@ def check_add_one(answer: float | None) -> Verdict:
     return close_number(
         answer, 1 / 11, 1e-6, "add_one.correct",
         hints=[(0.0, "add_one.mle"), (1 / 9, "add_one.keep_observed"),
-               (1 / 3, "add_one.add_vocabulary"), (1 / 27, "add_one.corpus_size"),
+               (1 / 3, "add_one.add_vocabulary"), (1 / 29, "add_one.corpus_size"),
                (1 / 12, "add_one.unknown")],
         otherwise="add_one.not_quite")
 
