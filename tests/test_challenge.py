@@ -248,3 +248,12 @@ def test_a_claim_missing_a_field_is_refused(tmp_path, tokenizer):
     (folder / "claim.json").write_text('{"team": "t"}', encoding="utf-8")
     with pytest.raises(Refused, match="lacks parameters, training_seconds"):
         read_claim(folder)
+
+
+def test_the_courses_baseline_is_a_valid_submission():
+    # A fifth of the validation poems: on fewer, bytes per token vary by several percent
+    val = "\n\n".join(VAL.split("\n\n")[:120]) + "\n"
+    result = score_submission(challenge.BASELINE_DIR, val_text=val, train_text=TRAIN,
+                              time_claim=False)
+    assert result.baseline and result.refused is None, result.refused
+    assert result.team == "baseline" and not result.flags, result.flags
