@@ -232,11 +232,13 @@ def read_model(folder: Path, config: GPTConfig) -> GPT:
                           f"{MODEL_FILE}中的张量与GPT({CONFIG_FILE})不符：缺少{missing[:3]}，"
                           f"多出{extra[:3]}"))
     for name, entry in sorted(header.items()):
-        shape = tuple(entry.get("shape", ())) if isinstance(entry, dict) else None
-        if shape != expected[name] or entry.get("dtype") != "F32":
-            raise Refused(say(f"{MODEL_FILE}: {name} is {entry.get('dtype')} {shape}; "
+        entry = entry if isinstance(entry, dict) else {}
+        dtype, shape = entry.get("dtype"), entry.get("shape")
+        shape = tuple(shape) if isinstance(shape, list) else shape
+        if shape != expected[name] or dtype != "F32":
+            raise Refused(say(f"{MODEL_FILE}: {name} is {dtype} {shape}; "
                               f"GPT({CONFIG_FILE}) needs F32 {expected[name]}",
-                              f"{MODEL_FILE}：{name}为{entry.get('dtype')} {shape}；"
+                              f"{MODEL_FILE}：{name}为{dtype} {shape}；"
                               f"GPT({CONFIG_FILE})需要F32 {expected[name]}"))
     try:
         weights: dict[str, Tensor] = load_file(path)

@@ -257,3 +257,8 @@ def test_the_courses_baseline_is_a_valid_submission():
                               time_claim=False)
     assert result.baseline and result.refused is None, result.refused
     assert result.team == "baseline" and not result.flags, result.flags
+
+
+def test_a_half_precision_model_is_refused(tmp_path, tokenizer):
+    model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, **TINY)).half()
+    assert "is F16" in score(submit(tmp_path / "s", tokenizer, model)).refused
