@@ -99,14 +99,18 @@ class Claim:
                   if kind == "int" else
                   isinstance(value, (int, float)) and not isinstance(value, bool)
                   and 0 <= value < float("inf"))
-            if not ok or (field.name in ("team", "threads", "steps", "batch_size",
-                                         "block_size") and not value) or (
-                    field.name == "team" and (len(value) > 40 or not value.isprintable())):
-                need = {"str": say("a string", "字符串"), "int": say("an integer", "整数"),
-                        "float": say("a number", "数")}[kind]
-                raise Refused(say(f"{CLAIM_FILE}: {field.name} must be {need} (non-empty or "
-                                  f"positive; a team name ≤ 40 characters), got {value!r}",
-                                  f"{CLAIM_FILE}：{field.name}应为{need}（非空或为正；队名不超过40个字符），"
+            positive = field.name in ("threads", "steps", "batch_size", "block_size")
+            if field.name == "team":
+                ok = ok and 0 < len(value) <= 40 and value.isprintable()
+            if not ok or (positive and not value):
+                need, zh = {"str": ("a string", "字符串"), "int": ("an integer", "整数"),
+                            "float": ("a number", "数")}[kind]
+                what, zh_what = (("of 1-40 printable characters", "1到40个可打印字符的")
+                                 if field.name == "team" else ("above 0", "大于0的") if positive
+                                 else ("", "") if kind == "str" else ("≥ 0", "不小于0的"))
+                need = f"{need} {what}".rstrip()
+                raise Refused(say(f"{CLAIM_FILE}: {field.name} must be {need}, got {value!r}",
+                                  f"{CLAIM_FILE}：{field.name}应为{zh_what}{zh}，"
                                   f"实际为{value!r}"))
 
 
@@ -200,9 +204,10 @@ def _header(path: Path) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError):
         header = None
     if not isinstance(header, dict):
-        kind = (say("a torch.save file (zip)", "torch.save文件（zip）") if start[:2] == b"PK"
-                else say("a pickle", "pickle文件") if start[:1] == b"\x80" else "")
-        raise Refused(say(f"{MODEL_FILE} is not a safetensors file {kind}; write it with "
+        kind = (say(" (it is torch.save's zip)", "（而是torch.save的zip文件）")
+                if start[:2] == b"PK" else say(" (it is a pickle)", "（而是pickle文件）")
+                if start[:1] == b"\x80" else "")
+        raise Refused(say(f"{MODEL_FILE} is not a safetensors file{kind}; write it with "
                           f"safetensors.torch.save_model(model, path)",
                           f"{MODEL_FILE}不是safetensors文件{kind}；请用"
                           f"safetensors.torch.save_model(model, path)保存"))

@@ -262,3 +262,9 @@ def test_the_courses_baseline_is_a_valid_submission():
 def test_a_half_precision_model_is_refused(tmp_path, tokenizer):
     model = GPT(GPTConfig(vocab_size=tokenizer.vocab_size, **TINY)).half()
     assert "is F16" in score(submit(tmp_path / "s", tokenizer, model)).refused
+
+
+@pytest.mark.parametrize("team", ["", "x" * 41, "two\nlines"])
+def test_a_team_name_must_fit_on_the_board(tmp_path, tokenizer, team):
+    assert "1-40 printable characters" in score(submit(tmp_path / "s", tokenizer,
+                                                       team=team)).refused
