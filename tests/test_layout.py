@@ -48,7 +48,8 @@ ORDER = [
     ("next_token_logits", 5), ("generation", 5), ("prompt_lookup", 5),
     ("exercises.generation", 5),
     ("exercises", 0),  # the checks of every notebook; lesson modules load only when a check runs
-    ("grade_run", 0), ("grade_report", 0), ("grade", 0),
+    ("grade_run", 0), ("grade_report", 0), ("grade", 0),  # grading submitted notebooks
+    ("challenge_submission", 0), ("challenge_texts", 0), ("challenge", 0),  # class challenge
 ]
 # Names kept importable where an earlier version of the course put them, from a module that
 # comes later in ORDER (importing it at the top would be circular): loaded on first use.
