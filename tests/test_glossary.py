@@ -122,9 +122,13 @@ def test_other_chinese_text_avoids_the_same_forms():
     from course_utils.exercises.messages_zh import CHINESE
 
     sources = {"messages_zh": "\n".join(CHINESE.values())}
-    readme = REPO_ROOT / "README.zh.md"
-    if readme.exists():
-        sources["README.zh.md"] = without_code(readme.read_text(encoding="utf-8"))
+    instructors = REPO_ROOT / "instructors"
+    for path in [REPO_ROOT / "README.zh.md", *sorted((instructors / "zh").glob("*.md")),
+                 *sorted((instructors / "plans" / "zh").glob("*.toml")),
+                 instructors / "challenge" / "README.zh.md"]:
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            sources[str(path.relative_to(REPO_ROOT))] = without_code(text)
     found = {name: sorted({a for row in ROWS for a in row["avoid"] if a in text})
              for name, text in sources.items()}
     assert found == {name: [] for name in sources}
