@@ -220,6 +220,11 @@ def test_the_exercises_are_the_lesson_notebooks_checks_in_order():
 
 
 def test_the_instructor_reads_chinese_when_asked(monkeypatch, tmp_path):
+    from course_utils import language
+
+    # the instructor's command line: the environment decides, as no set_language call was made
+    # in this process (a test that ran before in this worker may have made one)
+    monkeypatch.setattr(language, "_chosen", [])
     monkeypatch.setenv("LLM_TOKENS_LANGUAGE", "zh")
     row = grade_report.Graded("a.ipynb", {"check_x": "correct"}, {"check_x": "✓ 对"},
                               ["第3个单元格运行超过3秒，已被中断"])
