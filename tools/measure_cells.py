@@ -17,7 +17,6 @@ Measure on an otherwise idle machine: the numbers are meant as what a class sees
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import platform
@@ -26,6 +25,10 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+# A cell's hash (16 hex digits of the SHA-256 of its type and source) is the one the Chinese
+# edition records for its English cells.
+from translation import cell_hash  # noqa: E402  (tools/ is on sys.path: this script's folder)
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 TIMINGS = REPO / "instructors" / "timings.json"
@@ -33,12 +36,6 @@ LESSONS = ("01_tokenization", "02_ngrams_vs_transformers", "03_attention_math",
            "04_sgd_training", "05_gpt2_generation")
 OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
            "TQDM_DISABLE": "1", "LLM_TOKENS_LANGUAGE": "en"}
-
-
-def cell_hash(cell: dict) -> str:
-    """The first 16 hex digits of the SHA-256 of a cell's type and source."""
-    source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
-    return hashlib.sha256(f"{cell['cell_type']}\n{source}".encode()).hexdigest()[:16]
 
 
 def _seconds(execution: dict) -> float:
