@@ -7,9 +7,11 @@ the weight matrices only; `train_step` (from `course_utils.optim`) is one update
 mean loss on held-out batches; `train` runs it all, with early stopping (ending with the best
 evaluation's parameters) and checkpoints to stop at and resume from, bit for bit.
 
-All randomness comes from `TrainConfig.seed`; the caller's global RNG is left as it was. Left
-out: mixed precision, gradient accumulation, several devices. The checkpoint format is
-`course_utils.checkpoint`'s; `bits_per_byte` and `text_loss` come from `course_utils.metrics`.
+All randomness comes from `TrainConfig.seed`; the caller's global RNG is left as it was. Under
+`torchrun`, several processes share each batch (`course_utils.distributed`): the same steps as
+one process, and process 0 alone saves checkpoints. Left out: mixed precision, gradient
+accumulation. The checkpoint format is `course_utils.checkpoint`'s; `bits_per_byte` and
+`text_loss` come from `course_utils.metrics`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from course_utils import distributed
 from course_utils.checkpoint import check_checkpoint_folder, read_checkpoint, write_checkpoint
 from course_utils.metrics import (bits_per_byte, check_block_size, check_finite_loss,
                                   check_model, check_token_stream, next_token_loss, text_loss,
@@ -72,7 +75,8 @@ def evaluate(model: nn.Module, data: Tensor, config: TrainConfig,
              generator: torch.Generator) -> float:
     """Return the mean cross-entropy (nats per token) on config.eval_batches random batches, in
     eval mode (no dropout); the model goes back to the mode it was in. A NaN or infinite loss
-    is a FloatingPointError, as in `text_loss` and `train_step`.
+    is a FloatingPointError, as in `text_loss` and `train_step`. Several processes each score
+    their share of every batch and average: the same batches and loss as one process.
 
     >>> from course_utils.model import GPT, GPTConfig
     >>> model = GPT(GPTConfig(vocab_size=4, block_size=8, n_layer=1, n_head=1, n_embd=8))
@@ -90,9 +94,11 @@ def evaluate(model: nn.Module, data: Tensor, config: TrainConfig,
     try:
         for _ in range(config.eval_batches):
             x, y = get_batch(data, config.batch_size, block_size, generator)
+            x, y = distributed.share(x), distributed.share(y)  # this process's rows
             total += next_token_loss(model, x.to(device), y.to(device)).item()
     finally:
         model.train(was_training)
+    total = distributed.mean(total)  # equal shares: the mean over the whole batches
     return check_finite_loss(total / config.eval_batches,  # equal batches: mean per token
                              "if training diverged, lower lr or clip the gradients (grad_clip)")
 
@@ -178,6 +184,7 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor, config: TrainC
                            optional=True, fix="None runs all num_steps")
     if stop_after is not None and config.checkpoint_dir is None:
         raise ValueError("stop_after needs config.checkpoint_dir, to save the run for resume=True")
+    distributed.local_batch_size(config.batch_size)  # several processes: equal shares of a batch
     device = torch.device(config.device)
     optimizer = make_optimizer(model.to(device), config)
     # Dropout draws from the global generator of the model's device; fork_rng gives it back to
@@ -196,12 +203,13 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor, config: TrainC
             history = read_checkpoint(config.checkpoint_dir, model, optimizer, generators,
                                       parse_state=lambda state: _run_state(state, config),
                                       snapshot=best)[1]
-        if config.checkpoint_dir is not None:  # a save must not fail after hours of training
+        if config.checkpoint_dir is not None and distributed.is_main():
+            # process 0 saves, and a save must not fail after hours of training
             check_checkpoint_folder(config.checkpoint_dir)
         was_training = model.training
         try:
-            with progress_bar(config.num_steps, "training", enabled=config.progress,
-                              initial=len(history.steps)) as bar:
+            with progress_bar(config.num_steps, "training", initial=len(history.steps),
+                              enabled=config.progress and distributed.is_main()) as bar:
                 _loop(model.train(), optimizer, train_data, val_data, config, history,
                       generators, bar, best, stop_after or config.num_steps)
             if best and (history.stopped_early or len(history.steps) == config.num_steps):
@@ -218,6 +226,7 @@ def _loop(model: nn.Module, optimizer: torch.optim.Optimizer, train_data: Tensor
     """The loop of `train`, from the step where `history` ends to stop_after; it appends to
     `history` and keeps in `best` the parameters of the best evaluation (with early stopping)."""
     device, block_size = torch.device(config.device), _window(model, config)
+    stepped = distributed.wrap(model, device)  # several processes: DDP averages the gradients
     def evaluate_now(done: int) -> None:
         history.eval_steps.append(done)
         for losses, data in ((history.val_loss, val_data), (history.train_eval_loss, train_data)):
@@ -235,7 +244,9 @@ def _loop(model: nn.Module, optimizer: torch.optim.Optimizer, train_data: Tensor
             break
         lr = lr_at(step, config)
         x, y = get_batch(train_data, config.batch_size, block_size, generators["train_batches"])
-        loss = train_step(model, optimizer, x.to(device), y.to(device), lr, config.grad_clip)
+        x, y = distributed.share(x), distributed.share(y)  # this process's rows of the batch
+        loss = train_step(stepped, optimizer, x.to(device), y.to(device), lr, config.grad_clip)
+        loss = distributed.mean(loss)  # the whole batch's loss: a mean of equal shares' means
         history.steps.append(step)
         history.train_loss.append(loss)
         history.lr.append(lr)
@@ -244,7 +255,7 @@ def _loop(model: nn.Module, optimizer: torch.optim.Optimizer, train_data: Tensor
             evaluate_now(done)
         last = done in (config.num_steps, stop_after) or history.stopped_early
         due = config.checkpoint_interval is not None and done % config.checkpoint_interval == 0
-        if config.checkpoint_dir is not None and (last or due):
+        if config.checkpoint_dir is not None and (last or due) and distributed.is_main():
             save_checkpoint(config.checkpoint_dir, model, optimizer, done, history, generators,
                             config, best or None)
         bar.set_postfix(loss=f"{loss:.3f}", val=f"{history.val_loss[-1]:.3f}", refresh=False)

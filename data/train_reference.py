@@ -2,10 +2,14 @@
 
     python data/train_reference.py                 # writes data/reference_model/
     python data/train_reference.py --resume        # continue an interrupted run
+    torchrun --standalone --nproc_per_node=2 data/train_reference.py   # 2 processes or GPUs
 
 Deterministic: a fixed tokenizer, model and training configuration, seed 0. The training code
 is the notebooks' own (course_utils.training); checkpoints go to --checkpoint-dir so a long CPU
 run can be stopped and resumed with the same result. Uses a GPU when one is available.
+Under torchrun, N processes (one per GPU, or on the CPU) share each batch of --batch-size
+sequences and make the same steps as one process (course_utils.distributed); process 0 alone
+prints, saves checkpoints and exports. Every process resumes from --checkpoint-dir.
 
 The exported directory loads offline with transformers:
     GPT2LMHeadModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
@@ -20,6 +24,7 @@ import argparse
 import hashlib
 import json
 import math
+import os
 import platform
 import sys
 import tempfile
@@ -29,7 +34,7 @@ from pathlib import Path
 
 import torch
 
-from course_utils import files
+from course_utils import distributed, files
 from course_utils.data import DATA_DIR, SUMS_FILE, load_corpus
 from course_utils.metrics import bits_per_byte, text_loss
 from course_utils.model import GPT, GPTConfig
@@ -156,18 +161,35 @@ def export(out: Path, model: GPT, tokenizer: BPETokenizer, metrics: dict,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=TRAINING.num_steps,
+                        help="optimizer steps (the learning-rate schedule ends there)")
+    parser.add_argument("--batch-size", type=int, default=TRAINING.batch_size,
+                        help="sequences per step, over all processes together (the global batch)")
     parser.add_argument("--out", type=Path, default=DATA_DIR / "reference_model")
     parser.add_argument("--checkpoint-dir", type=Path,
                         default=Path(tempfile.gettempdir()) / "llm-tokens-reference-run")
     parser.add_argument("--resume", action="store_true", help="continue from --checkpoint-dir")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads(),
-                        help="CPU threads; 1 is faster when other programs share the cores")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads per process (default: all, shared among the processes "
+                        "on this machine); 1 is faster when other programs share the cores")
     args = parser.parse_args()
-    if args.device == "cpu":
+    device = distributed.start(args.device)  # under torchrun: join the other processes
+    try:
+        return train_and_export(args, device)
+    finally:
+        distributed.stop()
+
+
+def train_and_export(args: argparse.Namespace, device: str) -> int:
+    """Train (in this process's share under torchrun) and, in process 0, export and print."""
+    distributed.local_batch_size(args.batch_size, name="--batch-size")  # splits evenly?
+    if args.device == "cpu" and distributed.is_main():
         print("Training on the CPU: about 40 minutes on 2 cores (7,500 tokens/s measured); "
               "a GPU is much faster.", flush=True)
-    torch.set_num_threads(args.threads)
+    processes_here = int(os.environ.get("LOCAL_WORLD_SIZE", 1))  # set by torchrun
+    torch.set_num_threads(args.threads or (torch.get_num_threads() if processes_here == 1
+                                           else max(1, (os.cpu_count() or 1) // processes_here)))
 
     train_text, val_text = load_corpus("shakespeare", "train"), load_corpus("shakespeare", "val")
     tokenizer = BPETokenizer.train(train_text, vocab_size=VOCAB_SIZE, progress=False)
@@ -175,16 +197,22 @@ def main() -> int:
     val_ids = torch.tensor(tokenizer.encode(val_text))
 
     config = TrainConfig(**{**asdict(TRAINING), "checkpoint_dir": args.checkpoint_dir,
-                            "checkpoint_interval": CHECKPOINT_INTERVAL, "device": args.device})
+                            "checkpoint_interval": CHECKPOINT_INTERVAL, "device": device,
+                            "num_steps": args.steps, "batch_size": args.batch_size,
+                            "warmup_steps": min(TRAINING.warmup_steps, args.steps)})
     model = GPT(MODEL, seed=SEED)
     start = time.perf_counter()
     history = train(model, train_ids, val_ids, config, resume=args.resume)
     wall = time.perf_counter() - start
+    if not distributed.is_main():
+        return 0  # process 0 scores and exports the model, the same in every process
 
-    val_loss = text_loss(model, val_ids.to(args.device), MODEL.block_size, stride=EVAL_STRIDE)
+    val_loss = text_loss(model, val_ids.to(device), MODEL.block_size, stride=EVAL_STRIDE)
     val_bytes = len(val_text.encode("utf-8"))
-    hardware = (torch.cuda.get_device_name() if args.device.startswith("cuda")
+    hardware = (torch.cuda.get_device_name() if device.startswith("cuda")
                 else f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)")
+    if distributed.world_size() > 1:
+        hardware = f"{distributed.world_size()} × {hardware}"
     metrics = {
         "val_loss": val_loss,
         "val_bits_per_byte": bits_per_byte(val_loss, len(val_ids), val_bytes),

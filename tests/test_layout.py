@@ -43,6 +43,7 @@ ORDER = [
     ("exercises.attention", 3),
     ("exercises.attention_build", 3),
     ("optim", 4), ("checkpoint_folder", 4), ("checkpoint", 4), ("train_config", 4),
+    ("distributed", 4),
     ("training", 4), ("exercises.training", 4),
     ("decoding", 5), ("strategies", 5), ("generation_config", 5),
     ("next_token_logits", 5), ("generation", 5), ("prompt_lookup", 5),
