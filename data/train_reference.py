@@ -8,8 +8,9 @@ Deterministic: a fixed tokenizer, model and training configuration, seed 0. The 
 is the notebooks' own (course_utils.training); checkpoints go to --checkpoint-dir so a long CPU
 run can be stopped and resumed with the same result. Uses a GPU when one is available.
 Under torchrun, N processes (one per GPU, or on the CPU) share each batch of --batch-size
-sequences and make the same steps as one process (course_utils.distributed); process 0 alone
-prints, saves checkpoints and exports. Every process resumes from --checkpoint-dir.
+sequences and make one process's steps, up to float rounding and dropout's masks (see
+course_utils.distributed); process 0 alone prints, saves checkpoints and exports. Every process
+resumes from --checkpoint-dir.
 
 The exported directory loads offline with transformers:
     GPT2LMHeadModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
@@ -162,7 +163,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=TRAINING.num_steps,
-                        help="optimizer steps (the learning-rate schedule ends there)")
+                        help="optimizer steps (the learning-rate schedule ends there; its warmup "
+                        "takes at most that many)")
     parser.add_argument("--batch-size", type=int, default=TRAINING.batch_size,
                         help="sequences per step, over all processes together (the global batch)")
     parser.add_argument("--out", type=Path, default=DATA_DIR / "reference_model")
@@ -183,7 +185,7 @@ def main() -> int:
 
 def train_and_export(args: argparse.Namespace, device: str) -> int:
     """Train (in this process's share under torchrun) and, in process 0, export and print."""
-    distributed.local_batch_size(args.batch_size, name="--batch-size")  # splits evenly?
+    distributed.local_batch_size(args.batch_size, name="--batch-size")  # refuse uneven shares
     if args.device == "cpu" and distributed.is_main():
         print("Training on the CPU: about 40 minutes on 2 cores (7,500 tokens/s measured); "
               "a GPU is much faster.", flush=True)
@@ -192,6 +194,7 @@ def train_and_export(args: argparse.Namespace, device: str) -> int:
                                            else max(1, (os.cpu_count() or 1) // processes_here)))
 
     train_text, val_text = load_corpus("shakespeare", "train"), load_corpus("shakespeare", "val")
+    # Deterministic: every process trains the same tokenizer and encodes the same ids.
     tokenizer = BPETokenizer.train(train_text, vocab_size=VOCAB_SIZE, progress=False)
     train_ids = torch.tensor(tokenizer.encode(train_text))
     val_ids = torch.tensor(tokenizer.encode(val_text))

@@ -57,7 +57,8 @@ def run(tmp_path: Path, name: str, processes: int, *extra: str, checkpoint: str 
                 [sys.executable, "-m", "torch.distributed.run", "--standalone",
                  f"--nproc_per_node={processes}"])
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TQDM_DISABLE": "1",
-           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT),
+                                                       os.environ.get("PYTHONPATH")])),
            "STOP_AFTER": str(stop_after or "")}
     done = subprocess.run(
         [*launcher, str(wrapper), "--steps", "4", "--batch-size", "8", "--device", "cpu",

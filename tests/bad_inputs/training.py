@@ -10,6 +10,7 @@ import torch
 from bad_inputs import bad
 from torch import nn
 
+from course_utils import distributed
 from course_utils.checkpoint import write_checkpoint
 from course_utils.metrics import bits_per_byte, loss_by_position, next_token_loss, text_loss
 from course_utils.model import GPT, GPTConfig
@@ -302,6 +303,23 @@ CASES += [
     bad("load_checkpoint(another model's optimizer)",
         lambda: load_checkpoint(_FOLDER / "run", _MODEL, SGD(nn.Linear(2, 2).parameters())),
         ValueError, "optimizer"),
+]
+
+CASES += [  # several processes: the global batch split evenly among them
+    bad("local_batch_size(30, 4 processes)",
+        lambda: distributed.local_batch_size(30, processes=4, name="--batch-size"), ValueError,
+        "--batch-size=30", "4 processes", "multiple of 4", "32 or 28"),
+    bad("local_batch_size(0)", lambda: distributed.local_batch_size(0, processes=2), ValueError,
+        "batch_size"),
+    bad("local_batch_size(str)", lambda: distributed.local_batch_size("8"), TypeError,
+        "batch_size"),
+    bad("local_batch_size(processes=0)", lambda: distributed.local_batch_size(8, processes=0),
+        ValueError, "processes"),
+    bad("share(5 rows, 2 processes)", lambda: distributed.share(torch.arange(5), processes=2),
+        ValueError, "batch_size=5", "multiple of 2"),
+    bad("share(rank=2 of 2)", lambda: distributed.share(torch.arange(4), rank=2, processes=2),
+        ValueError, "rank"),
+    bad("start(device=None)", lambda: distributed.start(None), TypeError, "device"),
 ]
 
 if not torch.cuda.is_available():
