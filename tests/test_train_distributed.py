@@ -26,8 +26,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = REPO_ROOT / "data" / "train_reference.py"
 TOLERANCE = 1e-5
 
-# The script with a tiny model and no dropout. In a process other than 0, writing a checkpoint
-# or exporting fails the run: process 0 alone writes.
+# The script with a tiny model and no dropout. Each process must train on its share of the
+# global batch of 8; in a process other than 0, writing a checkpoint or exporting fails the run.
 TINY = f"""
 import dataclasses, importlib.util, os, sys
 spec = importlib.util.spec_from_file_location("train_reference", {str(SCRIPT)!r})
@@ -40,8 +40,13 @@ script.TRAINING = dataclasses.replace(script.TRAINING, eval_batches=2)
 if os.environ.get("STOP_AFTER"):  # an interrupted run: its checkpoint after that many steps
     import functools
     script.train = functools.partial(script.train, stop_after=int(os.environ["STOP_AFTER"]))
+import course_utils.training
+step = course_utils.training.train_step
+def train_step_on_a_share(model, optimizer, x, y, *args):  # each process: its 8 / N rows
+    assert len(x) == 8 // int(os.environ.get("WORLD_SIZE", "1")), x.shape
+    return step(model, optimizer, x, y, *args)
+course_utils.training.train_step = train_step_on_a_share
 if os.environ.get("RANK", "0") != "0":
-    import course_utils.training
     def forbidden(*args, **kwargs):
         raise AssertionError("a process other than 0 wrote " + repr(args[:1]))
     script.export = course_utils.training.save_checkpoint = forbidden
