@@ -157,9 +157,12 @@ def read_pins(path: str | Path = REQUIREMENTS) -> dict[str, str]:
     return pins
 
 
+TESTED_PYTHONS = ((3, 11), (3, 12), (3, 13))  # pyproject.toml's requires-python admits these
+
+
 def examine_python() -> Finding:
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info[:2] == (3, 11):
+    if tuple(sys.version_info[:2]) in TESTED_PYTHONS:
         return Finding("OK", "Python", version)
     return Finding("WARN", "Python", text("python", version=version))
 

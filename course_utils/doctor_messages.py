@@ -57,8 +57,8 @@ TEXT: dict[str, tuple[str, str]] = {
                        "`git checkout -- {files}`会把它们恢复原样"),
     "and": ("{first} and {second}", "{first}和{second}"),
     # Python and the packages
-    "python": ("{version}; the course is tested on 3.11 (see environment.yml)",
-               "{version}；课程在3.11上测试（见environment.yml）"),
+    "python": ("{version}; the course is tested on Python 3.11, 3.12 and 3.13",
+               "{version}；课程在Python 3.11、3.12和3.13上测试"),
     "run setup": ("run `make setup`", "请运行`make setup`"),
     "or nodeps": (" (or `python -m pip install --no-deps {pin}`)",
                   "（或`python -m pip install --no-deps {pin}`）"),

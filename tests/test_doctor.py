@@ -448,10 +448,19 @@ def test_an_unregistered_kernel_is_a_warning(monkeypatch):
     assert finding.status == "WARN" and "make setup" in finding.detail
 
 
-def test_another_python_is_a_warning(monkeypatch):
-    monkeypatch.setattr(doctor.sys, "version_info", (3, 12, 1, "final", 0))
+@pytest.mark.parametrize("minor", [11, 12, 13])
+def test_the_tested_pythons_pass(monkeypatch, minor):
+    monkeypatch.setattr(doctor.sys, "version_info", (3, minor, 1, "final", 0))
+    finding = doctor.examine_python()
+    assert (finding.status, finding.detail) == ("OK", f"3.{minor}.1")
+
+
+@pytest.mark.parametrize("version", [(3, 10, 13), (3, 14, 0)])
+def test_another_python_is_a_warning(monkeypatch, version):
+    monkeypatch.setattr(doctor.sys, "version_info", (*version, "final", 0))
     assert str(doctor.examine_python()) == (
-        "[WARN] Python: 3.12.1; the course is tested on 3.11 (see environment.yml)")
+        f"[WARN] Python: {'.'.join(map(str, version))}; "
+        "the course is tested on Python 3.11, 3.12 and 3.13")
 
 
 # ---------------------------------------------------------------- the whole report

@@ -82,9 +82,25 @@ def test_pip_check_finds_only_the_dependencies_left_out_on_purpose(repo_root):
     assert not problems, out.stdout
 
 
-def test_environment_yml_python_matches_tested_python(repo_root):
+TESTED = ["3.11", "3.12", "3.13"]
+
+
+def test_supported_pythons_agree_everywhere(repo_root):
+    """requires-python, environment.yml, the doctor and both READMEs name the same Pythons."""
+    from packaging.specifiers import SpecifierSet
+
+    project = tomllib.loads((repo_root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    requires = SpecifierSet(project["requires-python"])
     env = yaml.safe_load((repo_root / "environment.yml").read_text(encoding="utf-8"))
-    assert "python=3.11" in env["dependencies"]
+    conda_python = next(d for d in env["dependencies"] if isinstance(d, str)
+                        and d.startswith("python"))
+    conda = SpecifierSet(conda_python.removeprefix("python"))
+    for spec in (requires, conda):
+        admitted = [f"3.{minor}" for minor in range(8, 16) if spec.contains(f"3.{minor}.0")]
+        assert admitted == TESTED, spec
+    assert [f"3.{minor}" for _, minor in doctor.TESTED_PYTHONS] == TESTED
+    assert "Python 3.11, 3.12 or 3.13" in (repo_root / "README.md").read_text(encoding="utf-8")
+    assert "Python 3.11、3.12 或 3.13" in (repo_root / "README.zh.md").read_text(encoding="utf-8")
 
 
 def test_pyproject_ranges_admit_the_pins(repo_root):
