@@ -1,0 +1,71 @@
+"""Sphinx extension for the course website: edition links, notebook downloads.
+
+Reads `_edition.json` (written by tools/build_site.py) next to conf.py and
+- gives every page a link to the same page in the other edition (`course_twin_*` in the
+  template context, shown by _templates/edition-switch.html), when both editions are built;
+- puts a visible "download the notebook" link under each notebook page's title, and copies the
+  repository's notebook, untouched, next to the page's HTML.
+It leaves out everything else a site could do (versions, analytics, comments: none of them).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+
+def _edition(app: Sphinx) -> dict:
+    return json.loads((Path(app.confdir) / "_edition.json").read_text(encoding="utf-8"))
+
+
+def _add_download_link(app: Sphinx, doctree: nodes.document) -> None:
+    docname = app.env.docname
+    notebooks = _edition(app)["notebooks"]
+    if docname not in notebooks:
+        return
+    filename = Path(notebooks[docname]).name
+    para = nodes.paragraph(classes=["course-notebook-download"])
+    para += nodes.Text(_edition(app)["labels"]["download"] + " ")
+    para += nodes.reference("", filename, refuri=filename, internal=False,
+                            classes=["course-notebook-link"])
+    para += nodes.Text(" " + _edition(app)["labels"]["download_hint"])
+    section = doctree.next_node(nodes.section)
+    if section is None:
+        doctree.insert(0, para)
+        return
+    title_at = section.first_child_matching_class(nodes.title)
+    section.insert(0 if title_at is None else title_at + 1, para)
+
+
+def _twin_link(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    edition = _edition(app)
+    other = edition.get("other")
+    if not other:
+        context["course_twin_url"] = ""
+        return
+    up = "../" * (pagename.count("/") + 1)  # from this page to the folder above the editions
+    target = pagename if pagename in set(other["docs"]) else "index"
+    context["course_twin_url"] = f"{up}{other['edition']}/{target}.html"
+    context["course_twin_label"] = other["label"]
+    context["course_twin_lang"] = other["lang"]
+    context["course_twin_title"] = other["switch_title"]
+
+
+def _copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    for docname, source in _edition(app)["notebooks"].items():
+        target = Path(app.outdir) / Path(docname).parent / Path(source).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("doctree-read", _add_download_link)
+    app.connect("html-page-context", _twin_link)
+    app.connect("build-finished", _copy_notebooks)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
