@@ -49,6 +49,7 @@ mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
 mermaid_version = ""  # no CDN fallback
 mermaid_d3_zoom = False
 mermaid_include_elk = False
+mermaid_fullscreen = False  # its button is a symbol many fonts lack
 
 html_theme = "sphinx_book_theme"
 html_title = EDITION["project"]
@@ -64,6 +65,9 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
 }
+# Light or dark as the reader's system prefers; without it, the theme logs an error on first visit.
+html_context = {"default_mode": "auto"}
+html_favicon = "_static/favicon.svg"
 html_sidebars = {
     "**": ["navbar-logo.html", "edition-switch.html", "search-button-field.html",
            "sbt-sidebar-nav.html"],

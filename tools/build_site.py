@@ -13,8 +13,8 @@ sphinx-book-theme, configured in site/conf.py). Pages: home, learning path (take
 README.md / README.zh.md, so it stays in step), every notebook and solutions notebook (their
 stored outputs; nothing is executed; each page links to its .ipynb, copied next to it), the
 lesson plans, grading and class challenge pages, and the glossary. Every page links to its twin
-in the other edition. Relative links in the markdown are rewritten to the site's pages; links to
-other repository files become downloads; links to folders keep their text only.
+in the other edition. Which pages there are, and how the markdown's relative links are rewritten
+(to the site's pages; other repository files become downloads), is tools/site_pages.py.
 
 MathJax 3 and Mermaid are served from the site itself: `npm ci --ignore-scripts` installs them
 into site/node_modules from site/package-lock.json when they are missing (npm is needed once).
@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import posixpath
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -43,169 +41,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SITE_DIR = REPO_ROOT / "site"
 MARKER = ".course-site"  # marks an output folder this tool may replace
 
+TOOLS = Path(__file__).resolve().parent
+if str(TOOLS) not in sys.path:
+    sys.path.insert(0, str(TOOLS))
 
-@dataclass(frozen=True)
-class Edition:
-    code: str  # folder name in the site
-    language: str  # Sphinx language
-    label: str  # how a link to this edition reads
-    readme: str
-    path_heading: str  # README heading of the learning-path section
-    notebooks: str
-    instructors: str
-    challenge: str
-    words: dict
-
-
-EDITIONS = {
-    "en": Edition(
-        "en", "en", "English", "README.md", "Learning path", "notebooks", "instructors",
-        "instructors/challenge/README.md",
-        {"course": "Course", "solutions": "Worked solutions", "teaching": "Teaching",
-         "download": "Notebook:", "download_hint": "(download it and open it in JupyterLab: "
-         "make lab)", "switch_title": "Read this page in English", "reference": "Reference"},
-    ),
-    "zh": Edition(
-        "zh", "zh_CN", "中文", "README.zh.md", "学习路线", "notebooks/zh", "instructors/zh",
-        "instructors/challenge/README.zh.md",
-        {"course": "课程", "solutions": "参考答案", "teaching": "教学", "download": "笔记本：",
-         "download_hint": "（下载后用JupyterLab打开：make lab）",
-         "switch_title": "阅读本页的中文版", "reference": "参考"},
-    ),
-}
-GLOSSARY = "notebooks/zh/GLOSSARY.md"
-_LINK = re.compile(r"(!?)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^()\s]+)\)")
-
-
-def _edition(code: str) -> Edition:
-    if code not in EDITIONS:
-        raise ValueError(f"editions: unknown edition {code!r}; choose from {sorted(EDITIONS)}")
-    return EDITIONS[code]
-
-
-def plan_pages(repo: Path, code: str) -> dict[str, str]:
-    """The pages of one edition: {docname: repository path of its source}, in reading order.
-
-    Generated pages (home, solutions index) have source "" ; the learning path is README.md's."""
-    ed, repo = _edition(code), Path(repo)
-    if not (repo / ed.readme).is_file():
-        raise OSError(f"repo: {repo / ed.readme} not found; pass the course's repository folder")
-    rel = lambda p: p.relative_to(repo).as_posix()  # noqa: E731
-    pages = {"index": "", "learning-path": ed.readme}
-    for nb in sorted((repo / ed.notebooks).glob("[0-9][0-9]_*.ipynb")):
-        pages[f"notebooks/{nb.stem}"] = rel(nb)
-    solutions = sorted((repo / ed.notebooks / "solutions").glob("*.ipynb"))
-    if solutions:
-        pages["solutions/index"] = ""
-        pages.update({f"solutions/{nb.stem}": rel(nb) for nb in solutions})
-    if (repo / ed.instructors / "README.md").is_file():
-        pages["instructors/index"] = f"{ed.instructors}/README.md"
-        for plan in sorted((repo / ed.instructors).glob("[0-9][0-9]_*.md")):
-            pages[f"instructors/{plan.stem}"] = rel(plan)
-        for doc, path in (("grading", f"{ed.instructors}/grading.md"), ("challenge", ed.challenge)):
-            if (repo / path).is_file():
-                pages[f"instructors/{doc}"] = path
-    if (repo / GLOSSARY).is_file():
-        pages["glossary"] = GLOSSARY
-    return pages
-
-
-def _link_targets(repo: Path, code: str, built: tuple[str, ...]) -> dict[str, tuple[str, str]]:
-    """{repository path (folders end in /): (edition, docname)}; this edition's pages win."""
-    targets: dict[str, tuple[str, str]] = {}
-    for other in sorted(built, key=lambda c: c == code):
-        ed = EDITIONS[other]
-        for doc, path in plan_pages(repo, other).items():
-            if path and doc != "learning-path":
-                targets[path] = (other, doc)
-        targets[ed.readme] = (other, "index")
-        targets[ed.notebooks + "/"] = (other, "index")
-        targets[ed.notebooks + "/solutions/"] = (other, "solutions/index")
-    return targets
-
-
-def _rewrite_links(text: str, source: str, doc: str, ctx: dict) -> str:
-    """Markdown links of `source` (a repository path), rewritten for page `doc` of the site."""
-
-    def fix(m: re.Match) -> str:
-        bang, label, url = m.groups()
-        if re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) or url.startswith("#"):
-            return m.group(0)
-        path, _, frag = url.partition("#")
-        full = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
-        key = full + "/" if path.endswith("/") or (ctx["repo"] / full).is_dir() else full
-        anchor = f"#{frag}" if frag else ""
-        if key in ctx["targets"] and not bang:
-            code, target = ctx["targets"][key]
-            if code == ctx["code"]:
-                suffix = ".ipynb" if ctx["pages"][target].endswith(".ipynb") else ".md"
-                rel = posixpath.relpath(target + suffix, posixpath.dirname(doc) or ".")
-                return f"[{label}]({rel}{anchor})"
-            up = "../" * (doc.count("/") + 1)
-            return f'<a href="{up}{code}/{target}.html{anchor}">{label}</a>'
-        if (ctx["repo"] / full).is_file():  # a repository file: a download (or an image)
-            copy = ctx["src"] / "_files" / full
-            copy.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(ctx["repo"] / full, copy)
-            rel = posixpath.relpath(f"_files/{full}", posixpath.dirname(doc) or ".")
-            return f"{bang}[{label}]({rel})"
-        if key.endswith("/") and (ctx["repo"] / full).is_dir():
-            return label  # a folder of the repository: its name stays, as text
-        raise ValueError(f"{source}: link {url!r} points to nothing in the repository; fix it")
-
-    return _LINK.sub(fix, text)
-
-
-def _section(text: str, heading: str, source: str) -> tuple[str, str]:
-    """(intro before the first ## heading, the `## heading` section) of a README."""
-    match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
-    if match is None:
-        raise ValueError(f"{source}: no '## {heading}' section; the learning path comes from it")
-    intro = text.split("\n## ", 1)[0]
-    return intro, f"# {heading}\n{match.group(1)}"
-
-
-def _toctree(entries: list[str], caption: str = "", hidden: bool = False) -> str:
-    opts = (f":caption: {caption}\n" if caption else "") + (":hidden:\n" if hidden else "")
-    return "```{toctree}\n:maxdepth: 1\n" + opts + "\n" + "\n".join(entries) + "\n```\n"
-
-
-def _stage(repo: Path, code: str, built: tuple[str, ...], src: Path) -> dict[str, str]:
-    """Write the Sphinx source folder of one edition; returns its pages."""
-    ed, pages = EDITIONS[code], plan_pages(repo, code)
-    ctx = {"repo": repo, "code": code, "pages": pages, "src": src,
-           "targets": _link_targets(repo, code, built)}
-    words = ed.words
-    readme = (repo / ed.readme).read_text(encoding="utf-8")
-    intro, path_section = _section(readme, ed.path_heading, ed.readme)
-    docs = list(pages)
-    course = ["learning-path"] + [d for d in docs if d.startswith("notebooks/")]
-    home = _rewrite_links(intro, ed.readme, "index", ctx) + "\n" + _toctree(course, words["course"])
-    if "solutions/index" in pages:
-        home += _toctree(["solutions/index"], words["solutions"])
-    teaching = [d for d in ("instructors/index", "glossary") if d in pages]
-    home += _toctree(teaching, words["teaching"]) if teaching else ""
-    (src / "index.md").write_text(home, encoding="utf-8")
-    (src / "learning-path.md").write_text(
-        _rewrite_links(path_section, ed.readme, "learning-path", ctx), encoding="utf-8")
-    for doc, path in pages.items():
-        target = src / (doc + Path(path).suffix)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if path.endswith(".ipynb"):
-            notebook = json.loads((repo / path).read_text(encoding="utf-8"))
-            notebook["metadata"].pop("widgets", None)  # widget state would pull in CDN scripts
-            target.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
-        elif path and doc != "learning-path":
-            text = _rewrite_links((repo / path).read_text(encoding="utf-8"), path, doc, ctx)
-            if doc == "instructors/index":
-                rest = [d.split("/", 1)[1] for d in docs if d.startswith("instructors/")][1:]
-                text += "\n" + _toctree(rest, hidden=True)
-            target.write_text(text, encoding="utf-8")
-    if "solutions/index" in pages:
-        entries = [d.split("/", 1)[1] for d in docs if d.startswith("solutions/")][1:]
-        (src / "solutions/index.md").write_text(
-            f"# {words['solutions']}\n\n" + _toctree(entries), encoding="utf-8")
-    return pages
+from site_pages import EDITIONS, edition_of, page_title, plan_pages, stage_edition  # noqa: E402
 
 
 def ensure_js(site_dir: Path = SITE_DIR) -> Path:
@@ -246,6 +86,7 @@ def _landing(out: Path, built: tuple[str, ...]) -> None:
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="{built[0]}/_static/favicon.svg">
 <title>LLM Tokens — 语言模型如何读写文本</title>
 <style>body{{font-family:-apple-system,"Segoe UI",Arial,"Noto Sans CJK SC","PingFang SC",
 "Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;max-width:40rem;margin:4rem auto;
@@ -259,12 +100,15 @@ padding:0 1rem;line-height:1.6}}li{{font-size:1.4rem;margin:.5rem 0}}</style></h
     (out / "index.html").write_text(page, encoding="utf-8")
 
 
-def _prepare_out(out: Path) -> None:
+def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ValueError(f"out: {out} is a file; give a folder for the site")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise ValueError(f"out: {out} is not empty and holds no site built by this tool; "
                          "choose an empty or new folder")
+
+
+def _prepare_out(out: Path) -> None:
     if out.is_dir():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -272,22 +116,27 @@ def _prepare_out(out: Path) -> None:
 
 
 def build_site(out: Path, editions: tuple[str, ...] = ("en", "zh"), *, repo: Path = REPO_ROOT,
-               strict: bool = True) -> Path:
+               strict: bool = True, node_modules: Path | None = None) -> Path:
     """Build the site of `editions` into `out` (replaced if an earlier site); returns `out`.
 
-    `strict`: a Sphinx warning fails the build (RuntimeError with Sphinx's messages)."""
+    `repo`: the course repository to read (a test passes a small one). `strict`: a Sphinx
+    warning fails the build (RuntimeError with Sphinx's messages). `node_modules`: where MathJax
+    and Mermaid are; default site/node_modules, installed by npm if missing."""
     if isinstance(editions, str) or not editions:
         raise TypeError("editions: give a tuple of edition codes, e.g. ('en', 'zh')")
-    built = tuple(dict.fromkeys(_edition(c).code for c in editions))
+    built = tuple(dict.fromkeys(edition_of(c).code for c in editions))
     out, repo = Path(out), Path(repo)
-    modules = ensure_js()
+    for code in built:
+        plan_pages(repo, code)  # a missing README fails here, before anything is written
+    _check_out(out)
+    modules = ensure_js() if node_modules is None else Path(node_modules)
     _prepare_out(out)
     with tempfile.TemporaryDirectory(prefix="course-site-") as tmp:
         all_pages = {}
         for code in built:
             src = Path(tmp) / code
             src.mkdir()
-            all_pages[code] = _stage(repo, code, built, src)
+            all_pages[code] = stage_edition(repo, code, built, src)
         for code in built:
             src, ed = Path(tmp) / code, EDITIONS[code]
             shutil.copyfile(SITE_DIR / "conf.py", src / "conf.py")
@@ -302,7 +151,7 @@ def build_site(out: Path, editions: tuple[str, ...] = ("en", "zh"), *, repo: Pat
                          "switch_title": o.words["switch_title"], "docs": list(all_pages[o.code])}
             notebooks = {d: str(repo / p) for d, p in all_pages[code].items()
                          if p.endswith(".ipynb")}
-            edition = {"project": _title(repo, ed), "author": "LLM Tokens course",
+            edition = {"project": page_title(repo, ed), "author": "LLM Tokens course",
                        "copyright": "the LLM Tokens course authors (MIT licence)",
                        "language": ed.language, "labels": ed.words, "other": other,
                        "notebooks": notebooks}
@@ -315,11 +164,6 @@ def build_site(out: Path, editions: tuple[str, ...] = ("en", "zh"), *, repo: Pat
         raise RuntimeError(f"the site would load {len(found)} resources from the network, "
                            f"e.g. {found[:3]}")
     return out
-
-
-def _title(repo: Path, ed: Edition) -> str:
-    first = (repo / ed.readme).read_text(encoding="utf-8").lstrip().splitlines()[0]
-    return first.lstrip("# ").strip()
 
 
 def _sphinx(src: Path, out: Path, doctrees: Path, strict: bool) -> None:

@@ -3,6 +3,7 @@
 Reads `_edition.json` (written by tools/build_site.py) next to conf.py and
 - gives every page a link to the same page in the other edition (`course_twin_*` in the
   template context, shown by _templates/edition-switch.html), when both editions are built;
+- makes the Chinese search work on Sphinx 9.0 (see _ZH_STEMMER_SHIM);
 - puts a visible "download the notebook" link under each notebook page's title, and copies the
   repository's notebook, untouched, next to the page's HTML.
 It leaves out everything else a site could do (versions, analytics, comments: none of them).
@@ -64,7 +65,20 @@ def _copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
         shutil.copyfile(source, target)
 
 
+# Sphinx 9.0's Chinese search names a stemmer class, ChineseStemmer, that its language_data.js
+# never defines (sphinx-doc/sphinx#14229, fixed after 9.0): searching then fails with a
+# ReferenceError. The Chinese search stems Latin words in English, so the English stemmer stands in.
+_ZH_STEMMER_SHIM = ("window.ChineseStemmer = window.ChineseStemmer || "
+                    "function () { return new EnglishStemmer(); };")
+
+
+def _search_shim(app: Sphinx) -> None:
+    if (app.config.language or "").startswith("zh"):
+        app.add_js_file(None, body=_ZH_STEMMER_SHIM)
+
+
 def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", _search_shim)
     app.connect("doctree-read", _add_download_link)
     app.connect("html-page-context", _twin_link)
     app.connect("build-finished", _copy_notebooks)
