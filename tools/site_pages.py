@@ -39,14 +39,15 @@ EDITIONS = {
         "instructors/challenge/README.md",
         {"course": "Course", "solutions": "Worked solutions", "teaching": "Teaching",
          "download": "Notebook:", "download_hint": "(download it and open it in JupyterLab: "
-         "make lab)", "switch_title": "Read this page in English", "reference": "Reference"},
+         "make lab)", "switch_title": "Read this page in English",
+         "glossary": "Glossary: the Chinese edition's terms (术语表)"},
     ),
     "zh": Edition(
         "zh", "zh_CN", "中文", "README.zh.md", "学习路线", "notebooks/zh", "instructors/zh",
         "instructors/challenge/README.zh.md",
         {"course": "课程", "solutions": "参考答案", "teaching": "教学", "download": "笔记本：",
          "download_hint": "（下载后用JupyterLab打开：make lab）",
-         "switch_title": "阅读本页的中文版", "reference": "参考"},
+         "switch_title": "阅读本页的中文版"},
     ),
 }
 GLOSSARY = "notebooks/zh/GLOSSARY.md"
@@ -159,6 +160,8 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
     course += ["solutions/index"] if "solutions/index" in pages else []
     home = _rewrite_links(intro, ed.readme, "index", ctx) + "\n" + _toctree(course, words["course"])
     teaching = [d for d in ("instructors/index", "glossary") if d in pages]
+    if "glossary" in pages and words.get("glossary"):  # the glossary is written in Chinese
+        teaching[-1] = f"{words['glossary']} <glossary>"
     home += _toctree(teaching, words["teaching"]) if teaching else ""
     (src / "index.md").write_text(home, encoding="utf-8")
     (src / "learning-path.md").write_text(

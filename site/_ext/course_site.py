@@ -5,7 +5,8 @@ Reads `_edition.json` (written by tools/build_site.py) next to conf.py and
   template context, shown by _templates/edition-switch.html), when both editions are built;
 - makes the Chinese search work on Sphinx 9.0 (see _ZH_STEMMER_SHIM);
 - puts a visible "download the notebook" link under each notebook page's title, and copies the
-  repository's notebook, untouched, next to the page's HTML.
+  repository's notebook, untouched, next to the page's HTML;
+- removes the themes' Jinja macro files from _static: they are not pages.
 It leaves out everything else a site could do (versions, analytics, comments: none of them).
 """
 
@@ -56,9 +57,12 @@ def _twin_link(app: Sphinx, pagename: str, templatename: str, context: dict, doc
     context["course_twin_title"] = other["switch_title"]
 
 
-def _copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
+def _finish(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
+    # The themes copy their Jinja macro files into _static; they are not pages of the site.
+    for macros in Path(app.outdir, "_static").glob("*.html"):
+        macros.unlink()
     for docname, source in _edition(app)["notebooks"].items():
         target = Path(app.outdir) / Path(docname).parent / Path(source).name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -81,5 +85,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", _search_shim)
     app.connect("doctree-read", _add_download_link)
     app.connect("html-page-context", _twin_link)
-    app.connect("build-finished", _copy_notebooks)
+    app.connect("build-finished", _finish)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
