@@ -59,11 +59,12 @@ html_last_updated_fmt = None
 html_theme_options = {
     "use_download_button": False,
     "use_fullscreen_button": True,
-    "home_page_in_toc": True,
+    "home_page_in_toc": False,  # the title above the menu leads home
     "show_navbar_depth": 1,
     "article_header_start": ["toggle-primary-sidebar.html", "edition-switch.html"],
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    "navbar_persistent": [],  # the search field is in the sidebar; one is enough
 }
 # Light or dark as the reader's system prefers; without it, the theme logs an error on first visit.
 html_context = {"default_mode": "auto"}

@@ -233,3 +233,14 @@ def test_make_site_runs_the_builder(tmp_path):
     assert "tools/build_site.py" in rule.group(2)
     ignored = (REPO / ".gitignore").read_text(encoding="utf-8").split()
     assert "_site/" in ignored and "site/node_modules/" in ignored
+
+
+def test_one_edition_alone_turns_links_into_the_other_into_text(tmp_path):
+    repo = _fixture_course(tmp_path / "repo")
+    site = build_site.build_site(tmp_path / "out", ("en",), repo=repo,
+                                 node_modules=_fake_node_modules(tmp_path / "nm"))
+    assert not (site / "zh").exists()
+    home = (site / "en/index.html").read_text(encoding="utf-8")
+    assert "中文" in home and "zh/" not in home and "README.zh" not in home
+    assert "course-edition-switch" not in home
+    assert build_site.remote_urls(site) == []

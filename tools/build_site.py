@@ -21,6 +21,13 @@ into site/node_modules from site/package-lock.json when they are missing (npm is
 Sphinx runs with -W: any warning fails the build. Nothing is fetched from the network, and a
 page that would load a script, style sheet or image from one is an error (`remote_urls`).
 Left out: PDF/ePub output, search across both editions at once, versioned sites.
+
+What a browser sees (for a check): serve the folder over HTTP (Mermaid is an ES module, which
+browsers refuse to load from file://). Pages: DIR/index.html and every *.html under DIR/en and
+DIR/zh (search.html and genindex.html included; _static holds no page). Formulas become
+`mjx-container` elements; diagrams are `div.mermaid` that get an `svg` (notebooks 01 and 05);
+plots are `img` in `div.cell_output`; `a.course-edition-switch` leads to the twin page and
+`p.course-notebook-download a` to the page's .ipynb.
 """
 
 from __future__ import annotations

@@ -88,9 +88,12 @@ def plan_pages(repo: Path, code: str) -> dict[str, str]:
 
 
 def _link_targets(repo: Path, code: str, built: tuple[str, ...]) -> dict[str, tuple[str, str]]:
-    """{repository path (folders end in /): (edition, docname)}; this edition's pages win."""
+    """{repository path (folders end in /): (edition, docname)}; this edition's pages win.
+
+    Editions not in `built` are included too: a link into one of them becomes its text."""
     targets: dict[str, tuple[str, str]] = {}
-    for other in sorted(built, key=lambda c: c == code):
+    present = [c for c in EDITIONS if c in built or (repo / EDITIONS[c].readme).is_file()]
+    for other in sorted(present, key=lambda c: c == code):
         ed = EDITIONS[other]
         for doc, path in plan_pages(repo, other).items():
             if path and doc != "learning-path":
@@ -118,6 +121,8 @@ def _rewrite_links(text: str, source: str, doc: str, ctx: dict) -> str:
                 suffix = ".ipynb" if ctx["pages"][target].endswith(".ipynb") else ".md"
                 rel = posixpath.relpath(target + suffix, posixpath.dirname(doc) or ".")
                 return f"[{label}]({rel}{anchor})"
+            if code not in ctx["built"]:
+                return label  # the other edition is not part of this build
             up = "../" * (doc.count("/") + 1)
             return f'<a href="{up}{code}/{target}.html{anchor}">{label}</a>'
         if (ctx["repo"] / full).is_file():  # a repository file: a download (or an image)
@@ -150,7 +155,7 @@ def _toctree(entries: list[str], caption: str = "", hidden: bool = False) -> str
 def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> dict[str, str]:
     """Write the Sphinx source folder of one edition; returns its pages."""
     ed, pages = EDITIONS[code], plan_pages(repo, code)
-    ctx = {"repo": repo, "code": code, "pages": pages, "src": src,
+    ctx = {"repo": repo, "code": code, "pages": pages, "src": src, "built": built,
            "targets": _link_targets(repo, code, built)}
     words = ed.words
     readme = (repo / ed.readme).read_text(encoding="utf-8")
