@@ -24,6 +24,8 @@ language = EDITION["language"]  # "en" or "zh_CN": the theme's words and the sea
 
 extensions = ["myst_nb", "sphinxcontrib.mermaid", "course_site"]
 root_doc = "index"
+# Quotes stay as written: the prose quotes code and regular expressions (' ?\p{L}+').
+smartquotes = False
 exclude_patterns = ["_build", "_files", "_ext", "_static", "_templates", "_edition.json"]
 templates_path = ["_templates"]
 html_static_path = ["_static"]

@@ -111,7 +111,8 @@ def _fixture_course(root: Path) -> Path:
            "[README](../README.md) · [timings](timings.json) · [`plans/`](plans/) · "
            "[plan 01](01_demo.md)\n")
     _write(root / "instructors/01_demo.md", "# Plan 01\n\n[notebook](../notebooks/01_demo.ipynb)"
-           " · [section](../notebooks/01_demo.ipynb#part-one)\n")
+           " · [section](../notebooks/01_demo.ipynb#part-one)\n\n"
+           "| case | hint |\n|---|---|\n| `$` | '$1,000' kept whole; for \" $1,000\" it takes ' $' |\n")
     _write(root / "instructors/zh/README.md", "# 教师指南\n\n[English](../README.md)\n")
     _write(root / "instructors/zh/01_demo.md",
            "# 教案01\n\n[笔记本](../../notebooks/zh/01_demo.ipynb)\n")
@@ -178,6 +179,7 @@ def test_tiny_build_links_twins_downloads_and_rewritten_links(tiny_site, tmp_pat
     lesson = (tiny_site / "en/instructors/01_demo.html").read_text(encoding="utf-8")
     assert 'href="../notebooks/01_demo.html"' in lesson
     assert 'href="../notebooks/01_demo.html#part-one"' in lesson
+    assert 'class="math' not in lesson and "'$1,000' kept whole" in lesson  # money, no formula
     path_zh = (tiny_site / "zh/learning-path.html").read_text(encoding="utf-8")
     assert 'href="notebooks/01_demo.html"' in path_zh and 'href="glossary.html"' in path_zh
 

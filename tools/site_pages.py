@@ -138,6 +138,16 @@ def _rewrite_links(text: str, source: str, doc: str, ctx: dict) -> str:
     return _LINK.sub(fix, text)
 
 
+_CODE = re.compile(r"(```.*?```|`[^`\n]*`)", re.S)
+
+
+def _no_formulas(text: str) -> str:
+    """Escape $ outside code: the repository's markdown pages hold prices and regular
+    expressions ("$1,000", "$)"), never formulas, which only the notebooks write."""
+    parts = _CODE.split(text)
+    return "".join(p if i % 2 else p.replace("$", "\\$") for i, p in enumerate(parts))
+
+
 def _section(text: str, heading: str, source: str) -> tuple[str, str]:
     """(intro before the first ## heading, the `## heading` section) of a README."""
     match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
@@ -158,7 +168,7 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
     ctx = {"repo": repo, "code": code, "pages": pages, "src": src, "built": built,
            "targets": _link_targets(repo, code, built)}
     words = ed.words
-    readme = (repo / ed.readme).read_text(encoding="utf-8")
+    readme = _no_formulas((repo / ed.readme).read_text(encoding="utf-8"))
     intro, path_section = _section(readme, ed.path_heading, ed.readme)
     docs = list(pages)
     course = ["learning-path"] + [d for d in docs if d.startswith("notebooks/")]
@@ -179,7 +189,8 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
             notebook["metadata"].pop("widgets", None)  # widget state would pull in CDN scripts
             target.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         elif path and doc != "learning-path":
-            text = _rewrite_links((repo / path).read_text(encoding="utf-8"), path, doc, ctx)
+            text = _rewrite_links(_no_formulas((repo / path).read_text(encoding="utf-8")),
+                                  path, doc, ctx)
             if doc == "instructors/index":
                 rest = [d.split("/", 1)[1] for d in docs if d.startswith("instructors/")][1:]
                 text += "\n" + _toctree(rest, hidden=True)
