@@ -25,7 +25,7 @@ NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.
 TEST_WORKERS ?= 2
 PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
-.PHONY: setup lab test test-unit test-notebooks check fonts benchmarks data reference-model execute-notebooks clean
+.PHONY: setup lab site test test-unit test-notebooks check fonts benchmarks data reference-model execute-notebooks clean
 
 setup: $(STAMP)
 
@@ -61,6 +61,11 @@ LAB_FLAGS := --ServerApp.root_dir=notebooks --LabApp.app_settings_dir=lab-settin
 
 lab: setup
 	$(VENV)/bin/jupyter lab $(LAB_FLAGS) $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The course website, both editions, from the notebooks' stored outputs (nothing is executed):
+# _site/index.html. MathJax and Mermaid come from npm (site/package-lock.json), installed once.
+site: setup
+	$(PY) tools/build_site.py --out _site
 
 test: setup
 	$(TEST_ENV) $(PY) -m pytest $(PARALLEL) --doctest-modules course_utils tests $(NBVAL) notebooks
@@ -100,4 +105,4 @@ reference-model: setup
 	$(PY) data/train_reference.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis _site site/node_modules
