@@ -31,6 +31,7 @@ setup: $(STAMP)
 
 $(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	@$(MAKE) --no-print-directory fonts
+	@$(MAKE) --no-print-directory browser
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -52,6 +53,26 @@ fonts:
 	  || echo "note: fonts-wqy-microhei could not be installed; plots will label Chinese in pinyin"; \
 	else \
 	  echo "note: no CJK font found; 'sudo apt-get install fonts-wqy-microhei' (or any CJK font) lets plots show Chinese"; \
+	fi
+
+# Debian's Chromium lets tests/test_site_browser.py open the course website in a real browser
+# (Playwright drives it; it downloads no browser of its own). Installed where apt can run as
+# root; elsewhere that test is skipped, with the reason, unless a Chromium or Chrome is found.
+.PHONY: browser
+BROWSER_PKGS := chromium chromium-driver
+browser:
+	@if [ -n "$$CHROME_PATH" ] \
+	  || for b in chromium google-chrome google-chrome-stable; do command -v $$b; done | grep -q .; \
+	then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing $(BROWSER_PKGS) (the website's browser test)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  { apt-get install -y -q $(BROWSER_PKGS) \
+	    || { apt-get update -q && apt-get install -y -q $(BROWSER_PKGS); }; } >/dev/null 2>&1 \
+	  || echo "note: chromium could not be installed; the browser test will be skipped"; \
+	else \
+	  echo "note: no Chromium found; 'sudo apt-get install chromium' (or Chrome) lets the"; \
+	  echo "      browser test run (it is skipped otherwise)"; \
 	fi
 
 # JupyterLab is the course's interface. lab-settings/overrides.json answers its "Jupyter news?"
