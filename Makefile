@@ -29,9 +29,10 @@ PARALLEL := -n $(TEST_WORKERS) --dist loadfile
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml site/package-lock.json
 	@$(MAKE) --no-print-directory fonts
 	@$(MAKE) --no-print-directory browser
+	@$(MAKE) --no-print-directory site-js
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
@@ -53,6 +54,19 @@ fonts:
 	  || echo "note: fonts-wqy-microhei could not be installed; plots will label Chinese in pinyin"; \
 	else \
 	  echo "note: no CJK font found; 'sudo apt-get install fonts-wqy-microhei' (or any CJK font) lets plots show Chinese"; \
+	fi
+
+# MathJax and Mermaid, which the course website serves from its own folder (site/package.json,
+# exact versions in site/package-lock.json), so that `make site` and the browser test run offline.
+.PHONY: site-js
+site-js:
+	@if [ site/node_modules/.package-lock.json -nt site/package-lock.json ]; then :; \
+	elif command -v npm >/dev/null 2>&1; then \
+	  echo "installing MathJax and Mermaid for the website (npm ci in site/)"; \
+	  (cd site && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) \
+	  || echo "note: npm ci failed in site/; make site will try again"; \
+	else \
+	  echo "note: npm not found; make site (and the website's browser test) need Node.js's npm once"; \
 	fi
 
 # Debian's Chromium lets tests/test_site_browser.py open the course website in a real browser
