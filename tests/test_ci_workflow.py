@@ -98,3 +98,18 @@ def test_the_setup_is_cached_on_what_decides_it(job):
     assert "steps.python.outputs.python-version" in key  # .venv/ links to that exact Python
     steps = job["steps"]
     assert steps.index(cache) < len(steps) - 1
+
+
+def test_the_website_workflow_publishes_make_site(repo_root):
+    site = yaml.safe_load((repo_root / ".github/workflows/site.yml").read_text(encoding="utf-8"))
+    assert site[True]["push"]["branches"] == ["main"]
+    build = site["jobs"]["build"]
+    assert len(_steps_running(build, "make site")) == 1
+    assert build["env"]["TORCH_PIP_ARGS"] == "--index-url https://download.pytorch.org/whl/cpu"
+    upload = next(s for s in build["steps"]
+                  if s.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == "_site"
+    assert re.search(r"^site: setup\n\t\$\(PY\) tools/build_site\.py --out _site$",
+                     (repo_root / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert site["jobs"]["deploy"]["needs"] == "build"
+    assert {"pages": "write", "id-token": "write"}.items() <= site["permissions"].items()
