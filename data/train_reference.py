@@ -176,6 +176,11 @@ def main() -> int:
                         help="CPU threads per process (default: all, shared among the processes "
                         "on this machine); 1 is faster when other programs share the cores")
     args = parser.parse_args()
+    processes = int(os.environ["WORLD_SIZE"]) if distributed.launched() else 1  # from torchrun
+    try:  # refuse uneven shares before joining the others: a usage error, not a traceback
+        distributed.local_batch_size(args.batch_size, processes, name="--batch-size")
+    except ValueError as error:
+        parser.error(str(error))
     device = distributed.start(args.device)  # under torchrun: join the other processes
     try:
         return train_and_export(args, device)
@@ -185,13 +190,14 @@ def main() -> int:
 
 def train_and_export(args: argparse.Namespace, device: str) -> int:
     """Train (in this process's share under torchrun) and, in process 0, export and print."""
-    distributed.local_batch_size(args.batch_size, name="--batch-size")  # refuse uneven shares
     if args.device == "cpu" and distributed.is_main():
         print("Training on the CPU: about 40 minutes on 2 cores (7,500 tokens/s measured); "
               "a GPU is much faster.", flush=True)
     processes_here = int(os.environ.get("LOCAL_WORLD_SIZE", 1))  # set by torchrun
+    # the cores this process may use (a container or taskset may allow fewer than the machine's)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     torch.set_num_threads(args.threads or (torch.get_num_threads() if processes_here == 1
-                                           else max(1, (os.cpu_count() or 1) // processes_here)))
+                                           else max(1, (cores or 1) // processes_here)))
 
     train_text, val_text = load_corpus("shakespeare", "train"), load_corpus("shakespeare", "val")
     # Deterministic: every process trains the same tokenizer and encodes the same ids.
