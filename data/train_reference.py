@@ -2,7 +2,7 @@
 
     python data/train_reference.py                 # writes data/reference_model/
     python data/train_reference.py --resume        # continue an interrupted run
-    torchrun --standalone --nproc_per_node=2 data/train_reference.py   # 2 processes or GPUs
+    torchrun --standalone --nproc_per_node=2 data/train_reference.py --out DIR  # 2 processes
 
 Deterministic: a fixed tokenizer, model and training configuration, seed 0. The training code
 is the notebooks' own (course_utils.training); checkpoints go to --checkpoint-dir so a long CPU
@@ -10,7 +10,8 @@ run can be stopped and resumed with the same result. Uses a GPU when one is avai
 Under torchrun, N processes (one per GPU, or on the CPU) share each batch of --batch-size
 sequences and make one process's steps, up to float rounding and dropout's masks (see
 course_utils.distributed); process 0 alone prints, saves checkpoints and exports. Every process
-resumes from --checkpoint-dir.
+resumes from --checkpoint-dir. With dropout, which the reference model has, N processes train
+another model than one process does: give them an --out of their own, not data/reference_model/.
 
 The exported directory loads offline with transformers:
     GPT2LMHeadModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
