@@ -184,7 +184,8 @@ def train(model: nn.Module, train_data: Tensor, val_data: Tensor, config: TrainC
                            optional=True, fix="None runs all num_steps")
     if stop_after is not None and config.checkpoint_dir is None:
         raise ValueError("stop_after needs config.checkpoint_dir, to save the run for resume=True")
-    distributed.local_batch_size(config.batch_size)  # several processes: equal shares of a batch
+    # several processes: equal shares of each batch
+    distributed.local_batch_size(config.batch_size, name="config.batch_size")
     device = torch.device(config.device)
     optimizer = make_optimizer(model.to(device), config)
     # Dropout draws from the global generator of the model's device; fork_rng gives it back to

@@ -2,7 +2,7 @@
 
     python data/train_reference.py                 # writes data/reference_model/
     python data/train_reference.py --resume        # continue an interrupted run
-    torchrun --standalone --nproc_per_node=2 data/train_reference.py   # 2 processes or GPUs
+    torchrun --standalone --nproc_per_node=2 data/train_reference.py --out DIR  # 2 processes
 
 Deterministic: a fixed tokenizer, model and training configuration, seed 0. The training code
 is the notebooks' own (course_utils.training); checkpoints go to --checkpoint-dir so a long CPU
@@ -10,7 +10,8 @@ run can be stopped and resumed with the same result. Uses a GPU when one is avai
 Under torchrun, N processes (one per GPU, or on the CPU) share each batch of --batch-size
 sequences and make one process's steps, up to float rounding and dropout's masks (see
 course_utils.distributed); process 0 alone prints, saves checkpoints and exports. Every process
-resumes from --checkpoint-dir.
+resumes from --checkpoint-dir. With dropout, which the reference model has, N processes train
+another model than one process does: give them an --out of their own, not data/reference_model/.
 
 The exported directory loads offline with transformers:
     GPT2LMHeadModel.from_pretrained(path), AutoTokenizer.from_pretrained(path)
@@ -176,6 +177,11 @@ def main() -> int:
                         help="CPU threads per process (default: all, shared among the processes "
                         "on this machine); 1 is faster when other programs share the cores")
     args = parser.parse_args()
+    processes = int(os.environ["WORLD_SIZE"]) if distributed.launched() else 1  # from torchrun
+    try:  # refuse uneven shares before joining the others: a usage error, not a traceback
+        distributed.local_batch_size(args.batch_size, processes, name="--batch-size")
+    except ValueError as error:
+        parser.error(str(error))
     device = distributed.start(args.device)  # under torchrun: join the other processes
     try:
         return train_and_export(args, device)
@@ -185,13 +191,14 @@ def main() -> int:
 
 def train_and_export(args: argparse.Namespace, device: str) -> int:
     """Train (in this process's share under torchrun) and, in process 0, export and print."""
-    distributed.local_batch_size(args.batch_size, name="--batch-size")  # refuse uneven shares
     if args.device == "cpu" and distributed.is_main():
         print("Training on the CPU: about 40 minutes on 2 cores (7,500 tokens/s measured); "
               "a GPU is much faster.", flush=True)
     processes_here = int(os.environ.get("LOCAL_WORLD_SIZE", 1))  # set by torchrun
+    # the cores this process may use (a container or taskset may allow fewer than the machine's)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     torch.set_num_threads(args.threads or (torch.get_num_threads() if processes_here == 1
-                                           else max(1, (os.cpu_count() or 1) // processes_here)))
+                                           else max(1, (cores or 1) // processes_here)))
 
     train_text, val_text = load_corpus("shakespeare", "train"), load_corpus("shakespeare", "val")
     # Deterministic: every process trains the same tokenizer and encodes the same ids.
