@@ -67,6 +67,7 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_persistent": [],  # the search field is in the sidebar; one is enough
+    "search_bar_text": EDITION["labels"]["search"],  # the theme leaves it in English
 }
 # Light or dark as the reader's system prefers; without it, the theme logs an error on first visit.
 html_context = {"default_mode": "auto"}

@@ -112,10 +112,15 @@ def _fixture_course(root: Path) -> Path:
            "[plan 01](01_demo.md)\n")
     _write(root / "instructors/01_demo.md", "# Plan 01\n\n[notebook](../notebooks/01_demo.ipynb)"
            " · [section](../notebooks/01_demo.ipynb#part-one)\n\n"
+           "Generated from `instructors/plans/01_demo.toml` by `python tools/lesson_plans.py "
+           "build`: edit the source, not this file.\n\n"
+           "To regenerate after changing the source: `python tools/lesson_plans.py build`.\n\n"
            "| case | hint |\n|---|---|\n| `$` | '$1,000' kept whole; for \" $1,000\" it takes ' $' |\n")
     _write(root / "instructors/zh/README.md", "# 教师指南\n\n[English](../README.md)\n")
     _write(root / "instructors/zh/01_demo.md",
-           "# 教案01\n\n[笔记本](../../notebooks/zh/01_demo.ipynb)\n")
+           "# 教案01\n\n[笔记本](../../notebooks/zh/01_demo.ipynb)\n\n"
+           "由`instructors/plans/zh/01_demo.toml`经`python tools/lesson_plans.py build`生成："
+           "请修改源文件，不要直接编辑本文件。\n\n## 目标\n\n手算。\n")
     _write(root / "instructors/timings.json", "{}\n")
     (root / "instructors/plans").mkdir()
     _write(root / site_pages.GLOSSARY, "# 术语表\n\n| English | 中文 |\n|---|---|\n| token | 词元 |\n")
@@ -246,3 +251,15 @@ def test_one_edition_alone_turns_links_into_the_other_into_text(tmp_path):
     assert "中文" in home and "zh/" not in home and "README.zh" not in home
     assert "course-edition-switch" not in home
     assert build_site.remote_urls(site) == []
+
+
+def test_readers_see_no_notes_for_maintainers_and_chinese_pages_no_english_chrome(tiny_site):
+    for code, plan in (("en", "instructors/01_demo"), ("zh", "instructors/01_demo")):
+        lesson = (tiny_site / code / f"{plan}.html").read_text(encoding="utf-8")
+        assert "lesson_plans.py" not in lesson and "plans/" not in lesson, code
+    lesson_zh = (tiny_site / "zh/instructors/01_demo.html").read_text(encoding="utf-8")
+    assert "手算" in lesson_zh  # the text after the note is kept
+    zh = (tiny_site / "zh/index.html").read_text(encoding="utf-8")
+    assert "Search..." not in zh and "MIT licence" not in zh and "LLM Tokens课程作者" in zh
+    landing = (tiny_site / "index.html").read_text(encoding="utf-8")
+    assert "<style>" in landing and "Demo course" in landing and "演示课程" in landing

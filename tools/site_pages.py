@@ -40,14 +40,17 @@ EDITIONS = {
         {"course": "Course", "solutions": "Worked solutions", "teaching": "Teaching",
          "download": "Notebook:", "download_hint": "(download it and open it in JupyterLab: "
          "make lab)", "switch_title": "Read this page in English",
-         "glossary": "Glossary: the Chinese edition's terms (术语表)"},
+         "glossary": "Glossary: the Chinese edition's terms (术语表)",
+         "author": "the LLM Tokens course authors",
+         "copyright": "the LLM Tokens course authors (MIT licence)", "search": "Search…"},
     ),
     "zh": Edition(
         "zh", "zh_CN", "中文", "README.zh.md", "学习路线", "notebooks/zh", "instructors/zh",
         "instructors/challenge/README.zh.md",
         {"course": "课程", "solutions": "参考答案", "teaching": "教学", "download": "笔记本：",
          "download_hint": "（下载后用JupyterLab打开：make lab）",
-         "switch_title": "阅读本页的中文版"},
+         "switch_title": "阅读本页的中文版", "author": "LLM Tokens课程作者",
+         "copyright": "LLM Tokens课程作者（MIT许可证）", "search": "搜索…"},
     ),
 }
 GLOSSARY = "notebooks/zh/GLOSSARY.md"
@@ -148,6 +151,25 @@ def _no_formulas(text: str) -> str:
     return "".join(p if i % 2 else p.replace("$", "\\$") for i, p in enumerate(parts))
 
 
+# Notes for the course's maintainers that a reader of the website should not see: how a
+# generated page is made, which test checks a rule, a section of the README the site lacks.
+_MAINTAINER_NOTES = (
+    re.compile(r"^(Generated from |由)`instructors/plans/[^`]+`.*lesson_plans\.py build.*\n\n?",
+               re.M),
+    re.compile(r"^(To regenerate after|修改源文件、笔记本或运行时间之后重新生成)[^\n]*"
+               r"lesson_plans\.py build[^\n]*\n?", re.M),
+    re.compile(r"；`tests/[^`]+`[^。\n]*(?=。)"),
+    re.compile(r" \(see \*Contributing\* below\)"),
+)
+
+
+def _for_readers(text: str) -> str:
+    """`text` without the notes meant for the course's maintainers (_MAINTAINER_NOTES)."""
+    for note in _MAINTAINER_NOTES:
+        text = note.sub("", text)
+    return text
+
+
 def _section(text: str, heading: str, source: str) -> tuple[str, str]:
     """(intro before the first ## heading, the `## heading` section) of a README."""
     match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
@@ -168,7 +190,7 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
     ctx = {"repo": repo, "code": code, "pages": pages, "src": src, "built": built,
            "targets": _link_targets(repo, code, built)}
     words = ed.words
-    readme = _no_formulas((repo / ed.readme).read_text(encoding="utf-8"))
+    readme = _for_readers(_no_formulas((repo / ed.readme).read_text(encoding="utf-8")))
     intro, path_section = _section(readme, ed.path_heading, ed.readme)
     docs = list(pages)
     course = ["learning-path"] + [d for d in docs if d.startswith("notebooks/")]
@@ -189,8 +211,8 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
             notebook["metadata"].pop("widgets", None)  # widget state would pull in CDN scripts
             target.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         elif path and doc != "learning-path":
-            text = _rewrite_links(_no_formulas((repo / path).read_text(encoding="utf-8")),
-                                  path, doc, ctx)
+            text = _no_formulas(_for_readers((repo / path).read_text(encoding="utf-8")))
+            text = _rewrite_links(text, path, doc, ctx)
             if doc == "instructors/index":
                 rest = [d.split("/", 1)[1] for d in docs if d.startswith("instructors/")][1:]
                 text += "\n" + _toctree(rest, hidden=True)
