@@ -185,8 +185,8 @@ def build_site(out: Path, editions: tuple[str, ...] = ("en", "zh"), *, repo: Pat
             notebooks = {d: str(repo / p) for d, p in all_pages[code].items()
                          if p.endswith(".ipynb")}
             edition = {"project": page_title(repo, ed), "author": ed.words["author"],
-                       "copyright": ed.words["copyright"], "language": ed.language, "labels": ed.words, "other": other,
-                       "notebooks": notebooks}
+                       "copyright": ed.words["copyright"], "language": ed.language,
+                       "labels": ed.words, "other": other, "notebooks": notebooks}
             (src / "_edition.json").write_text(json.dumps(edition, ensure_ascii=False, indent=1),
                                                encoding="utf-8")
             _sphinx(src, out / code, Path(tmp) / f"doctrees-{code}", strict)
