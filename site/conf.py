@@ -26,8 +26,11 @@ extensions = ["myst_nb", "sphinxcontrib.mermaid", "course_site"]
 root_doc = "index"
 # Quotes stay as written: the prose quotes code and regular expressions (' ?\p{L}+').
 smartquotes = False
-exclude_patterns = ["_build", "_files", "_ext", "_static", "_templates", "_edition.json"]
-templates_path = ["_templates"]
+exclude_patterns = ["_build", "_files", "_ext", "_static", "_templates", "_edition.json",
+                    "locales"]
+templates_path = ["_templates"]  # edition switch; the theme's sidebar buttons, titles translated
+# Chinese words for the theme's buttons it leaves in English (locales/zh_CN/.../sphinx.po).
+locale_dirs = ["locales"]
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
 

@@ -261,5 +261,8 @@ def test_readers_see_no_notes_for_maintainers_and_chinese_pages_no_english_chrom
     assert "手算" in lesson_zh  # the text after the note is kept
     zh = (tiny_site / "zh/index.html").read_text(encoding="utf-8")
     assert "Search..." not in zh and "MIT licence" not in zh and "LLM Tokens课程作者" in zh
+    page_zh = (tiny_site / "zh/notebooks/01_demo.html").read_text(encoding="utf-8")
+    assert 'title="显示或隐藏导航栏"' in page_zh and 'title="颜色模式"' in page_zh
+    assert "Toggle primary sidebar" in (tiny_site / "en/index.html").read_text(encoding="utf-8")
     landing = (tiny_site / "index.html").read_text(encoding="utf-8")
     assert "<style>" in landing and "Demo course" in landing and "演示课程" in landing

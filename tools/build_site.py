@@ -173,7 +173,7 @@ def build_site(out: Path, editions: tuple[str, ...] = ("en", "zh"), *, repo: Pat
         for code in built:
             src, ed = Path(tmp) / code, EDITIONS[code]
             shutil.copyfile(SITE_DIR / "conf.py", src / "conf.py")
-            for folder in ("_templates", "_static", "_ext"):
+            for folder in ("_templates", "_static", "_ext", "locales"):
                 shutil.copytree(SITE_DIR / folder, src / folder)
             _copy_js(modules, src / "_static")
             others = [c for c in built if c != code]
