@@ -118,7 +118,7 @@ def _fixture_course(root: Path) -> Path:
            "| case | hint |\n|---|---|\n| `$` | '$1,000' kept whole; for \" $1,000\" it takes ' $' |\n")
     _write(root / "instructors/zh/README.md", "# 教师指南\n\n[English](../README.md)\n")
     _write(root / "instructors/zh/01_demo.md",
-           "# 教案01\n\n[笔记本](../../notebooks/zh/01_demo.ipynb)\n\n"
+           "# 教案01\n\n笔记本：[notebooks/zh/01_demo.ipynb](../../notebooks/zh/01_demo.ipynb)\n\n"
            "由`instructors/plans/zh/01_demo.toml`经`python tools/lesson_plans.py build`生成："
            "请修改源文件，不要直接编辑本文件。\n\n## 目标\n\n手算。\n")
     _write(root / "instructors/timings.json", "{}\n")
@@ -259,6 +259,8 @@ def test_readers_see_no_notes_for_maintainers_and_chinese_pages_no_english_chrom
         assert "lesson_plans.py" not in lesson and "plans/" not in lesson, code
     lesson_zh = (tiny_site / "zh/instructors/01_demo.html").read_text(encoding="utf-8")
     assert "手算" in lesson_zh  # the text after the note is kept
+    # a link named by the notebook's path reads as the notebook's title
+    assert re.search(r'href="\.\./notebooks/01_demo\.html"><span[^>]*>01 · 演示<', lesson_zh)
     zh = (tiny_site / "zh/index.html").read_text(encoding="utf-8")
     assert "Search..." not in zh and "MIT licence" not in zh and "LLM Tokens课程作者" in zh
     page_zh = (tiny_site / "zh/notebooks/01_demo.html").read_text(encoding="utf-8")

@@ -123,6 +123,8 @@ def _rewrite_links(text: str, source: str, doc: str, ctx: dict) -> str:
             if code == ctx["code"]:
                 suffix = ".ipynb" if ctx["pages"][target].endswith(".ipynb") else ".md"
                 rel = posixpath.relpath(target + suffix, posixpath.dirname(doc) or ".")
+                if label.strip("`") == full:  # a file's path as its name: the page's title
+                    label = ""  # (MyST writes the title of the page an empty link leads to)
                 return f"[{label}]({rel}{anchor})"
             if code not in ctx["built"]:
                 return label  # the other edition is not part of this build
