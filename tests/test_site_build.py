@@ -155,6 +155,8 @@ def test_tiny_build_has_both_editions_and_their_pages(tiny_site):
             assert (tiny_site / code / f"{page}.html").is_file(), (code, page)
     zh = (tiny_site / "zh/notebooks/01_demo.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN"' in zh and "演示" in zh
+    home = (tiny_site / "en/index.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>Demo course</title>", home)  # the course's name once
 
 
 def test_tiny_build_renders_math_mermaid_and_plots_from_local_files(tiny_site):
