@@ -176,6 +176,8 @@ def test_tiny_build_renders_math_mermaid_and_plots_from_local_files(tiny_site):
 def test_tiny_build_links_twins_downloads_and_rewritten_links(tiny_site, tmp_path):
     page = (tiny_site / "en/notebooks/01_demo.html").read_text(encoding="utf-8")
     assert 'class="course-edition-switch" href="../../zh/notebooks/01_demo.html"' in page
+    search = (tiny_site / "zh/search.html").read_text(encoding="utf-8")
+    assert 'class="course-edition-switch" href="../en/search.html"' in search
     assert 'href="01_demo.ipynb"' in page
     copied = json.loads((tiny_site / "en/notebooks/01_demo.ipynb").read_text(encoding="utf-8"))
     assert "widgets" in copied["metadata"]  # the repository's file, untouched

@@ -50,7 +50,8 @@ def _twin_link(app: Sphinx, pagename: str, templatename: str, context: dict, doc
         context["course_twin_url"] = ""
         return
     up = "../" * (pagename.count("/") + 1)  # from this page to the folder above the editions
-    target = pagename if pagename in set(other["docs"]) else "index"
+    # Every edition has its own search and index pages, which are not in the page list.
+    target = pagename if pagename in {*other["docs"], "search", "genindex"} else "index"
     context["course_twin_url"] = f"{up}{other['edition']}/{target}.html"
     context["course_twin_label"] = other["label"]
     context["course_twin_lang"] = other["lang"]
