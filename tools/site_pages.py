@@ -178,7 +178,11 @@ def _section(text: str, heading: str, source: str) -> tuple[str, str]:
     if match is None:
         raise ValueError(f"{source}: no '## {heading}' section; the learning path comes from it")
     intro = text.split("\n## ", 1)[0]
-    return intro, f"# {heading}\n{match.group(1)}"
+    body = match.group(1).strip("\n")
+    if "```" in body or re.search(r"^#", body, re.M):
+        return intro, f"# {heading}\n\n{body}\n"
+    # in a container, so that course.css keeps the table's times on one line
+    return intro, f"# {heading}\n\n````{{container}} course-learning-path\n{body}\n````\n"
 
 
 def _toctree(entries: list[str], caption: str = "", hidden: bool = False) -> str:
