@@ -178,7 +178,7 @@ def test_tiny_build_links_twins_downloads_and_rewritten_links(tiny_site, tmp_pat
     assert 'class="course-edition-switch" href="../../zh/notebooks/01_demo.html"' in page
     search = (tiny_site / "zh/search.html").read_text(encoding="utf-8")
     assert 'class="course-edition-switch" href="../en/search.html"' in search
-    assert 'href="01_demo.ipynb"' in page
+    assert 'href="01_demo.ipynb" download>' in page
     copied = json.loads((tiny_site / "en/notebooks/01_demo.ipynb").read_text(encoding="utf-8"))
     assert "widgets" in copied["metadata"]  # the repository's file, untouched
     plans = (tiny_site / "en/instructors/index.html").read_text(encoding="utf-8")
