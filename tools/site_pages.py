@@ -6,9 +6,9 @@ tools/build_site.py builds the site; this module decides the pages: `plan_pages`
 it), the notebooks (widget state removed: it would make myst-nb load scripts from a CDN), the
 lesson plans and the glossary, with relative links rewritten: to the page they point at (in
 this edition, or as a plain link into the other one), to a downloadable copy of a repository
-file, or to plain text for a folder. A link to nothing is an error. Notes meant for the course's maintainers (how a
-lesson plan is generated, which test checks a rule) are left out of the pages. Left out: reStructuredText
-sources, images in the markdown that are not repository files.
+file, or to plain text for a folder. A link to nothing is an error. Notes meant for the
+course's maintainers (how a lesson plan is generated, which test checks a rule) are left out.
+Left out: reStructuredText sources, images in the markdown that are not repository files.
 """
 
 from __future__ import annotations
