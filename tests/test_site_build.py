@@ -99,7 +99,7 @@ def _fixture_course(root: Path) -> Path:
            "## Learning path\n\n| # | notebook |\n|---|---|\n"
            "| 01 | [`01_demo`](notebooks/01_demo.ipynb) |\n\n"
            "Solutions: [`notebooks/solutions/`](notebooks/solutions/).\n\n## Other\n\nx\n")
-    _write(root / "README.zh.md", "# 演示课程\n\n[English](README.md) | 中文\n\n"
+    _write(root / "README.zh.md", "# 演示课程\n\n[English](README.md) | 中文\n\n**适合谁：**会Python。\n\n"
            "## 学习路线\n\n见[`01_demo`](notebooks/zh/01_demo.ipynb)和"
            "[术语表](notebooks/zh/GLOSSARY.md)。\n")
     for nb_dir, title, words in (("notebooks", "01 · Demo", "Math"),
@@ -266,6 +266,7 @@ def test_readers_see_no_notes_for_maintainers_and_chinese_pages_no_english_chrom
     # a link named by the notebook's path reads as the notebook's title
     assert re.search(r'href="\.\./notebooks/01_demo\.html"><span[^>]*>01 · 演示<', lesson_zh)
     zh = (tiny_site / "zh/index.html").read_text(encoding="utf-8")
+    assert "<strong>适合谁：</strong>" in zh  # bold that ends in a full-width colon
     assert "Search..." not in zh and "MIT licence" not in zh and "LLM Tokens课程作者" in zh
     page_zh = (tiny_site / "zh/notebooks/01_demo.html").read_text(encoding="utf-8")
     assert 'title="显示或隐藏导航栏"' in page_zh and 'title="颜色模式"' in page_zh

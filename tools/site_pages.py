@@ -17,6 +17,7 @@ import json
 import posixpath
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,6 +174,29 @@ def _for_readers(text: str) -> str:
     return text
 
 
+_BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def _cjk_bold(text: str) -> str:
+    """Bold that ends in punctuation right before a letter ("**适合谁：**会") stays bold.
+
+    CommonMark does not close `**` there (Chinese puts no space after it), so the reader would
+    see the asterisks; a hair space (U+200A) after the closing `**` lets it close."""
+
+    def fix(m: re.Match) -> str:
+        after = m.string[m.end():m.end() + 1]
+        if _is_punct(m.group(1)[-1]) and after and not after.isspace() and not _is_punct(after):
+            return m.group(0) + "\u200a"
+        return m.group(0)
+
+    parts = _CODE.split(text)
+    return "".join(p if i % 2 else _BOLD.sub(fix, p) for i, p in enumerate(parts))
+
+
 def _section(text: str, heading: str, source: str) -> tuple[str, str]:
     """(intro before the first ## heading, the `## heading` section) of a README."""
     match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
@@ -197,7 +221,7 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
     ctx = {"repo": repo, "code": code, "pages": pages, "src": src, "built": built,
            "targets": _link_targets(repo, code, built)}
     words = ed.words
-    readme = _for_readers(_no_formulas((repo / ed.readme).read_text(encoding="utf-8")))
+    readme = _cjk_bold(_for_readers(_no_formulas((repo / ed.readme).read_text(encoding="utf-8"))))
     intro, path_section = _section(readme, ed.path_heading, ed.readme)
     docs = list(pages)
     course = ["learning-path"] + [d for d in docs if d.startswith("notebooks/")]
@@ -216,9 +240,12 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
         if path.endswith(".ipynb"):
             notebook = json.loads((repo / path).read_text(encoding="utf-8"))
             notebook["metadata"].pop("widgets", None)  # widget state would pull in CDN scripts
+            for cell in notebook["cells"]:
+                if cell["cell_type"] == "markdown":
+                    cell["source"] = _cjk_bold("".join(cell["source"]))
             target.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         elif path and doc != "learning-path":
-            text = _no_formulas(_for_readers((repo / path).read_text(encoding="utf-8")))
+            text = _cjk_bold(_no_formulas(_for_readers((repo / path).read_text(encoding="utf-8"))))
             text = _rewrite_links(text, path, doc, ctx)
             if doc == "instructors/index":
                 rest = [d.split("/", 1)[1] for d in docs if d.startswith("instructors/")][1:]
