@@ -26,8 +26,11 @@ extensions = ["myst_nb", "sphinxcontrib.mermaid", "course_site"]
 root_doc = "index"
 # Quotes stay as written: the prose quotes code and regular expressions (' ?\p{L}+').
 smartquotes = False
-exclude_patterns = ["_build", "_files", "_ext", "_static", "_templates", "_edition.json"]
-templates_path = ["_templates"]
+exclude_patterns = ["_build", "_files", "_ext", "_static", "_templates", "_edition.json",
+                    "locales"]
+templates_path = ["_templates"]  # edition switch; the theme's sidebar buttons, titles translated
+# Chinese words for the theme's buttons it leaves in English (locales/zh_CN/.../sphinx.po).
+locale_dirs = ["locales"]
 html_static_path = ["_static"]
 html_css_files = ["course.css"]
 
@@ -67,6 +70,7 @@ html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_persistent": [],  # the search field is in the sidebar; one is enough
+    "search_bar_text": EDITION["labels"]["search"],  # the theme leaves it in English
 }
 # Light or dark as the reader's system prefers; without it, the theme logs an error on first visit.
 html_context = {"default_mode": "auto"}

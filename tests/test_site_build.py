@@ -99,7 +99,7 @@ def _fixture_course(root: Path) -> Path:
            "## Learning path\n\n| # | notebook |\n|---|---|\n"
            "| 01 | [`01_demo`](notebooks/01_demo.ipynb) |\n\n"
            "Solutions: [`notebooks/solutions/`](notebooks/solutions/).\n\n## Other\n\nx\n")
-    _write(root / "README.zh.md", "# 演示课程\n\n[English](README.md) | 中文\n\n"
+    _write(root / "README.zh.md", "# 演示课程\n\n[English](README.md) | 中文\n\n**适合谁：**会Python。\n\n"
            "## 学习路线\n\n见[`01_demo`](notebooks/zh/01_demo.ipynb)和"
            "[术语表](notebooks/zh/GLOSSARY.md)。\n")
     for nb_dir, title, words in (("notebooks", "01 · Demo", "Math"),
@@ -112,10 +112,15 @@ def _fixture_course(root: Path) -> Path:
            "[plan 01](01_demo.md)\n")
     _write(root / "instructors/01_demo.md", "# Plan 01\n\n[notebook](../notebooks/01_demo.ipynb)"
            " · [section](../notebooks/01_demo.ipynb#part-one)\n\n"
+           "Generated from `instructors/plans/01_demo.toml` by `python tools/lesson_plans.py "
+           "build`: edit the source, not this file.\n\n"
+           "To regenerate after changing the source: `python tools/lesson_plans.py build`.\n\n"
            "| case | hint |\n|---|---|\n| `$` | '$1,000' kept whole; for \" $1,000\" it takes ' $' |\n")
     _write(root / "instructors/zh/README.md", "# 教师指南\n\n[English](../README.md)\n")
     _write(root / "instructors/zh/01_demo.md",
-           "# 教案01\n\n[笔记本](../../notebooks/zh/01_demo.ipynb)\n")
+           "# 教案01\n\n笔记本：[notebooks/zh/01_demo.ipynb](../../notebooks/zh/01_demo.ipynb)\n\n"
+           "由`instructors/plans/zh/01_demo.toml`经`python tools/lesson_plans.py build`生成："
+           "请修改源文件，不要直接编辑本文件。\n\n## 目标\n\n手算。\n")
     _write(root / "instructors/timings.json", "{}\n")
     (root / "instructors/plans").mkdir()
     _write(root / site_pages.GLOSSARY, "# 术语表\n\n| English | 中文 |\n|---|---|\n| token | 词元 |\n")
@@ -150,6 +155,8 @@ def test_tiny_build_has_both_editions_and_their_pages(tiny_site):
             assert (tiny_site / code / f"{page}.html").is_file(), (code, page)
     zh = (tiny_site / "zh/notebooks/01_demo.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN"' in zh and "演示" in zh
+    home = (tiny_site / "en/index.html").read_text(encoding="utf-8")
+    assert re.search(r"<title>Demo course</title>", home)  # the course's name once
 
 
 def test_tiny_build_renders_math_mermaid_and_plots_from_local_files(tiny_site):
@@ -169,7 +176,9 @@ def test_tiny_build_renders_math_mermaid_and_plots_from_local_files(tiny_site):
 def test_tiny_build_links_twins_downloads_and_rewritten_links(tiny_site, tmp_path):
     page = (tiny_site / "en/notebooks/01_demo.html").read_text(encoding="utf-8")
     assert 'class="course-edition-switch" href="../../zh/notebooks/01_demo.html"' in page
-    assert 'href="01_demo.ipynb"' in page
+    search = (tiny_site / "zh/search.html").read_text(encoding="utf-8")
+    assert 'class="course-edition-switch" href="../en/search.html"' in search
+    assert 'href="01_demo.ipynb" download>' in page
     copied = json.loads((tiny_site / "en/notebooks/01_demo.ipynb").read_text(encoding="utf-8"))
     assert "widgets" in copied["metadata"]  # the repository's file, untouched
     plans = (tiny_site / "en/instructors/index.html").read_text(encoding="utf-8")
@@ -246,3 +255,21 @@ def test_one_edition_alone_turns_links_into_the_other_into_text(tmp_path):
     assert "中文" in home and "zh/" not in home and "README.zh" not in home
     assert "course-edition-switch" not in home
     assert build_site.remote_urls(site) == []
+
+
+def test_readers_see_no_notes_for_maintainers_and_chinese_pages_no_english_chrome(tiny_site):
+    for code, plan in (("en", "instructors/01_demo"), ("zh", "instructors/01_demo")):
+        lesson = (tiny_site / code / f"{plan}.html").read_text(encoding="utf-8")
+        assert "lesson_plans.py" not in lesson and "plans/" not in lesson, code
+    lesson_zh = (tiny_site / "zh/instructors/01_demo.html").read_text(encoding="utf-8")
+    assert "手算" in lesson_zh  # the text after the note is kept
+    # a link named by the notebook's path reads as the notebook's title
+    assert re.search(r'href="\.\./notebooks/01_demo\.html"><span[^>]*>01 · 演示<', lesson_zh)
+    zh = (tiny_site / "zh/index.html").read_text(encoding="utf-8")
+    assert "<strong>适合谁：</strong>" in zh  # bold that ends in a full-width colon
+    assert "Search..." not in zh and "MIT licence" not in zh and "LLM Tokens课程作者" in zh
+    page_zh = (tiny_site / "zh/notebooks/01_demo.html").read_text(encoding="utf-8")
+    assert 'title="显示或隐藏导航栏"' in page_zh and 'title="颜色模式"' in page_zh
+    assert "Toggle primary sidebar" in (tiny_site / "en/index.html").read_text(encoding="utf-8")
+    landing = (tiny_site / "index.html").read_text(encoding="utf-8")
+    assert "<style>" in landing and "Demo course" in landing and "演示课程" in landing

@@ -33,6 +33,7 @@ plots are `img` in `div.cell_output`; `a.course-edition-switch` leads to the twi
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
@@ -87,22 +88,47 @@ def _copy_js(modules: Path, static: Path) -> None:
     shutil.copyfile(mermaid / "mermaid.esm.min.mjs", static / "mermaid/mermaid.esm.min.mjs")
 
 
-def _landing(out: Path, built: tuple[str, ...]) -> None:
-    links = "\n".join(f'<li><a href="{c}/index.html" lang="{EDITIONS[c].language[:2]}">'
-                      f"{EDITIONS[c].label}</a></li>" for c in built)
+_LANDING_CSS = """:root{color-scheme:light dark;--fg:#222832;--bg:#fff;--muted:#5d6a7a;
+--card:#f3f4f5;--border:#d1d5da;--primary:#176de8}
+@media (prefers-color-scheme:dark){:root{--fg:#ced6dd;--bg:#14181e;--muted:#9ba7b4;
+--card:#29313d;--border:#48566b;--primary:#528fe4}}
+body{font-family:-apple-system,BlinkMacSystemFont,"Segoe UI","Helvetica Neue",Arial,
+"Noto Sans","Noto Sans CJK SC","Source Han Sans SC","PingFang SC","Hiragino Sans GB",
+"Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;color:var(--fg);background:var(--bg);
+max-width:44rem;margin:0 auto;padding:4rem 1.25rem;line-height:1.6}
+h1{display:flex;align-items:center;gap:.75rem;margin:0 0 .5rem;font-size:2.2rem}
+h1 img{width:2.5rem;height:2.5rem}
+.lead{color:var(--muted);margin:0 0 2.5rem;font-size:1.1rem}
+ul{list-style:none;padding:0;display:grid;gap:1rem;
+grid-template-columns:repeat(auto-fit,minmax(16rem,1fr))}
+a{display:block;height:100%;box-sizing:border-box;padding:1.1rem 1.25rem;color:inherit;
+text-decoration:none;background:var(--card);border:1px solid var(--border);
+border-left:4px solid var(--primary);border-radius:.4rem}
+a:hover,a:focus{border-color:var(--primary)}
+a strong{display:block;color:var(--primary);font-size:1.35rem}
+a span{display:block;margin-top:.25rem;color:var(--muted)}"""
+
+
+def _landing(out: Path, built: tuple[str, ...], repo: Path) -> None:
+    """DIR/index.html: the course's name in both languages and a card per edition. Styled
+    inline in the theme's colours, light or dark as the reader's system prefers."""
+    cards = "\n".join(
+        f'<li><a href="{c}/index.html" hreflang="{EDITIONS[c].language.replace("_", "-")}" '
+        f'lang="{EDITIONS[c].language.replace("_", "-")}"><strong>{EDITIONS[c].label}</strong>'
+        f"<span>{html.escape(page_title(repo, EDITIONS[c]))}</span></a></li>" for c in built)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="{built[0]}/_static/favicon.svg">
 <title>LLM Tokens — 语言模型如何读写文本</title>
-<style>body{{font-family:-apple-system,"Segoe UI",Arial,"Noto Sans CJK SC","PingFang SC",
-"Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;max-width:40rem;margin:4rem auto;
-padding:0 1rem;line-height:1.6}}li{{font-size:1.4rem;margin:.5rem 0}}</style></head>
-<body><h1>LLM Tokens</h1>
-<p>How language models see and produce text. <span lang="zh">语言模型如何读写文本。</span></p>
+<style>{_LANDING_CSS}</style></head>
+<body><main>
+<h1><img src="{built[0]}/_static/favicon.svg" alt="">LLM Tokens</h1>
+<p class="lead">How language models see and produce text.
+<span lang="zh-CN">语言模型如何读写文本。</span></p>
 <ul>
-{links}
-</ul></body></html>
+{cards}
+</ul></main></body></html>
 """
     (out / "index.html").write_text(page, encoding="utf-8")
 
@@ -147,7 +173,7 @@ def build_site(out: Path, editions: tuple[str, ...] = ("en", "zh"), *, repo: Pat
         for code in built:
             src, ed = Path(tmp) / code, EDITIONS[code]
             shutil.copyfile(SITE_DIR / "conf.py", src / "conf.py")
-            for folder in ("_templates", "_static", "_ext"):
+            for folder in ("_templates", "_static", "_ext", "locales"):
                 shutil.copytree(SITE_DIR / folder, src / folder)
             _copy_js(modules, src / "_static")
             others = [c for c in built if c != code]
@@ -158,14 +184,13 @@ def build_site(out: Path, editions: tuple[str, ...] = ("en", "zh"), *, repo: Pat
                          "switch_title": o.words["switch_title"], "docs": list(all_pages[o.code])}
             notebooks = {d: str(repo / p) for d, p in all_pages[code].items()
                          if p.endswith(".ipynb")}
-            edition = {"project": page_title(repo, ed), "author": "LLM Tokens course",
-                       "copyright": "the LLM Tokens course authors (MIT licence)",
-                       "language": ed.language, "labels": ed.words, "other": other,
-                       "notebooks": notebooks}
+            edition = {"project": page_title(repo, ed), "author": ed.words["author"],
+                       "copyright": ed.words["copyright"], "language": ed.language,
+                       "labels": ed.words, "other": other, "notebooks": notebooks}
             (src / "_edition.json").write_text(json.dumps(edition, ensure_ascii=False, indent=1),
                                                encoding="utf-8")
             _sphinx(src, out / code, Path(tmp) / f"doctrees-{code}", strict)
-    _landing(out, built)
+    _landing(out, built, repo)
     found = remote_urls(out)
     if found:
         raise RuntimeError(f"the site would load {len(found)} resources from the network, "

@@ -6,8 +6,9 @@ tools/build_site.py builds the site; this module decides the pages: `plan_pages`
 it), the notebooks (widget state removed: it would make myst-nb load scripts from a CDN), the
 lesson plans and the glossary, with relative links rewritten: to the page they point at (in
 this edition, or as a plain link into the other one), to a downloadable copy of a repository
-file, or to plain text for a folder. A link to nothing is an error. Left out: reStructuredText
-sources, images in the markdown that are not repository files.
+file, or to plain text for a folder. A link to nothing is an error. Notes meant for the
+course's maintainers (how a lesson plan is generated, which test checks a rule) are left out.
+Left out: reStructuredText sources, images in the markdown that are not repository files.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import posixpath
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,14 +42,17 @@ EDITIONS = {
         {"course": "Course", "solutions": "Worked solutions", "teaching": "Teaching",
          "download": "Notebook:", "download_hint": "(download it and open it in JupyterLab: "
          "make lab)", "switch_title": "Read this page in English",
-         "glossary": "Glossary: the Chinese edition's terms (术语表)"},
+         "glossary": "Glossary: the Chinese edition's terms (术语表)",
+         "author": "the LLM Tokens course authors",
+         "copyright": "the LLM Tokens course authors (MIT licence)", "search": "Search…"},
     ),
     "zh": Edition(
         "zh", "zh_CN", "中文", "README.zh.md", "学习路线", "notebooks/zh", "instructors/zh",
         "instructors/challenge/README.zh.md",
         {"course": "课程", "solutions": "参考答案", "teaching": "教学", "download": "笔记本：",
          "download_hint": "（下载后用JupyterLab打开：make lab）",
-         "switch_title": "阅读本页的中文版"},
+         "switch_title": "阅读本页的中文版", "author": "LLM Tokens课程作者",
+         "copyright": "LLM Tokens课程作者（MIT许可证）", "search": "搜索…"},
     ),
 }
 GLOSSARY = "notebooks/zh/GLOSSARY.md"
@@ -120,6 +125,8 @@ def _rewrite_links(text: str, source: str, doc: str, ctx: dict) -> str:
             if code == ctx["code"]:
                 suffix = ".ipynb" if ctx["pages"][target].endswith(".ipynb") else ".md"
                 rel = posixpath.relpath(target + suffix, posixpath.dirname(doc) or ".")
+                if label.strip("`") == full:  # a file's path as its name: the page's title
+                    label = ""  # (MyST writes the title of the page an empty link leads to)
                 return f"[{label}]({rel}{anchor})"
             if code not in ctx["built"]:
                 return label  # the other edition is not part of this build
@@ -148,13 +155,59 @@ def _no_formulas(text: str) -> str:
     return "".join(p if i % 2 else p.replace("$", "\\$") for i, p in enumerate(parts))
 
 
+# Notes for the course's maintainers that a reader of the website should not see: how a
+# generated page is made, which test checks a rule, a section of the README the site lacks.
+_MAINTAINER_NOTES = (
+    re.compile(r"^(Generated from |由)`instructors/plans/[^`]+`.*lesson_plans\.py build.*\n\n?",
+               re.M),
+    re.compile(r"^(To regenerate after|修改源文件、笔记本或运行时间之后重新生成)[^\n]*"
+               r"lesson_plans\.py build[^\n]*\n?", re.M),
+    re.compile(r"；`tests/[^`]+`[^。\n]*(?=。)"),
+    re.compile(r" \(see \*Contributing\* below\)"),
+)
+
+
+def _for_readers(text: str) -> str:
+    """`text` without the notes meant for the course's maintainers (_MAINTAINER_NOTES)."""
+    for note in _MAINTAINER_NOTES:
+        text = note.sub("", text)
+    return text
+
+
+_BOLD = re.compile(r"\*\*([^*\n]+?)\*\*")
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def _cjk_bold(text: str) -> str:
+    """Bold that ends in punctuation right before a letter ("**适合谁：**会") stays bold.
+
+    CommonMark does not close `**` there (Chinese puts no space after it), so the reader would
+    see the asterisks; a hair space (U+200A) after the closing `**` lets it close."""
+
+    def fix(m: re.Match) -> str:
+        after = m.string[m.end():m.end() + 1]
+        if _is_punct(m.group(1)[-1]) and after and not after.isspace() and not _is_punct(after):
+            return m.group(0) + "\u200a"
+        return m.group(0)
+
+    parts = _CODE.split(text)
+    return "".join(p if i % 2 else _BOLD.sub(fix, p) for i, p in enumerate(parts))
+
+
 def _section(text: str, heading: str, source: str) -> tuple[str, str]:
     """(intro before the first ## heading, the `## heading` section) of a README."""
     match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
     if match is None:
         raise ValueError(f"{source}: no '## {heading}' section; the learning path comes from it")
     intro = text.split("\n## ", 1)[0]
-    return intro, f"# {heading}\n{match.group(1)}"
+    body = match.group(1).strip("\n")
+    if "```" in body or re.search(r"^#", body, re.M):
+        return intro, f"# {heading}\n\n{body}\n"
+    # in a container, so that course.css keeps the table's times on one line
+    return intro, f"# {heading}\n\n````{{container}} course-learning-path\n{body}\n````\n"
 
 
 def _toctree(entries: list[str], caption: str = "", hidden: bool = False) -> str:
@@ -168,7 +221,7 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
     ctx = {"repo": repo, "code": code, "pages": pages, "src": src, "built": built,
            "targets": _link_targets(repo, code, built)}
     words = ed.words
-    readme = _no_formulas((repo / ed.readme).read_text(encoding="utf-8"))
+    readme = _cjk_bold(_for_readers(_no_formulas((repo / ed.readme).read_text(encoding="utf-8"))))
     intro, path_section = _section(readme, ed.path_heading, ed.readme)
     docs = list(pages)
     course = ["learning-path"] + [d for d in docs if d.startswith("notebooks/")]
@@ -187,10 +240,13 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
         if path.endswith(".ipynb"):
             notebook = json.loads((repo / path).read_text(encoding="utf-8"))
             notebook["metadata"].pop("widgets", None)  # widget state would pull in CDN scripts
+            for cell in notebook["cells"]:
+                if cell["cell_type"] == "markdown":
+                    cell["source"] = _cjk_bold("".join(cell["source"]))
             target.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         elif path and doc != "learning-path":
-            text = _rewrite_links(_no_formulas((repo / path).read_text(encoding="utf-8")),
-                                  path, doc, ctx)
+            text = _cjk_bold(_no_formulas(_for_readers((repo / path).read_text(encoding="utf-8"))))
+            text = _rewrite_links(text, path, doc, ctx)
             if doc == "instructors/index":
                 rest = [d.split("/", 1)[1] for d in docs if d.startswith("instructors/")][1:]
                 text += "\n" + _toctree(rest, hidden=True)

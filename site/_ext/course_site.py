@@ -12,6 +12,7 @@ It leaves out everything else a site could do (versions, analytics, comments: no
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 from pathlib import Path
@@ -32,8 +33,10 @@ def _add_download_link(app: Sphinx, doctree: nodes.document) -> None:
     filename = Path(notebooks[docname]).name
     para = nodes.paragraph(classes=["course-notebook-download"])
     para += nodes.Text(_edition(app)["labels"]["download"] + " ")
-    para += nodes.reference("", filename, refuri=filename, internal=False,
-                            classes=["course-notebook-link"])
+    # `download`: the browser saves the file instead of showing its JSON
+    para += nodes.raw("", f'<a class="reference external course-notebook-link" '
+                      f'href="{html.escape(filename)}" download>{html.escape(filename)}</a>',
+                      format="html")
     para += nodes.Text(" " + _edition(app)["labels"]["download_hint"])
     section = doctree.next_node(nodes.section)
     if section is None:
@@ -50,7 +53,8 @@ def _twin_link(app: Sphinx, pagename: str, templatename: str, context: dict, doc
         context["course_twin_url"] = ""
         return
     up = "../" * (pagename.count("/") + 1)  # from this page to the folder above the editions
-    target = pagename if pagename in set(other["docs"]) else "index"
+    # Every edition has its own search and index pages, which are not in the page list.
+    target = pagename if pagename in {*other["docs"], "search", "genindex"} else "index"
     context["course_twin_url"] = f"{up}{other['edition']}/{target}.html"
     context["course_twin_label"] = other["label"]
     context["course_twin_lang"] = other["lang"]
