@@ -111,8 +111,8 @@ def site(tmp_path_factory) -> dict:
 
     js = ("mathjax/es5/tex-chtml.js", "mermaid/dist/mermaid.esm.min.mjs")
     if not all((SITE_DIR / "node_modules" / path).is_file() for path in js):
-        pytest.skip("MathJax and Mermaid are not in site/node_modules: `make site` installs them "
-                    "once with npm (a test never uses the network)")
+        pytest.skip("MathJax and Mermaid are not in site/node_modules: `make setup` installs them "
+                    "with npm where npm is found (a test never uses the network)")
     out = build_site(tmp_path_factory.mktemp("site") / "out")
     shots = out.parent / "screenshots"
     report = check_site.check_site(out, shots, full_page={FULL_PAGE}, browser=BROWSER)
