@@ -197,6 +197,11 @@ def _cjk_bold(text: str) -> str:
     return "".join(p if i % 2 else _BOLD.sub(fix, p) for i, p in enumerate(parts))
 
 
+def _markdown_page(path: Path) -> str:
+    """A markdown file as the site shows it: no maintainers' notes, `$` as text, CJK bold fixed."""
+    return _cjk_bold(_no_formulas(_for_readers(path.read_text(encoding="utf-8"))))
+
+
 def _section(text: str, heading: str, source: str) -> tuple[str, str]:
     """(intro before the first ## heading, the `## heading` section) of a README."""
     match = re.search(rf"^## {re.escape(heading)}\s*$(.*?)(?=^## |\Z)", text, re.M | re.S)
@@ -221,7 +226,7 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
     ctx = {"repo": repo, "code": code, "pages": pages, "src": src, "built": built,
            "targets": _link_targets(repo, code, built)}
     words = ed.words
-    readme = _cjk_bold(_for_readers(_no_formulas((repo / ed.readme).read_text(encoding="utf-8"))))
+    readme = _markdown_page(repo / ed.readme)
     intro, path_section = _section(readme, ed.path_heading, ed.readme)
     docs = list(pages)
     course = ["learning-path"] + [d for d in docs if d.startswith("notebooks/")]
@@ -245,7 +250,7 @@ def stage_edition(repo: Path, code: str, built: tuple[str, ...], src: Path) -> d
                     cell["source"] = _cjk_bold("".join(cell["source"]))
             target.write_text(json.dumps(notebook, ensure_ascii=False), encoding="utf-8")
         elif path and doc != "learning-path":
-            text = _cjk_bold(_no_formulas(_for_readers((repo / path).read_text(encoding="utf-8"))))
+            text = _markdown_page(repo / path)
             text = _rewrite_links(text, path, doc, ctx)
             if doc == "instructors/index":
                 rest = [d.split("/", 1)[1] for d in docs if d.startswith("instructors/")][1:]
