@@ -23,7 +23,8 @@ import site_pages  # noqa: E402
 
 # A 1×1 PNG, as a notebook stores a plot.
 PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
+    "hKmMIQAAAABJRU5ErkJggg=="
 )
 
 
@@ -115,7 +116,8 @@ def _fixture_course(root: Path) -> Path:
            "Generated from `instructors/plans/01_demo.toml` by `python tools/lesson_plans.py "
            "build`: edit the source, not this file.\n\n"
            "To regenerate after changing the source: `python tools/lesson_plans.py build`.\n\n"
-           "| case | hint |\n|---|---|\n| `$` | '$1,000' kept whole; for \" $1,000\" it takes ' $' |\n")
+           "| case | hint |\n|---|---|\n"
+           "| `$` | '$1,000' kept whole; for \" $1,000\" it takes ' $' |\n")
     _write(root / "instructors/zh/README.md", "# 教师指南\n\n[English](../README.md)\n")
     _write(root / "instructors/zh/01_demo.md",
            "# 教案01\n\n笔记本：[notebooks/zh/01_demo.ipynb](../../notebooks/zh/01_demo.ipynb)\n\n"
